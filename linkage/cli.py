@@ -1,0 +1,134 @@
+"""The ``linkage`` command line: a thin layer over the library.
+
+Each command parses options, makes one library call and prints the result.  Exit codes:
+0 ok, 1 a user error (bad input, missing file, bad option), 2 an internal error.
+Nothing printed here contains names, ID numbers or phones.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from linkage.errors import LinkageError
+
+EXIT_USER_ERROR = 1
+EXIT_INTERNAL_ERROR = 2
+
+
+@click.group()
+@click.option("--verbose", "-v", is_flag=True, help="Log stage timings to stderr.")
+@click.version_option(package_name="linkage")
+def cli(verbose: bool) -> None:
+    """Deduplicate and link Chinese resident health archives (居民电子健康档案).
+
+    Example:
+
+        linkage synth --persons 2000 --seed 1 --out example/
+
+        linkage run example/archives.csv --out out/
+    """
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@cli.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder for clusters.csv, decisions.csv, rejects.csv, summary.json.")
+@click.option("--model", "model_path", type=click.Path(path_type=Path),
+              help="Trained model JSON (default: models/default.json).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Settings TOML (default: configs/default.toml).")
+def run(input_path: Path, out_dir: Path, model_path: Path | None, config_path: Path | None) -> None:
+    """Link one table of archives: clusters, merge/migrate/review decisions, summary.
+
+    Example:
+
+        linkage run archives.csv --out out/ --config configs/default.toml
+    """
+    from linkage.pipeline import run as run_pipeline
+
+    summary = run_pipeline(input_path, out_dir, model_path, config_path)
+    click.echo(
+        f"{summary.archives} archives ({summary.rejected_rows} rejected), "
+        f"{summary.pairs_compared} pairs compared: {summary.merges} merges, "
+        f"{summary.migrations} migrations, {summary.review_pairs} review pairs -> {out_dir}"
+    )
+
+
+@cli.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--model", "model_path", required=True, type=click.Path(path_type=Path),
+              help="Where to write the trained model JSON.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Settings TOML (default: configs/default.toml).")
+@click.option("--labels", "labels_path", type=click.Path(path_type=Path),
+              help="Reviewer decisions (CSV export or review store) to learn from.")
+def train(input_path: Path, model_path: Path, config_path: Path | None, labels_path: Path | None) -> None:
+    """Train a model without labels (u by sampling/counting, m by EM), optionally with labels.
+
+    Example:
+
+        linkage train archives.csv --model models/default.json
+    """
+    from linkage.pipeline import train as train_pipeline
+
+    report = train_pipeline(input_path, model_path, config_path, labels_path)
+    click.echo(f"trained on {report.records} archives; prior {report.prior:.3g} -> {model_path}")
+
+
+@cli.command()
+@click.option("--persons", type=click.IntRange(min=1), required=True, help="People to simulate.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder for archives.csv, truth.csv, hard_negatives.csv.")
+def synth(persons: int, seed: int, out_dir: Path) -> None:
+    """Generate a synthetic population with known truth.
+
+    Example:
+
+        linkage synth --persons 100000 --seed 7 --out data/100k
+    """
+    from linkage.synth import generate_population
+
+    summary = generate_population(persons, seed, out_dir)
+    click.echo(f"{summary.persons} persons, {summary.archives} archives -> {out_dir}")
+
+
+def main() -> None:
+    """Entry point: map errors to exit codes without tracebacks."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USER_ERROR)
+    except LinkageError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except KeyboardInterrupt:
+        click.echo("Interrupted: outputs were not changed.", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        logging.getLogger("linkage").debug("internal error", exc_info=True)
+        click.echo(
+            f"Internal error ({type(exc).__name__}). Re-run with -v and report it; "
+            "no output files were changed.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL_ERROR)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Constrained clustering: join archives along strong pairs without chaining different people.
+
+Plain connected components let one wrong edge, or a chain of plausible ones, weld two
+people's histories together.  Here edges are taken strongest first and two groups are
+joined only if, afterwards,
+
+* no two archives in the group carry checksum-valid ID numbers that are different, not a
+  one-digit or transposition typo of each other, and each consistent with its own record's
+  birth date and sex (two real people);
+* no reviewer said "different people" about any two of its archives (cannot-link);
+* no pair across the two groups was scored and found to be clearly different (a weak link
+  holding a chain together);
+* the group is no larger than ``max_size``.
+
+An edge refused for any of these reasons is returned so it can be sent to review.
+Reviewer "same person" decisions (must-links) are applied first and are not subject to the
+score rules, but never cross a cannot-link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from linkage.standardise.id_number import is_one_typo
+
+
+@dataclass(frozen=True)
+class Edge:
+    left: str
+    right: str
+    probability: float
+    auto_eligible: bool  # passed the per-pair guard (see decide.pair_guard)
+    guard_reason: str = ""
+
+
+@dataclass(frozen=True)
+class StrongId:
+    """An archive's ID when it is valid and consistent with the archive's own record."""
+
+    value: str
+
+
+@dataclass
+class ClusterResult:
+    root_of: dict[str, str]
+    refused: list[tuple[Edge, str]] = field(default_factory=list)
+    joined_by: dict[str, Edge] = field(default_factory=dict)
+    must_links_refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+class _Groups:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+        self.members: dict[str, list[str]] = {}
+        self.ids: dict[str, set[str]] = {}
+
+    def add(self, archive: str, strong_id: str | None) -> None:
+        if archive not in self.parent:
+            self.parent[archive] = archive
+            self.members[archive] = [archive]
+            self.ids[archive] = {strong_id} if strong_id else set()
+
+    def find(self, archive: str) -> str:
+        root = archive
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[archive] != root:
+            self.parent[archive], archive = root, self.parent[archive]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        # The root is the smaller archive_id so the result does not depend on edge order ties.
+        keep, drop = (a, b) if a < b else (b, a)
+        self.parent[drop] = keep
+        self.members[keep].extend(self.members.pop(drop))
+        self.ids[keep] |= self.ids.pop(drop)
+
+
+def ids_conflict(ids_a: Iterable[str], ids_b: Iterable[str]) -> bool:
+    """True if some pair of strong IDs across the groups belongs to two different people."""
+    return any(a != b and not is_one_typo(a, b) for a in ids_a for b in ids_b)
+
+
+def constrained_clusters(
+    archives: Iterable[str],
+    edges: list[Edge],
+    strong_ids: Mapping[str, str],
+    cannot_links: Iterable[tuple[str, str]] = (),
+    must_links: Iterable[tuple[str, str]] = (),
+    clearly_different: Iterable[tuple[str, str]] = (),
+    max_size: int = 8,
+) -> ClusterResult:
+    """Cluster ``archives``; edges must already be at or above the automatic threshold."""
+    groups = _Groups()
+    for archive in archives:
+        groups.add(archive, strong_ids.get(archive))
+    cannot = {frozenset(p) for p in cannot_links}
+    different = {frozenset(p) for p in clearly_different}
+    result = ClusterResult(root_of={})
+
+    def blocked_by_pairs(ra: str, rb: str, pairs: set[frozenset[str]]) -> bool:
+        if not pairs:
+            return False
+        return any(frozenset((x, y)) in pairs for x in groups.members[ra] for y in groups.members[rb])
+
+    for a, b in sorted(tuple(sorted(p)) for p in must_links):
+        if a not in groups.parent or b not in groups.parent:
+            continue
+        ra, rb = groups.find(a), groups.find(b)
+        if ra == rb:
+            continue
+        if blocked_by_pairs(ra, rb, cannot):
+            result.must_links_refused.append((a, b))
+            continue
+        groups.union(ra, rb)
+
+    ordered = sorted(edges, key=lambda e: (-e.probability, e.left, e.right))
+    for edge in ordered:
+        ra, rb = groups.find(edge.left), groups.find(edge.right)
+        if ra == rb:
+            continue
+        reason = _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs)
+        if reason:
+            result.refused.append((edge, reason))
+            continue
+        groups.union(ra, rb)
+        result.joined_by.setdefault(edge.left, edge)
+        result.joined_by.setdefault(edge.right, edge)
+
+    result.root_of = {archive: groups.find(archive) for archive in groups.parent}
+    return result
+
+
+def _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs) -> str:
+    if not edge.auto_eligible:
+        return edge.guard_reason or "pair guard"
+    if blocked_by_pairs(ra, rb, cannot):
+        return "reviewer said different people"
+    if ids_conflict(groups.ids[ra], groups.ids[rb]):
+        return "valid IDs of two different people"
+    if len(groups.members[ra]) + len(groups.members[rb]) > max_size:
+        return f"cluster would exceed {max_size} archives"
+    if blocked_by_pairs(ra, rb, different):
+        return "weak link: chain joins archives that score as different"
+    return ""

@@ -1,0 +1,137 @@
+"""Settings read from configs/*.toml: column mapping, thresholds, blocking, training.
+
+Thresholds live in configuration, never as literals in code, so a platform can tune them
+from the evidence `linkage review stats` produces without a release.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from linkage.errors import ConfigError
+from linkage.schema import INPUT_COLUMNS
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """A named SQL condition on ``l.``/``r.`` feature columns that proposes candidate pairs."""
+
+    name: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    auto_match_probability: float
+    review_match_probability: float
+    max_auto_cluster_size: int
+
+
+@dataclass(frozen=True)
+class Training:
+    u_max_pairs: int
+    seed: int
+    em_blocking_rules: tuple[str, ...]
+    deterministic_rules: tuple[str, ...]
+    deterministic_recall: float
+
+
+@dataclass(frozen=True)
+class Config:
+    columns: dict[str, tuple[str, ...]]
+    thresholds: Thresholds
+    blocking_rules: tuple[BlockingRule, ...]
+    training: Training
+    source: str = field(default="<default>")
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_config_path() -> Path:
+    """configs/default.toml of the checkout the package is installed from (editable install)."""
+    return REPO_ROOT / "configs" / "default.toml"
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Read and validate a TOML config; ``None`` means the shipped default."""
+    config_path = Path(path) if path is not None else default_config_path()
+    if not config_path.is_file():
+        raise ConfigError(f"config file not found: {config_path}")
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_path}: not valid TOML ({exc})") from None
+    return _parse(raw, str(config_path))
+
+
+def _section(raw: dict[str, Any], name: str, source: str) -> dict[str, Any]:
+    value = raw.get(name)
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: missing section [{name}]")
+    return value
+
+
+def _get(section: dict[str, Any], key: str, kind: type, source: str, where: str) -> Any:
+    if key not in section:
+        raise ConfigError(f"{source}: [{where}] needs key '{key}'")
+    value = section[key]
+    if kind is float and isinstance(value, int):
+        value = float(value)
+    if not isinstance(value, kind):
+        raise ConfigError(f"{source}: [{where}] {key} must be a {kind.__name__}")
+    return value
+
+
+def _parse(raw: dict[str, Any], source: str) -> Config:
+    columns_raw = _section(raw, "columns", source)
+    columns: dict[str, tuple[str, ...]] = {}
+    for column in INPUT_COLUMNS:
+        aliases = columns_raw.get(column, [column])
+        if isinstance(aliases, str):
+            aliases = [aliases]
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise ConfigError(f"{source}: [columns] {column} must be a list of header names")
+        columns[column] = tuple(dict.fromkeys([column, *aliases]))
+
+    th = _section(raw, "thresholds", source)
+    thresholds = Thresholds(
+        auto_match_probability=_get(th, "auto_match_probability", float, source, "thresholds"),
+        review_match_probability=_get(th, "review_match_probability", float, source, "thresholds"),
+        max_auto_cluster_size=_get(th, "max_auto_cluster_size", int, source, "thresholds"),
+    )
+    if not 0 < thresholds.review_match_probability <= thresholds.auto_match_probability < 1:
+        raise ConfigError(
+            f"{source}: thresholds must satisfy 0 < review_match_probability "
+            "<= auto_match_probability < 1"
+        )
+
+    blocking = _section(raw, "blocking", source)
+    rules_raw = _get(blocking, "rules", list, source, "blocking")
+    rules = []
+    for i, rule in enumerate(rules_raw):
+        if not isinstance(rule, dict) or not {"name", "sql"} <= rule.keys():
+            raise ConfigError(f"{source}: [blocking] rules[{i}] needs 'name' and 'sql'")
+        rules.append(BlockingRule(name=str(rule["name"]), sql=str(rule["sql"])))
+    if not rules:
+        raise ConfigError(f"{source}: [blocking] rules must not be empty")
+    if len({r.name for r in rules}) != len(rules):
+        raise ConfigError(f"{source}: [blocking] rule names must be unique")
+
+    tr = _section(raw, "training", source)
+    training = Training(
+        u_max_pairs=_get(tr, "u_max_pairs", int, source, "training"),
+        seed=_get(tr, "seed", int, source, "training"),
+        em_blocking_rules=tuple(_get(tr, "em_blocking_rules", list, source, "training")),
+        deterministic_rules=tuple(_get(tr, "deterministic_rules", list, source, "training")),
+        deterministic_recall=_get(tr, "deterministic_recall", float, source, "training"),
+    )
+    return Config(columns, thresholds, tuple(rules), training, source)

@@ -1,0 +1,116 @@
+"""From clusters to decisions: who survives, where the resident lives now, merge or migrate.
+
+Rules (README "Decisions"):
+* survivor: the archive with the longest history (earliest created_date), then one with a
+  valid ID, then the most complete, then the smallest archive_id (so reruns agree);
+* target region: region_code of the archive with the latest last_service_date, else the
+  latest created_date — where the resident is being served now;
+* each retired archive gets one row: ``merge`` when the whole cluster is in one county,
+  ``migrate`` when it spans counties (the survivor is to be managed in the target region).
+  ``from_region`` is where the survivor is managed now and ``to_region`` the target, so a
+  row reads: retire ``archive_id`` into ``survivor_archive_id``, then move the survivor
+  from ``from_region`` to ``to_region`` (a no-op when they are equal).
+
+The per-pair guard decides which scored pairs may join archives automatically at all: a
+high score built on similar-but-different names, or an ID number shared with someone whose
+birth date it does not match, is the shape of a twin or of a child filed under a parent's
+ID, so such pairs go to a reviewer however high they score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+_STRONG_NAME = {"一致", "同音", "模糊音"}
+_SIMILAR_NAME = {"一字之差", "漏字", "拼音相近", "字序颠倒"}
+_DIFFERENT_NAME = {"不同", "仅同姓"}
+
+
+def pair_guard(labels: Mapping[str, str]) -> str:
+    """Why this pair may not be joined automatically, or '' if it may."""
+    name = labels.get("name", "空")
+    id_level = labels.get("id", "空")
+    dob = labels.get("dob", "空")
+    id_confirms = id_level == "一致"
+    if name in _DIFFERENT_NAME:
+        return "names differ"
+    if name == "空" and not id_confirms:
+        return "no name and no matching ID"
+    if name in _SIMILAR_NAME and not id_confirms:
+        return "names only similar and no matching ID"
+    if id_level == "号同但生日/性别不符" and name not in _STRONG_NAME:
+        return "shared ID does not fit both records"
+    if id_level == "号同但生日/性别不符" and dob in {"不同", "一年内"}:
+        return "shared ID but birth dates differ"
+    if dob == "不同" and not id_confirms:
+        return "birth dates differ and no matching ID"
+    return ""
+
+
+@dataclass(frozen=True)
+class ArchiveFacts:
+    """What decisions need to know of one archive (no names, IDs or phones)."""
+
+    archive_id: str
+    region_code: str
+    created_date: date | None
+    last_service_date: date | None
+    id_valid: bool
+    completeness: int
+
+    @property
+    def county(self) -> str:
+        return self.region_code[:6]
+
+
+def survivor_of(members: Sequence[ArchiveFacts]) -> ArchiveFacts:
+    return min(
+        members,
+        key=lambda a: (
+            a.created_date is None,
+            a.created_date or date.max,
+            not a.id_valid,
+            -a.completeness,
+            a.archive_id,
+        ),
+    )
+
+
+def target_region_of(members: Sequence[ArchiveFacts]) -> str:
+    """Where the resident is served now: latest service, else latest creation."""
+    latest = max(
+        members,
+        key=lambda a: (
+            a.last_service_date is not None,
+            a.last_service_date or date.min,
+            a.created_date or date.min,
+            a.archive_id,
+        ),
+    )
+    return latest.region_code
+
+
+@dataclass(frozen=True)
+class RetireDecision:
+    action: str  # "merge" | "migrate"
+    archive_id: str
+    survivor_archive_id: str
+    from_region: str
+    to_region: str
+
+
+def decide_cluster(members: Sequence[ArchiveFacts]) -> list[RetireDecision]:
+    """One decision per retired archive of a cluster of two or more archives."""
+    if len(members) < 2:
+        return []
+    survivor = survivor_of(members)
+    target = target_region_of(members)
+    counties = {m.county for m in members}
+    action = "migrate" if len(counties) > 1 else "merge"
+    return [
+        RetireDecision(action, m.archive_id, survivor.archive_id, survivor.region_code, target)
+        for m in sorted(members, key=lambda m: m.archive_id)
+        if m.archive_id != survivor.archive_id
+    ]

@@ -1,0 +1,1 @@
+"""The Fellegi–Sunter model on Splink: features, comparisons, blocking, settings, training, scoring."""

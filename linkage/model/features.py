@@ -1,0 +1,87 @@
+"""Per-record columns the comparisons and blocking rules read, derived from ``features``.
+
+Derived here, once per record, so that per-pair SQL is equality on precomputed values:
+the best-known birth date and its parts, and the solar date the recorded birth date would
+be if the clerk had typed a lunar birthday (a precomputed calendar joined, not computed per
+pair).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+
+import duckdb
+import pyarrow as pa
+from borax.calendars.lunardate import LunarDate
+
+MODEL_INPUT_TABLE = "model_input"
+
+# Columns added to the features table (name -> DuckDB type); see _MODEL_INPUT_SQL.
+DERIVED_COLUMNS: dict[str, str] = {
+    "dob_best": "DATE",
+    "dob_year": "INTEGER",
+    "dob_month": "INTEGER",
+    "dob_day": "INTEGER",
+    "dob_days": "INTEGER",
+    "dob_jan1": "BOOLEAN",
+    "dob_lunar": "DATE",
+}
+
+# Lunar dates borax converts reliably (DOMAIN.md: 1901–2100).
+_LUNAR_FIRST_YEAR, _LUNAR_LAST_YEAR = 1901, 2099
+
+
+@lru_cache(maxsize=None)
+def lunar_to_solar(recorded: date) -> date | None:
+    """The solar date of the lunar date with the same year/month/day numbers, if it exists."""
+    if not _LUNAR_FIRST_YEAR <= recorded.year <= _LUNAR_LAST_YEAR:
+        return None
+    try:
+        return LunarDate(recorded.year, recorded.month, recorded.day, 0).to_solar_date()
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None  # e.g. day 30 of a 29-day lunar month
+
+
+def _lunar_table(con: duckdb.DuckDBPyConnection, source: str) -> pa.Table:
+    distinct = con.execute(
+        f"SELECT DISTINCT dob_best FROM {source} WHERE dob_best IS NOT NULL"
+    ).fetchall()
+    recorded = [row[0] for row in distinct]
+    return pa.table({
+        "recorded": pa.array(recorded, type=pa.date32()),
+        "solar_if_lunar": pa.array([lunar_to_solar(d) for d in recorded], type=pa.date32()),
+    })
+
+
+_BEST_DOB_SQL = """
+CREATE OR REPLACE TEMP VIEW _features_best AS
+SELECT *,
+       -- The record's own birth date; else the one embedded in a valid ID number.
+       coalesce(dob, CASE WHEN id_valid THEN id_dob END) AS dob_best
+FROM {features}
+"""
+
+_MODEL_INPUT_SQL = """
+CREATE OR REPLACE TABLE {target} AS
+SELECT f.*,
+       year(f.dob_best)::INTEGER AS dob_year,
+       month(f.dob_best)::INTEGER AS dob_month,
+       day(f.dob_best)::INTEGER AS dob_day,
+       (f.dob_best - DATE '1970-01-01')::INTEGER AS dob_days,
+       coalesce(month(f.dob_best) = 1 AND day(f.dob_best) = 1, false) AS dob_jan1,
+       lunar.solar_if_lunar AS dob_lunar
+FROM _features_best f
+LEFT JOIN _lunar_calendar lunar ON lunar.recorded = f.dob_best
+"""
+
+
+def build_model_input(
+    con: duckdb.DuckDBPyConnection, features: str = "features", target: str = MODEL_INPUT_TABLE
+) -> None:
+    """Create ``target``: every features column plus the derived date columns."""
+    con.execute(_BEST_DOB_SQL.format(features=features))
+    con.register("_lunar_calendar", _lunar_table(con, "_features_best"))
+    con.execute(_MODEL_INPUT_SQL.format(target=target))
+    con.unregister("_lunar_calendar")
+    con.execute("DROP VIEW _features_best")

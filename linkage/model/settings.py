@@ -1,0 +1,90 @@
+"""Splink settings: the model description, and loading a saved model with our blocking.
+
+A saved model (models/*.json) carries the trained m/u values and the comparisons.  The
+blocking rules used for prediction come from configs/, so a platform can add a rule without
+retraining; the JSON's own rules are replaced on load.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from splink import DuckDBAPI, Linker, SettingsCreator
+
+from linkage.config import Config
+from linkage.errors import ModelError
+from linkage.model.comparisons import all_comparisons
+
+UNIQUE_ID = "archive_id"
+
+
+def connect_splink(con: duckdb.DuckDBPyConnection) -> DuckDBAPI:
+    """Wrap our connection for Splink; allow the old lambda syntax some Splink levels emit."""
+    con.execute("SET lambda_syntax='ENABLE_SINGLE_ARROW'")
+    return DuckDBAPI(connection=con)
+
+
+def new_settings(config: Config, prior: float = 1e-6) -> SettingsCreator:
+    """An untrained model with our comparisons and the configured blocking rules."""
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name=UNIQUE_ID,
+        comparisons=all_comparisons(),
+        blocking_rules_to_generate_predictions=[rule.sql for rule in config.blocking_rules],
+        probability_two_random_records_match=prior,
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=[],
+    )
+
+
+def load_model_dict(path: Path | str) -> dict[str, Any]:
+    """Read a Splink model JSON, with a clear error for a missing or broken file."""
+    model_path = Path(path)
+    if not model_path.is_file():
+        raise ModelError(f"model file not found: {model_path}")
+    try:
+        model = json.loads(model_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{model_path}: not a valid model JSON ({exc.__class__.__name__})") from None
+    if not isinstance(model, dict) or "comparisons" not in model:
+        raise ModelError(f"{model_path}: not a Splink model (no 'comparisons')")
+    return model
+
+
+def settings_for_prediction(model: dict[str, Any], config: Config) -> dict[str, Any]:
+    """The saved model with the configured blocking rules and the columns scoring needs."""
+    settings = dict(model)
+    settings["blocking_rules_to_generate_predictions"] = [
+        {"blocking_rule": rule.sql, "sql_dialect": "duckdb"} for rule in config.blocking_rules
+    ]
+    settings["retain_intermediate_calculation_columns"] = True
+    settings["retain_matching_columns"] = False
+    settings["unique_id_column_name"] = UNIQUE_ID
+    settings["link_type"] = "dedupe_only"
+    return settings
+
+
+def make_linker(api: DuckDBAPI, table: str, settings: SettingsCreator | dict[str, Any]) -> Linker:
+    """A Linker over an existing DuckDB table (no copy of the data)."""
+    frame = api.table_to_splink_dataframe(table, table)
+    return Linker(frame, settings)
+
+
+def level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """comparison output name -> {comparison_vector_value: chart label}, for evidence text."""
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in model["comparisons"]:
+        levels = [lvl for lvl in comparison["comparison_levels"]]
+        by_gamma: dict[int, str] = {}
+        non_null = [lvl for lvl in levels if not lvl.get("is_null_level")]
+        for position, level in enumerate(non_null):
+            by_gamma[len(non_null) - 1 - position] = level.get("label_for_charts", "")
+        by_gamma[-1] = next(
+            (lvl.get("label_for_charts", "空") for lvl in levels if lvl.get("is_null_level")), "空"
+        )
+        labels[comparison["output_column_name"]] = by_gamma
+    return labels

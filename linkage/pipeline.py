@@ -1,0 +1,314 @@
+"""The nightly batch: input table -> clusters, merge/migrate/review decisions, summary.
+
+    read (ingest) → standardise → model input → score (Splink) → cluster → decide → write
+
+Each stage owns its SQL; this module only sequences them, times them and hands the
+results to the output writer.  ``run`` is the library entry point the CLI calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from linkage.cluster import ClusterResult, Edge, constrained_clusters
+from linkage.config import REPO_ROOT, Config, load_config
+from linkage.decide import ArchiveFacts, decide_cluster, pair_guard
+from linkage.human import HumanDecisions
+from linkage.ingest import RAW_TABLE, REJECTS_TABLE, IngestResult, read_input
+from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
+from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, format_evidence, score_pairs
+from linkage.model.settings import level_labels, load_model_dict
+from linkage.progress import StageTimer
+from linkage.standardise.table import standardise_table
+
+if TYPE_CHECKING:
+    from linkage.model.train import TrainingReport
+
+log = logging.getLogger(__name__)
+
+FEATURES_TABLE = "features"
+DECISION_COLUMNS = (
+    "action", "archive_id", "survivor_archive_id", "from_region", "to_region",
+    "match_probability", "match_weight", "evidence", "person_id", "decided_by", "reason",
+)
+
+
+def default_model_path() -> Path:
+    return REPO_ROOT / "models" / "default.json"
+
+
+@dataclass
+class RunSummary:
+    """What a run did, in counts and seconds; written (with per-area counts) to summary.json."""
+
+    input_rows: int = 0
+    archives: int = 0
+    rejected_rows: int = 0
+    encoding: str = ""
+    pairs_compared: int = 0
+    pairs_by_rule: dict[str, int] = field(default_factory=dict)
+    clusters: int = 0
+    persons: int = 0
+    merges: int = 0
+    migrations: int = 0
+    review_pairs: int = 0
+    human_links_applied: int = 0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    peak_memory_mb: float = 0.0
+    model: str = ""
+    config: str = ""
+
+
+@dataclass
+class LinkResult:
+    """In-memory result of linking, before anything is written."""
+
+    person_of: dict[str, str]
+    decisions: list[dict[str, Any]]
+    summary: RunSummary
+
+
+def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB whose spill files are private to this user."""
+    spill = tempfile.mkdtemp(prefix="linkage-duckdb-")
+    os.chmod(spill, 0o700)
+    con = duckdb.connect(config={"temp_directory": spill})
+    con.execute(f"SET threads = {threads or os.cpu_count() or 2}")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def prepare_model_input(
+    con: duckdb.DuckDBPyConnection, input_path: Path, config: Config, timer: StageTimer
+) -> IngestResult:
+    """read → standardise → model input; shared by ``run`` and ``train``."""
+    with timer.stage("read"):
+        ingested = read_input(con, input_path, config)
+    with timer.stage("standardise"):
+        standardise_table(con, RAW_TABLE, FEATURES_TABLE)
+        build_model_input(con, FEATURES_TABLE, MODEL_INPUT_TABLE)
+    return ingested
+
+
+def train(
+    input_path: Path | str,
+    model_out: Path | str,
+    config_path: Path | str | None = None,
+    labels_path: Path | str | None = None,
+    show_progress: bool | None = None,
+) -> "TrainingReport":
+    """Train a model on an input table (unsupervised, plus reviewer labels if given)."""
+    from linkage.model.train import train_model
+
+    config = load_config(config_path)
+    timer = StageTimer(show=show_progress)
+    con = connect()
+    try:
+        prepare_model_input(con, Path(input_path), config, timer)
+        labels_table = None
+        if labels_path is not None:
+            from linkage.model.labels import load_labels
+
+            labels_table = load_labels(con, Path(labels_path))
+        with timer.stage("train"):
+            return train_model(con, MODEL_INPUT_TABLE, config, Path(model_out), labels_table)
+    finally:
+        con.close()
+
+
+def link(
+    con: duckdb.DuckDBPyConnection,
+    input_path: Path,
+    config: Config,
+    model: dict[str, Any],
+    human: HumanDecisions,
+    timer: StageTimer,
+) -> LinkResult:
+    """Everything up to (not including) writing: returns person ids and decision rows."""
+    summary = RunSummary(config=config.source)
+    ingested = prepare_model_input(con, input_path, config, timer)
+    summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
+    summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
+    with timer.stage("score"):
+        report: ScoreReport = score_pairs(con, MODEL_INPUT_TABLE, model, config)
+    summary.pairs_compared, summary.pairs_by_rule = report.pairs_compared, report.pairs_by_rule
+    with timer.stage("cluster"):
+        person_of, decisions, stats = cluster_and_decide(con, model, config, human)
+    summary.clusters = stats["clusters"]
+    summary.persons = len(set(person_of.values()))
+    summary.merges = sum(1 for d in decisions if d["action"] == "merge")
+    summary.migrations = sum(1 for d in decisions if d["action"] == "migrate")
+    summary.review_pairs = sum(1 for d in decisions if d["action"] == "review")
+    summary.human_links_applied = stats["human_links_applied"]
+    return LinkResult(person_of, decisions, summary)
+
+
+def _archive_facts(con: duckdb.DuckDBPyConnection) -> dict[str, ArchiveFacts]:
+    rows = con.execute(f"""
+        SELECT archive_id, region_code, created_date, last_service_date, coalesce(id_valid, false),
+               (name_clean IS NOT NULL)::INT + (sex IS NOT NULL)::INT + (dob IS NOT NULL)::INT
+               + (id_norm IS NOT NULL)::INT + (address_norm IS NOT NULL)::INT
+               + (phone_norm IS NOT NULL)::INT + (last_service_date IS NOT NULL)::INT
+        FROM {MODEL_INPUT_TABLE}
+    """).fetchall()
+    return {r[0]: ArchiveFacts(*r) for r in rows}
+
+
+def _strong_ids(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    rows = con.execute(
+        f"SELECT archive_id, id_norm FROM {MODEL_INPUT_TABLE} WHERE id_consistent"
+    ).fetchall()
+    return dict(rows)
+
+
+def cluster_and_decide(
+    con: duckdb.DuckDBPyConnection, model: dict[str, Any], config: Config, human: HumanDecisions
+) -> tuple[dict[str, str], list[dict[str, Any]], dict[str, int]]:
+    """Constrained clustering of scored pairs, then merge/migrate/review rows."""
+    th = config.thresholds
+    labels = level_labels(model)
+    names = comparison_names(model)
+    gamma_cols = ", ".join(f"gamma_{n}" for n in names)
+    weight_cols = ", ".join(f"w_{n}" for n in names)
+    rows = con.execute(f"""
+        SELECT archive_id_l, archive_id_r, match_probability, match_weight, {gamma_cols}, {weight_cols}
+        FROM {SCORED_PAIRS} ORDER BY archive_id_l, archive_id_r
+    """).fetchall()
+    k = len(names)
+    pair_info: dict[tuple[str, str], dict[str, Any]] = {}
+    edges: list[Edge] = []
+    review_candidates: list[tuple[str, str]] = []
+    clearly_different: list[tuple[str, str]] = []
+    for row in rows:
+        a, b, prob, weight = row[0], row[1], float(row[2]), float(row[3])
+        gammas = dict(zip(names, row[4:4 + k]))
+        level_names = {n: labels[n].get(int(g), "") for n, g in gammas.items()}
+        info = {"p": prob, "w": weight, "gammas": gammas,
+                "weights": dict(zip(names, row[4 + k:4 + 2 * k])), "labels": level_names}
+        pair_info[(a, b)] = info
+        if human.decided(a, b):
+            continue
+        if prob >= th.auto_match_probability:
+            reason = pair_guard(level_names)
+            edges.append(Edge(a, b, prob, auto_eligible=not reason, guard_reason=reason))
+        elif prob >= th.review_match_probability:
+            review_candidates.append((a, b))
+        else:
+            clearly_different.append((a, b))
+
+    facts = _archive_facts(con)
+    result: ClusterResult = constrained_clusters(
+        archives=facts.keys(),
+        edges=edges,
+        strong_ids=_strong_ids(con),
+        cannot_links=human.cannot_links,
+        must_links=human.must_links,
+        clearly_different=clearly_different,
+        max_size=th.max_auto_cluster_size,
+    )
+    members: dict[str, list[str]] = {}
+    for archive, root in result.root_of.items():
+        members.setdefault(root, []).append(archive)
+    person_of = {archive: f"P{root}" for archive, root in result.root_of.items()}
+
+    def evidence(a: str, b: str) -> tuple[float | None, float | None, str]:
+        info = pair_info.get((a, b) if a < b else (b, a))
+        if info is None:
+            return None, None, "reviewer decision (pair not scored this run)"
+        return (round(info["p"], 6), round(info["w"], 3),
+                format_evidence(labels, info["gammas"], info["weights"]))
+
+    decisions: list[dict[str, Any]] = []
+    human_same = human.must_links
+    for root, group in members.items():
+        if len(group) < 2:
+            continue
+        group_facts = [facts[a] for a in group]
+        for d in decide_cluster(group_facts):
+            best = _best_partner(d.archive_id, group, pair_info)
+            prob, weight, text = evidence(d.archive_id, best)
+            by_human = any(
+                ((d.archive_id, other) if d.archive_id < other else (other, d.archive_id)) in human_same
+                for other in group
+            )
+            decisions.append({
+                "action": d.action, "archive_id": d.archive_id,
+                "survivor_archive_id": d.survivor_archive_id,
+                "from_region": d.from_region, "to_region": d.to_region,
+                "match_probability": prob, "match_weight": weight, "evidence": text,
+                "person_id": person_of[d.archive_id],
+                "decided_by": "reviewer" if by_human else "engine", "reason": "",
+            })
+
+    review_reasons: dict[tuple[str, str], str] = {
+        pair: "score between review and automatic thresholds" for pair in review_candidates
+    }
+    for edge, reason in result.refused:
+        review_reasons.setdefault((edge.left, edge.right), reason)
+    for (a, b), reason in sorted(review_reasons.items()):
+        if result.root_of[a] == result.root_of[b]:
+            continue  # already joined through stronger pairs
+        prob, weight, text = evidence(a, b)
+        decisions.append({
+            "action": "review", "archive_id": a, "survivor_archive_id": b,
+            "from_region": facts[a].region_code, "to_region": facts[b].region_code,
+            "match_probability": prob, "match_weight": weight, "evidence": text,
+            "person_id": "", "decided_by": "engine", "reason": reason,
+        })
+    order = {"merge": 0, "migrate": 1, "review": 2}
+    decisions.sort(key=lambda d: (order[d["action"]], d["archive_id"], d["survivor_archive_id"]))
+    stats = {
+        "clusters": sum(1 for g in members.values() if len(g) > 1),
+        "human_links_applied": len(human.must_links) + len(human.cannot_links),
+    }
+    return person_of, decisions, stats
+
+
+def _best_partner(archive: str, group: list[str], pair_info: dict) -> str:
+    """The cluster member this archive is most strongly linked to (for its evidence)."""
+    best, best_p = group[0] if group[0] != archive else group[-1], -1.0
+    for other in group:
+        if other == archive:
+            continue
+        info = pair_info.get((archive, other) if archive < other else (other, archive))
+        if info is not None and info["p"] > best_p:
+            best, best_p = other, info["p"]
+    return best
+
+
+def run(
+    input_path: Path | str,
+    out_dir: Path | str,
+    model_path: Path | str | None = None,
+    config_path: Path | str | None = None,
+    human: HumanDecisions | None = None,
+    show_progress: bool | None = None,
+) -> RunSummary:
+    """Link ``input_path`` and write clusters.csv, decisions.csv, rejects.csv, summary.json."""
+    from linkage.report import write_outputs
+
+    config = load_config(config_path)
+    model_file = Path(model_path) if model_path else default_model_path()
+    model = load_model_dict(model_file)
+    out = Path(out_dir)
+    if human is None:
+        from linkage.review.store import load_human_decisions
+
+        human = load_human_decisions(out)
+    timer = StageTimer(show=show_progress)
+    con = connect()
+    try:
+        result = link(con, Path(input_path), config, model, human, timer)
+        result.summary.model = str(model_file)
+        with timer.stage("write"):
+            write_outputs(con, out, result, MODEL_INPUT_TABLE, REJECTS_TABLE, timer)
+    finally:
+        con.close()
+    return result.summary

@@ -1,0 +1,61 @@
+"""Stage timing and a progress display that appears only on a terminal.
+
+Stages are reported by name and elapsed time only: nothing here sees record values.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psutil
+
+log = logging.getLogger("linkage")
+
+
+class StageTimer:
+    """Times named stages and tracks the process's peak resident memory."""
+
+    def __init__(self, show: bool | None = None) -> None:
+        self.seconds: dict[str, float] = {}
+        self.peak_rss_mb = 0.0
+        self._process = psutil.Process(os.getpid())
+        self._show = sys.stderr.isatty() if show is None else show
+        self._console = None
+        if self._show:
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
+
+    def _sample_memory(self) -> None:
+        rss = self._process.memory_info().rss / 2**20
+        self.peak_rss_mb = max(self.peak_rss_mb, rss)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        self._sample_memory()
+        if self._console is not None:
+            with self._console.status(f"[bold]{name}[/]…"):
+                yield
+        else:
+            yield
+        elapsed = time.perf_counter() - start
+        self._sample_memory()
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + elapsed, 3)
+        log.info("stage %s done in %.2fs", name, elapsed)
+        if self._console is not None:
+            self._console.print(f"[green]✓[/] {name} [dim]{elapsed:.1f}s[/]")
+
+    def peak_memory_mb(self) -> float:
+        """Peak RSS of this process as the OS reports it (Linux ru_maxrss), else sampled."""
+        try:
+            import resource
+
+            return max(self.peak_rss_mb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        except (ImportError, AttributeError):
+            return self.peak_rss_mb
