@@ -309,6 +309,10 @@ def run(
         result.summary.model = str(model_file)
         with timer.stage("write"):
             write_outputs(con, out, result, MODEL_INPUT_TABLE, REJECTS_TABLE, timer)
+            from linkage.review.store import publish_queue
+            from linkage.review_items import review_items
+
+            publish_queue(out, review_items(con, result.decisions, MODEL_INPUT_TABLE))
     finally:
         con.close()
     return result.summary

@@ -1,0 +1,62 @@
+"""What a reviewer needs to see of each review pair, gathered at the end of a run.
+
+decisions.csv holds no names, IDs or phones; the reviewer does.  These rows go only into the
+owner-only review store (linkage.review.store), never into logs or the output CSVs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from linkage.ingest import RAW_TABLE
+
+# Per archive, for side-by-side display (raw values as the clinic typed them, plus what the
+# engine derived from them).
+DISPLAY_COLUMNS: tuple[str, ...] = (
+    "name", "name_py", "sex", "birth_date", "id_number", "id_status", "region_code",
+    "address", "phone", "created_date", "last_service_date",
+)
+
+
+def review_items(
+    con: duckdb.DuckDBPyConnection, decisions: list[dict[str, Any]], features: str
+) -> list[dict[str, Any]]:
+    """One dict per review pair: pair keys, score, evidence, reason, and both archives' fields.
+
+    Keys: archive_id_l, archive_id_r, match_probability, match_weight, evidence, reason,
+    and for each side ``l_<col>`` / ``r_<col>`` for col in DISPLAY_COLUMNS, plus
+    ``l_county``/``l_township`` (and ``r_``).
+    """
+    pairs = [(d["archive_id"], d["survivor_archive_id"]) for d in decisions if d["action"] == "review"]
+    if not pairs:
+        return []
+    wanted = sorted({a for pair in pairs for a in pair})
+    con.register("_review_ids", pa.table({"archive_id": pa.array(wanted, pa.string())}))
+    cursor = con.execute(f"""
+        SELECT r.archive_id, r.name, f.name_py, r.sex, r.birth_date, r.id_number, f.id_status,
+               r.region_code, r.address, r.phone, r.created_date, r.last_service_date,
+               f.county, f.township
+        FROM {RAW_TABLE} r JOIN {features} f USING (archive_id)
+        WHERE r.archive_id IN (SELECT archive_id FROM _review_ids)
+    """)
+    columns = [c[0] for c in cursor.description]
+    by_id = {row[0]: dict(zip(columns, row)) for row in cursor.fetchall()}
+    con.unregister("_review_ids")
+    items = []
+    for d in decisions:
+        if d["action"] != "review":
+            continue
+        left, right = by_id[d["archive_id"]], by_id[d["survivor_archive_id"]]
+        item: dict[str, Any] = {
+            "archive_id_l": d["archive_id"], "archive_id_r": d["survivor_archive_id"],
+            "match_probability": d["match_probability"], "match_weight": d["match_weight"],
+            "evidence": d["evidence"], "reason": d["reason"],
+        }
+        for side, record in (("l", left), ("r", right)):
+            for column in (*DISPLAY_COLUMNS, "county", "township"):
+                item[f"{side}_{column}"] = record.get(column)
+        items.append(item)
+    return items

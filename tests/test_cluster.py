@@ -1,0 +1,80 @@
+"""Constrained clustering: strong pairs join, chains of different people do not."""
+
+from __future__ import annotations
+
+from linkage.cluster import Edge, constrained_clusters, ids_conflict
+
+A_ID = "11010519491231002X"
+B_ID = "440524188001010014"
+A_TYPO = "11010519491231003X"  # one digit off A_ID
+
+
+def _clusters(result) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for archive, root in result.root_of.items():
+        groups.setdefault(root, set()).add(archive)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_strong_edges_join_and_singletons_stay():
+    result = constrained_clusters(["a", "b", "c"], [Edge("a", "b", 0.9999, True)], {})
+    assert _clusters(result) == {frozenset({"a", "b"}), frozenset({"c"})}
+    assert not result.refused
+
+
+def test_two_valid_ids_of_different_people_never_join_through_a_chain():
+    # a-x and x-b are both strong, but a and b carry valid IDs of two people.
+    edges = [Edge("a", "x", 0.99999, True), Edge("x", "b", 0.9999, True)]
+    result = constrained_clusters(["a", "b", "x"], edges, {"a": A_ID, "b": B_ID})
+    assert _clusters(result) == {frozenset({"a", "x"}), frozenset({"b"})}
+    assert [reason for _, reason in result.refused] == ["valid IDs of two different people"]
+
+
+def test_one_digit_typo_ids_are_the_same_person():
+    assert not ids_conflict({A_ID}, {A_TYPO})
+    assert ids_conflict({A_ID}, {B_ID})
+    result = constrained_clusters(["a", "b"], [Edge("a", "b", 0.9999, True)], {"a": A_ID, "b": A_TYPO})
+    assert _clusters(result) == {frozenset({"a", "b"})}
+
+
+def test_cannot_link_blocks_direct_and_chained_joins():
+    edges = [Edge("a", "b", 0.99999, True), Edge("b", "c", 0.9999, True)]
+    result = constrained_clusters(["a", "b", "c"], edges, {}, cannot_links=[("a", "c")])
+    assert _clusters(result) == {frozenset({"a", "b"}), frozenset({"c"})}
+    assert result.refused[0][1] == "reviewer said different people"
+
+
+def test_must_link_joins_without_a_scored_edge_but_not_across_cannot_link():
+    result = constrained_clusters(
+        ["a", "b", "c"], [], {}, cannot_links=[("a", "c")], must_links=[("a", "b"), ("b", "c")]
+    )
+    assert _clusters(result) == {frozenset({"a", "b"}), frozenset({"c"})}
+    assert result.must_links_refused == [("b", "c")]
+
+
+def test_weak_link_refused_when_chain_ends_score_as_different():
+    edges = [Edge("a", "b", 0.99999, True), Edge("b", "c", 0.9999, True)]
+    result = constrained_clusters(["a", "b", "c"], edges, {}, clearly_different=[("a", "c")])
+    assert _clusters(result) == {frozenset({"a", "b"}), frozenset({"c"})}
+    assert "weak link" in result.refused[0][1]
+
+
+def test_guarded_edge_goes_to_refused_with_its_reason():
+    edge = Edge("a", "b", 0.99999, False, "names differ")
+    result = constrained_clusters(["a", "b"], [edge], {})
+    assert _clusters(result) == {frozenset({"a"}), frozenset({"b"})}
+    assert result.refused == [(edge, "names differ")]
+
+
+def test_size_cap():
+    edges = [Edge(str(i), str(i + 1), 0.9999, True) for i in range(5)]
+    result = constrained_clusters([str(i) for i in range(6)], edges, {}, max_size=3)
+    assert max(len(c) for c in _clusters(result)) <= 3
+    assert any("exceed" in reason for _, reason in result.refused)
+
+
+def test_result_independent_of_edge_order():
+    edges = [Edge("a", "b", 0.9999, True), Edge("b", "c", 0.9999, True), Edge("c", "d", 0.99999, True)]
+    first = constrained_clusters("abcd", edges, {"a": A_ID, "d": B_ID})
+    second = constrained_clusters("dcba", list(reversed(edges)), {"a": A_ID, "d": B_ID})
+    assert first.root_of == second.root_of

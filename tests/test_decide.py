@@ -1,0 +1,65 @@
+"""Decision rules: survivor, target region, merge vs migrate, and the per-pair guard."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from linkage.decide import ArchiveFacts, decide_cluster, pair_guard, survivor_of, target_region_of
+
+
+def _facts(aid, region, created, served=None, valid=True, complete=5):
+    return ArchiveFacts(aid, region, created, served, valid, complete)
+
+
+def test_survivor_is_oldest_then_valid_id_then_most_complete():
+    old = _facts("b", "620802100201", date(2012, 1, 1), valid=False)
+    new = _facts("a", "620802100201", date(2020, 1, 1))
+    assert survivor_of([new, old]).archive_id == "b"
+    same_day_valid = _facts("c", "620802100201", date(2012, 1, 1), valid=True, complete=1)
+    assert survivor_of([old, same_day_valid]).archive_id == "c"
+    richer = _facts("d", "620802100201", date(2012, 1, 1), valid=True, complete=7)
+    assert survivor_of([same_day_valid, richer]).archive_id == "d"
+
+
+def test_target_region_is_latest_service_else_latest_created():
+    a = _facts("a", "620802100201", date(2012, 1, 1), date(2019, 5, 1))
+    b = _facts("b", "620821100201", date(2021, 1, 1), date(2024, 5, 1))
+    assert target_region_of([a, b]) == "620821100201"
+    c = _facts("c", "620802100201", date(2012, 1, 1))
+    d = _facts("d", "620823100201", date(2022, 1, 1))
+    assert target_region_of([c, d]) == "620823100201"
+
+
+def test_cross_county_cluster_migrates_to_where_resident_is_served():
+    old = _facts("a", "620802100201", date(2012, 1, 1), date(2019, 5, 1))
+    new = _facts("b", "620821100201", date(2021, 1, 1), date(2024, 5, 1))
+    (decision,) = decide_cluster([old, new])
+    assert decision.action == "migrate"
+    assert decision.archive_id == "b" and decision.survivor_archive_id == "a"
+    assert decision.from_region == "620802100201" and decision.to_region == "620821100201"
+
+
+def test_same_county_cluster_merges():
+    a = _facts("a", "620802100201", date(2012, 1, 1))
+    b = _facts("b", "620802101202", date(2015, 1, 1))
+    c = _facts("c", "620802100201", date(2018, 1, 1))
+    decisions = decide_cluster([c, b, a])
+    assert [(d.action, d.archive_id, d.survivor_archive_id) for d in decisions] == [
+        ("merge", "b", "a"), ("merge", "c", "a")]
+    assert decide_cluster([a]) == []
+
+
+@pytest.mark.parametrize("labels,blocked", [
+    ({"name": "一致", "id": "一致", "dob": "一致"}, False),
+    ({"name": "同音", "id": "空", "dob": "一致"}, False),
+    ({"name": "不同", "id": "一致", "dob": "一致"}, True),          # child under a parent's ID
+    ({"name": "一字之差", "id": "空", "dob": "一致"}, True),         # twins, one ID missing
+    ({"name": "一字之差", "id": "一致", "dob": "一致"}, False),      # typo, ID confirms
+    ({"name": "空", "id": "空", "dob": "一致"}, True),
+    ({"name": "一致", "id": "号同但生日/性别不符", "dob": "不同"}, True),
+    ({"name": "一致", "id": "空", "dob": "不同"}, True),
+])
+def test_pair_guard(labels, blocked):
+    assert bool(pair_guard(labels)) is blocked
