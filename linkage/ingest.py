@@ -121,7 +121,7 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, config: Config) ->
         f'CAST("{rel.columns[mapping[c]]}" AS VARCHAR) AS {c}' if c in mapping else f"NULL::VARCHAR AS {c}"
         for c in INPUT_COLUMNS
     )
-    table = rel.query("src", f"SELECT {select}, CAST(row_number() OVER () + 1 AS BIGINT) AS row_number FROM src").arrow()
+    table = rel.query("src", f"SELECT {select}, CAST(row_number() OVER () + 1 AS BIGINT) AS row_number FROM src").to_arrow_table()
     return {name: table.column(name).to_pylist() for name in table.column_names}
 
 

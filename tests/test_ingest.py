@@ -1,0 +1,97 @@
+"""Reading input: encodings, header mapping, rejects with row numbers, clear errors."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from linkage.config import load_config
+from linkage.errors import InputError, SchemaError
+from linkage.ingest import RAW_TABLE, REJECTS_TABLE, detect_encoding, read_input
+
+HEADER = "archive_id,name,sex,birth_date,id_number,region_code,address,phone,created_date,last_service_date"
+
+
+def _row(aid: str, region: str = "620802100201", name: str = "王芳") -> str:
+    return f"{aid},{name},女,1950-03-05,,{region},柳湖镇新村3组,,2015-01-01,"
+
+
+@pytest.fixture
+def con():
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def test_reads_utf8_with_bom_and_gb18030(tmp_path, con):
+    text = "\n".join([HEADER, _row("62080210020100001")]) + "\n"
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    gb = tmp_path / "gb.csv"
+    gb.write_bytes(text.encode("gb18030"))
+    assert detect_encoding(bom) == "utf-8-sig"
+    assert detect_encoding(gb) == "gb18030"
+    for path in (bom, gb):
+        result = read_input(con, path, load_config())
+        assert result.rows_accepted == 1
+        assert con.execute(f"SELECT name FROM {RAW_TABLE}").fetchall() == [("王芳",)]
+
+
+def test_chinese_headers_are_mapped(tmp_path, con):
+    path = tmp_path / "zh.csv"
+    path.write_text("档案编号,姓名,性别,出生日期,身份证号,行政区划代码,现住址,联系电话,建档日期,最近服务日期\n"
+                    + _row("62080210020100001") + "\n", encoding="utf-8")
+    result = read_input(con, path, load_config())
+    assert result.rows_accepted == 1
+
+
+def test_rejects_name_rows_and_reasons_and_keep_first_duplicate(tmp_path, con):
+    lines = [
+        HEADER,
+        _row("62080210020100001"),            # row 2 ok
+        _row("62080210020100001"),            # row 3 duplicate
+        "62080210020100002,王芳,女",           # row 4 wrong field count
+        _row(""),                              # row 5 blank archive id
+        _row("62080210020100003", region="6208"),  # row 6 bad region
+        _row("62080210020100004"),            # row 7 ok
+    ]
+    path = tmp_path / "in.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = read_input(con, path, load_config())
+    assert (result.rows_read, result.rows_accepted, result.rows_rejected) == (6, 2, 4)
+    rejects = con.execute(f"SELECT row, field FROM {REJECTS_TABLE} ORDER BY row").fetchall()
+    assert rejects == [(3, "archive_id"), (4, "*"), (5, "archive_id"), (6, "region_code")]
+    rows = con.execute(f"SELECT row_number FROM {RAW_TABLE} ORDER BY row_number").fetchall()
+    assert rows == [(2,), (7,)]
+    reasons = " ".join(r[0] for r in con.execute(f"SELECT reason FROM {REJECTS_TABLE}").fetchall())
+    assert "王芳" not in reasons  # no PII in reasons
+
+
+def test_missing_file_missing_columns_empty_table_unknown_encoding(tmp_path, con):
+    config = load_config()
+    with pytest.raises(InputError, match="not found"):
+        read_input(con, tmp_path / "nope.csv", config)
+    missing = tmp_path / "missing.csv"
+    missing.write_text("archive_id,sex\n1,男\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="name, region_code"):
+        read_input(con, missing, config)
+    empty = tmp_path / "empty.csv"
+    empty.write_text(HEADER + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no rows"):
+        read_input(con, empty, config)
+    blank = tmp_path / "blank.csv"
+    blank.write_bytes(b"")
+    with pytest.raises(InputError, match="empty"):
+        read_input(con, blank, config)
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x81\x30\xff" * 10)
+    with pytest.raises(InputError, match="encoding"):
+        read_input(con, binary, config)
+
+
+def test_parquet_input(tmp_path, con):
+    con.execute(f"""COPY (SELECT '62080210020100001' AS archive_id, '王芳' AS name, '620802100201' AS region_code)
+                    TO '{tmp_path / "in.parquet"}' (FORMAT parquet)""")
+    result = read_input(con, tmp_path / "in.parquet", load_config())
+    assert result.rows_accepted == 1
+    assert con.execute(f"SELECT sex, row_number FROM {RAW_TABLE}").fetchall() == [(None, 2)]
