@@ -13,12 +13,10 @@ import pytest
 from splink.internals.settings import ColumnInfoSettings
 
 from linkage.model.comparisons import (
-    address_comparison,
     dob_comparison,
     id_comparison,
     name_comparison,
-    phone_comparison,
-    region_comparison,
+    location_comparison,
     sex_comparison,
 )
 from linkage.model.features import DERIVED_COLUMNS
@@ -151,41 +149,21 @@ def test_sex_levels(left, right, label):
     assert _level_label(sex_comparison(), left, right) == label
 
 
-@pytest.mark.parametrize("left,right,label", [
-    ({"phone_norm": "13912345678"}, {"phone_norm": "13912345678"}, "一致"),
-    ({"phone_norm": "13912345678"}, {"phone_norm": "13912345679"}, "不同"),
-    ({}, {"phone_norm": "13912345679"}, "空"),
-])
-def test_phone_levels(left, right, label):
-    assert _level_label(phone_comparison(), left, right) == label
-
-
-def _addr(text: str | None) -> dict:
-    if text is None:
-        return {}
-    return {"address_norm": text, "address_tokens": [text[i:i + 2] for i in range(len(text) - 1)]}
+def _loc(address: str | None, phone: str | None = None, code: str = "620802100201") -> dict:
+    tokens = [address[i:i + 2] for i in range(len(address) - 1)] if address else None
+    return {"address_norm": address, "address_tokens": tokens, "phone_norm": phone,
+            "region_code": code, "township": code[:9], "county": code[:6]}
 
 
 @pytest.mark.parametrize("left,right,label", [
-    (_addr("柳湖镇新村3组12号"), _addr("柳湖镇新村3组12号"), "一致"),
-    (_addr("柳湖镇新村3组12号"), _addr("柳湖镇新村3组21号"), "相近"),
-    (_addr("柳湖镇新村3组12号"), _addr("柳湖镇新村5组8号"), "部分相近"),
-    (_addr("柳湖镇新村3组12号"), _addr("西大街8号2栋1单元"), "不同"),
-    (_addr(None), _addr("西大街8号"), "空"),
+    (_loc("柳湖镇新村3组12号", "13912345678"), _loc("柳湖镇新村3组12号", "13912345678"), "同址同电话"),
+    (_loc("柳湖镇新村3组12号", "13912345678"), _loc("柳湖镇新村3组12号"), "同址"),
+    (_loc("柳湖镇新村3组12号", "13912345678"), _loc("西大街8号", "13912345678"), "同电话"),
+    (_loc("柳湖镇新村3组12号"), _loc("柳湖镇新村3组21号"), "住址相近"),
+    (_loc("柳湖镇新村3组12号"), _loc("柳湖镇新村5组8号"), "同村"),
+    (_loc(None), _loc("西大街8号", code="620802100202"), "同乡镇"),
+    (_loc(None), _loc(None, code="620802101201"), "同县"),
+    (_loc(None), _loc(None, code="620821100201"), "跨县"),
 ])
-def test_address_levels(left, right, label):
-    assert _level_label(address_comparison(), left, right) == label
-
-
-def _region(code: str) -> dict:
-    return {"region_code": code, "township": code[:9], "county": code[:6]}
-
-
-@pytest.mark.parametrize("left,right,label", [
-    (_region("620802100201"), _region("620802100201"), "同村"),
-    (_region("620802100201"), _region("620802100202"), "同乡镇"),
-    (_region("620802100201"), _region("620802101201"), "同县"),
-    (_region("620802100201"), _region("620821100201"), "跨县"),
-])
-def test_region_levels(left, right, label):
-    assert _level_label(region_comparison(), left, right) == label
+def test_location_levels(left, right, label):
+    assert _level_label(location_comparison(), left, right) == label

@@ -156,18 +156,6 @@ def sex_comparison() -> cl.CustomComparison:
     )
 
 
-def phone_comparison() -> cl.CustomComparison:
-    return cl.CustomComparison(
-        output_column_name="phone",
-        comparison_description="电话",
-        comparison_levels=[
-            _null("phone_norm"),
-            cll.CustomLevel("phone_norm_l = phone_norm_r", label_for_charts="一致"),
-            cll.ElseLevel().configure(label_for_charts="不同"),
-        ],
-    )
-
-
 def _bigram_overlap_sql() -> str:
     return (
         "len(list_intersect(address_tokens_l, address_tokens_r)) * 1.0 / "
@@ -175,29 +163,25 @@ def _bigram_overlap_sql() -> str:
     )
 
 
-def address_comparison() -> cl.CustomComparison:
-    """Address after the region-code prefix is stripped: exact → most bigrams shared → some."""
+def location_comparison() -> cl.CustomComparison:
+    """Where and how to reach the resident: address, phone and managing region as ONE comparison.
+
+    Address, phone and village agree together for every member of a household, so scoring
+    them as three independent comparisons counts the same fact three times and makes a
+    spouse look like a duplicate.  One comparison with ordered levels counts it once.
+    """
     overlap = _bigram_overlap_sql()
     return cl.CustomComparison(
-        output_column_name="address",
-        comparison_description="住址",
+        output_column_name="location",
+        comparison_description="住址/电话/管理区划",
         comparison_levels=[
-            _null("address_norm"),
-            cll.CustomLevel("address_norm_l = address_norm_r", label_for_charts="一致"),
-            cll.CustomLevel(f"{overlap} >= 0.6", label_for_charts="相近"),
-            cll.CustomLevel(f"{overlap} >= 0.3", label_for_charts="部分相近"),
-            cll.ElseLevel().configure(label_for_charts="不同"),
-        ],
-    )
-
-
-def region_comparison() -> cl.CustomComparison:
-    """Managing region: same village → same township → same county → another county (a move?)."""
-    return cl.CustomComparison(
-        output_column_name="region",
-        comparison_description="管理区划",
-        comparison_levels=[
-            _null("region_code"),
+            cll.CustomLevel(
+                "address_norm_l = address_norm_r AND phone_norm_l = phone_norm_r",
+                label_for_charts="同址同电话",
+            ),
+            cll.CustomLevel("address_norm_l = address_norm_r", label_for_charts="同址"),
+            cll.CustomLevel("phone_norm_l = phone_norm_r", label_for_charts="同电话"),
+            cll.CustomLevel(f"{overlap} >= 0.6", label_for_charts="住址相近"),
             cll.CustomLevel("region_code_l = region_code_r", label_for_charts="同村"),
             cll.CustomLevel("township_l = township_r", label_for_charts="同乡镇"),
             cll.CustomLevel("county_l = county_r", label_for_charts="同县"),
@@ -213,7 +197,5 @@ def all_comparisons(dialect: str = "duckdb") -> list[cl.CustomComparison]:
         id_comparison(dialect),
         dob_comparison(),
         sex_comparison(),
-        phone_comparison(),
-        address_comparison(),
-        region_comparison(),
+        location_comparison(),
     ]

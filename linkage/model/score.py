@@ -31,13 +31,29 @@ def comparison_names(model: dict[str, Any]) -> list[str]:
     return [c["output_column_name"] for c in model["comparisons"]]
 
 
-def _tf_columns(model: dict[str, Any]) -> set[str]:
-    names = set()
-    for comparison in model["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            if level.get("tf_adjustment_column"):
-                names.add(comparison["output_column_name"])
-    return names
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+
+
+def _gamma_from_weight_sql(linker: Any) -> dict[str, str]:
+    """SQL recovering each comparison's level (gamma) from its match-weight column.
+
+    Splink 5 keeps gammas only together with every input column (retain_matching_columns),
+    which would multiply the size of the pairs table.  Each level's weight is a distinct
+    constant log2(m/u), so the level is read back from it; the null level weighs 0.
+    """
+    sql: dict[str, str] = {}
+    for comparison in linker._settings_obj.comparisons:
+        name = comparison.output_column_name
+        whens = []
+        for level in comparison.comparison_levels:
+            gamma = level.comparison_vector_value
+            if level.is_null_level:
+                continue
+            weight = math.log2(level._bayes_factor)
+            whens.append(f"WHEN abs(mw_{name} - ({weight!r})) < 1e-9 THEN {gamma}")
+        sql[name] = f"CASE {' '.join(whens)} ELSE -1 END"
+    return sql
 
 
 def score_pairs(
@@ -49,7 +65,6 @@ def score_pairs(
     predictions = linker.inference.predict()
     physical = predictions.physical_name
     names = comparison_names(model)
-    tf = _tf_columns(model)
     by_rule_rows = con.execute(
         f"SELECT match_key, count(*) FROM {physical} GROUP BY match_key"
     ).fetchall()
@@ -57,12 +72,13 @@ def score_pairs(
     for key, count in by_rule_rows:
         pairs_by_rule[config.blocking_rules[int(key)].name] = int(count)
     review = config.thresholds.review_match_probability
+    gamma_sql = _gamma_from_weight_sql(linker)
     weight_cols = []
     for name in names:
-        weight = f"log2(bf_{name})"
-        if name in tf:
-            weight = f"(log2(bf_{name}) + log2(coalesce(bf_tf_adj_{name}, 1)))"
-        weight_cols.append(f"gamma_{name}, {weight} AS w_{name}")
+        weight = f"mw_{name}"
+        if f"mw_tf_adj_{name}" in _columns(con, physical):
+            weight = f"(mw_{name} + coalesce(mw_tf_adj_{name}, 0))"
+        weight_cols.append(f"{gamma_sql[name]} AS gamma_{name}, {weight} AS w_{name}")
     con.execute(f"""
         CREATE OR REPLACE TABLE {SCORED_PAIRS} AS
         WITH p AS (

@@ -31,14 +31,64 @@ _EXACT_PAIR_COUNTS: dict[tuple[str, str], str] = {
         "FROM {t} WHERE id_valid GROUP BY id_norm)"
     ),
     ("id", "一致但校验失败"): "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE id_norm IS NOT NULL AND NOT id_valid GROUP BY id_norm)",
-    ("phone", "一致"): "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE phone_norm IS NOT NULL GROUP BY phone_norm)",
-    ("address", "一致"): "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE address_norm IS NOT NULL GROUP BY address_norm)",
+    ("id", "一位之差或互换"): "SELECT {one_typo_pairs}",
+    ("location", "同址同电话"): "SELECT {both}",
+    ("location", "同址"): "SELECT {address} - {both}",
+    ("location", "同电话"): "SELECT {phone} - {both}",
     ("dob", "一致"): "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE dob_best IS NOT NULL AND NOT dob_jan1 GROUP BY dob_best)",
     ("dob", "一致(1月1日)"): "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE dob_jan1 GROUP BY dob_best)",
 }
 
+_PAIRS_SHARING = "(SELECT coalesce(sum(n * (n - 1)), 0) FROM (SELECT count(*) n FROM {t} WHERE {where} GROUP BY {key}))"
+
 # Floor for a counted u: a level no non-matching pair reached still is not impossible.
 _MIN_U = 1e-9
+# Floor for m after EM: EM drives m of levels rare among its blocked pairs towards 0, which
+# would make one garbled field outweigh everything else (log2(1e-16) = -53).  A level seen
+# in 1 of 1,000 true matches is the least we assume of any level.
+_MIN_M = 1e-3
+
+
+def _one_typo_pairs_sql(table: str) -> str:
+    """Ordered pairs of different IDs that differ in one position (or are a swap of two)."""
+    one_position = " + ".join(
+        f"(SELECT coalesce(sum(n * (n - 1)) - sum(s), 0) FROM (SELECT count(*) n, "
+        f"sum(same) s FROM (SELECT left(id_norm, {i - 1}) || right(id_norm, {18 - i}) k, "
+        f"count(*) OVER (PARTITION BY id_norm) - 1 AS same FROM {table} "
+        f"WHERE length(id_norm) = 18) GROUP BY k))"
+        for i in range(1, 19)
+    )
+    swaps = (
+        f"(SELECT count(*) FROM {table} a JOIN {table} b ON a.id_sorted = b.id_sorted "
+        "AND a.archive_id <> b.archive_id WHERE hamming(a.id_norm, b.id_norm) = 2)"
+    )
+    return f"({one_position} + {swaps})"
+
+
+def _counted_sql(key: tuple[str, str], table: str) -> str:
+    both = _PAIRS_SHARING.format(
+        t=table, where="address_norm IS NOT NULL AND phone_norm IS NOT NULL", key="address_norm, phone_norm")
+    address = _PAIRS_SHARING.format(t=table, where="address_norm IS NOT NULL", key="address_norm")
+    phone = _PAIRS_SHARING.format(t=table, where="phone_norm IS NOT NULL", key="phone_norm")
+    return _EXACT_PAIR_COUNTS[key].format(
+        t=table, both=both, address=address, phone=phone,
+        one_typo_pairs=_one_typo_pairs_sql(table) if key == ("id", "一位之差或互换") else "0",
+    )
+
+
+def _regularise(linker: Linker, sampled_pairs: int) -> None:
+    """Give every level an m and a u, and keep m away from zero (see _MIN_M)."""
+    for comparison in linker._settings_obj.comparisons:
+        levels = [lvl for lvl in comparison.comparison_levels if not lvl.is_null_level]
+        for level in levels:
+            if level._u_probability in (None, "level not observed"):
+                level.u_probability = 1.0 / sampled_pairs
+            if level._m_probability in (None, "level not observed"):
+                level.m_probability = _MIN_M
+            level.m_probability = max(float(level.m_probability), _MIN_M)
+        total = sum(float(level.m_probability) for level in levels)
+        for level in levels:
+            level.m_probability = float(level.m_probability) / total
 
 
 @dataclass(frozen=True)
@@ -57,7 +107,7 @@ def _set_counted_u(con: duckdb.DuckDBPyConnection, linker: Linker, table: str) -
             key = (comparison.output_column_name, level.label_for_charts)
             if level.is_null_level or key not in _EXACT_PAIR_COUNTS:
                 continue
-            agreeing = con.execute(_EXACT_PAIR_COUNTS[key].format(t=table)).fetchall()[0][0] or 0
+            agreeing = con.execute(_counted_sql(key, table)).fetchall()[0][0] or 0
             u = max(agreeing / ordered_pairs, _MIN_U)
             level.u_probability = u
             counted[f"{key[0]}:{key[1]}"] = u
@@ -90,6 +140,7 @@ def train_model(
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True
         )
+    _regularise(linker, training.u_max_pairs)
     if labels_table is not None:
         from linkage.model.labels import apply_labels
 
