@@ -102,6 +102,35 @@ def synth(persons: int, seed: int, out_dir: Path) -> None:
     click.echo(f"{summary.persons} persons, {summary.archives} archives -> {out_dir}")
 
 
+@cli.command()
+@click.option("--sizes", default="10000,100000,1000000", show_default=True,
+              help="Comma-separated population sizes (persons).")
+@click.option("--seed", type=int, default=7, show_default=True, help="Random seed for synth.")
+@click.option("--systems", default="linkage,id_only,splink_plain", show_default=True,
+              help="Comma-separated systems to compare.")
+@click.option("--work", "work_dir", type=click.Path(path_type=Path), default=Path("benchmarks/work"),
+              show_default=True, help="Scratch folder for populations and outputs (not in git).")
+@click.option("--results", "results_dir", type=click.Path(path_type=Path),
+              default=Path("benchmarks/results"), show_default=True,
+              help="Where results.json and RESULTS.md are written.")
+def bench(sizes: str, seed: int, systems: str, work_dir: Path, results_dir: Path) -> None:
+    """Compare this engine with ID-only matching and plain Splink on synthetic populations.
+
+    Example:
+
+        linkage bench --sizes 10000,100000 --results benchmarks/results
+    """
+    from linkage.bench.runner import run_benchmark
+
+    try:
+        size_list = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        raise click.BadParameter("sizes must be whole numbers separated by commas") from None
+    run_benchmark(size_list, seed, work_dir, results_dir,
+                  systems=tuple(s.strip() for s in systems.split(",") if s.strip()))
+    click.echo(f"results -> {results_dir / 'RESULTS.md'}")
+
+
 def main() -> None:
     """Entry point: map errors to exit codes without tracebacks."""
     try:

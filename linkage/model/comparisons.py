@@ -175,6 +175,7 @@ def location_comparison() -> cl.CustomComparison:
         output_column_name="location",
         comparison_description="住址/电话/管理区划",
         comparison_levels=[
+            _null("region_code", "无区划"),
             cll.CustomLevel(
                 "address_norm_l = address_norm_r AND phone_norm_l = phone_norm_r",
                 label_for_charts="同址同电话",

@@ -8,6 +8,7 @@ retraining; the JSON's own rules are replaced on load.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +70,14 @@ def settings_for_prediction(model: dict[str, Any], config: Config) -> dict[str, 
 
 
 def make_linker(api: DuckDBAPI, table: str, settings: SettingsCreator | dict[str, Any]) -> Linker:
-    """A Linker over an existing DuckDB table (no copy of the data)."""
+    """A Linker over an existing DuckDB table (no copy of the data).
+
+    Splink's own progress chatter goes to the 'splink' logger at INFO; we keep it at WARNING
+    unless the user asked for verbose logs, so the CLI output stays ours.
+    """
     frame = api.table_to_splink_dataframe(table, table)
-    return Linker(frame, settings)
+    level = logging.INFO if logging.getLogger("linkage").isEnabledFor(logging.INFO) else logging.WARNING
+    return Linker(frame, settings, log_level=level)
 
 
 def level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
