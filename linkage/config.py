@@ -31,6 +31,7 @@ class BlockingRule:
 @dataclass(frozen=True)
 class Thresholds:
     auto_match_probability: float
+    auto_match_probability_without_id: float
     review_match_probability: float
     max_auto_cluster_size: int
 
@@ -105,6 +106,8 @@ def _parse(raw: dict[str, Any], source: str) -> Config:
     th = _section(raw, "thresholds", source)
     thresholds = Thresholds(
         auto_match_probability=_get(th, "auto_match_probability", float, source, "thresholds"),
+        auto_match_probability_without_id=_get(
+            th, "auto_match_probability_without_id", float, source, "thresholds"),
         review_match_probability=_get(th, "review_match_probability", float, source, "thresholds"),
         max_auto_cluster_size=_get(th, "max_auto_cluster_size", int, source, "thresholds"),
     )

@@ -28,12 +28,33 @@ _SIMILAR_NAME = {"一字之差", "漏字", "拼音相近", "字序颠倒"}
 _DIFFERENT_NAME = {"不同", "仅同姓"}
 
 
-def pair_guard(labels: Mapping[str, str]) -> str:
-    """Why this pair may not be joined automatically, or '' if it may."""
+def born_before_created(left: "ArchiveFacts", right: "ArchiveFacts") -> bool:
+    """True if one archive was opened before the other record's person was born."""
+    return any(
+        a.created_date is not None and b.dob_best is not None and a.created_date < b.dob_best
+        for a, b in ((left, right), (right, left))
+    )
+
+
+def pair_guard(
+    labels: Mapping[str, str],
+    probability: float = 1.0,
+    auto_without_id: float = 0.0,
+    impossible_dates: bool = False,
+) -> str:
+    """Why this pair may not be joined automatically, or '' if it may.
+
+    ``auto_without_id`` is the (higher) probability a pair needs when no ID number
+    confirms it: same name, birth date and county is exactly what two namesakes share.
+    """
     name = labels.get("name", "空")
     id_level = labels.get("id", "空")
     dob = labels.get("dob", "空")
     id_confirms = id_level == "一致"
+    if impossible_dates:
+        return "an archive predates the other record's birth"
+    if not id_confirms and id_level != "一位之差或互换" and probability < auto_without_id:
+        return "no ID confirms it and the score is below the threshold for ID-less links"
     if name in _DIFFERENT_NAME:
         return "names differ"
     if name == "空" and not id_confirms:
@@ -59,6 +80,7 @@ class ArchiveFacts:
     last_service_date: date | None
     id_valid: bool
     completeness: int
+    dob_best: date | None = None
 
     @property
     def county(self) -> str:

@@ -19,7 +19,7 @@ import duckdb
 
 from linkage.cluster import ClusterResult, Edge, constrained_clusters
 from linkage.config import REPO_ROOT, Config, load_config
-from linkage.decide import ArchiveFacts, decide_cluster, pair_guard
+from linkage.decide import ArchiveFacts, born_before_created, decide_cluster, pair_guard
 from linkage.human import HumanDecisions
 from linkage.ingest import RAW_TABLE, REJECTS_TABLE, IngestResult, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
@@ -155,7 +155,8 @@ def _archive_facts(con: duckdb.DuckDBPyConnection) -> dict[str, ArchiveFacts]:
         SELECT archive_id, region_code, created_date, last_service_date, coalesce(id_valid, false),
                (name_clean IS NOT NULL)::INT + (sex IS NOT NULL)::INT + (dob IS NOT NULL)::INT
                + (id_norm IS NOT NULL)::INT + (address_norm IS NOT NULL)::INT
-               + (phone_norm IS NOT NULL)::INT + (last_service_date IS NOT NULL)::INT
+               + (phone_norm IS NOT NULL)::INT + (last_service_date IS NOT NULL)::INT,
+               dob_best
         FROM {MODEL_INPUT_TABLE}
     """).fetchall()
     return {r[0]: ArchiveFacts(*r) for r in rows}
@@ -182,6 +183,7 @@ def cluster_and_decide(
         FROM {SCORED_PAIRS} ORDER BY archive_id_l, archive_id_r
     """).fetchall()
     k = len(names)
+    facts = _archive_facts(con)
     pair_info: dict[tuple[str, str], dict[str, Any]] = {}
     edges: list[Edge] = []
     review_candidates: list[tuple[str, str]] = []
@@ -196,14 +198,16 @@ def cluster_and_decide(
         if human.decided(a, b):
             continue
         if prob >= th.auto_match_probability:
-            reason = pair_guard(level_names)
+            reason = pair_guard(
+                level_names, prob, th.auto_match_probability_without_id,
+                born_before_created(facts[a], facts[b]),
+            )
             edges.append(Edge(a, b, prob, auto_eligible=not reason, guard_reason=reason))
         elif prob >= th.review_match_probability:
             review_candidates.append((a, b))
         else:
             clearly_different.append((a, b))
 
-    facts = _archive_facts(con)
     result: ClusterResult = constrained_clusters(
         archives=facts.keys(),
         edges=edges,

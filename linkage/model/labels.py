@@ -8,9 +8,12 @@ What the labels are used for, and why:
 
 * **m from "same" pairs.**  Splink's ``estimate_m_from_pairwise_labels`` counts the
   comparison levels of the labelled matches.  Like every Splink training step it adds one
-  estimate per level; the model keeps the median of the estimates (EM passes and labels),
-  and a level no labelled pair reached keeps its EM estimate.  Splink ignores
-  ``clerical_match_score`` there, so only the "same" pairs are handed to it.
+  estimate per level, and the level's m becomes the median of the estimates (EM passes and
+  labels); a level no labelled pair reached keeps its m.  Splink ignores
+  ``clerical_match_score`` there, so only the "same" pairs are handed to it.  Splink also
+  resets every u to its sampled median at that point, which would throw away values set
+  directly in training (counted u, floors): u is put back exactly as it was, each m is kept
+  at or above the smallest m its comparison had before, and m is renormalised to sum to 1.
 * **The prior from all pairs ("calibration in the large").**  Splink has no use for
   "different" labels, and u from them would be badly biased (reviewed pairs are the
   look-alikes, not random pairs).  What they do tell us is how often the engine's
@@ -154,6 +157,44 @@ def _m_values(linker: Any) -> dict[tuple[str, int], float | None]:
     }
 
 
+def _numeric(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _raw_m_u(linker: Any) -> dict[tuple[str, int], tuple[Any, Any]]:
+    return {
+        (c.output_column_name, level.comparison_vector_value): (level._m_probability, level._u_probability)
+        for c in linker._settings_obj.comparisons
+        for level in c._comparison_levels_excluding_null
+    }
+
+
+def _settle(linker: Any, before: dict[tuple[str, int], tuple[Any, Any]]) -> None:
+    """After Splink's m-from-labels: u as before, m floored at the comparison's smallest
+    earlier m and renormalised (see module docstring)."""
+    for comparison in linker._settings_obj.comparisons:
+        levels = comparison._comparison_levels_excluding_null
+        keys = [(comparison.output_column_name, level.comparison_vector_value) for level in levels]
+        earlier = [_numeric(before[k][0]) for k in keys]
+        floor = min((m for m in earlier if m is not None and m > 0), default=None)
+        new_m = []
+        for level, key, old in zip(levels, keys, earlier):
+            level.u_probability = before[key][1]
+            m = _numeric(level._m_probability)
+            if m is None:
+                m = old
+            if m is not None and floor is not None:
+                m = max(m, floor)
+            new_m.append(m)
+        if any(m is None for m in new_m):
+            for level, key in zip(levels, keys):
+                level.m_probability = before[key][0]
+            continue
+        total = sum(new_m)
+        for level, m in zip(levels, new_m):
+            level.m_probability = m / total
+
+
 def _log_odds(prior: float) -> float:
     return math.log2(prior / (1.0 - prior))
 
@@ -168,7 +209,7 @@ def _mean_probability(evidence: list[float], log_odds: float) -> float:
 
 def _scored_labels(con: duckdb.DuckDBPyConnection, linker: Any, labels_table: str) -> list[tuple[float, float]]:
     """(clerical_match_score, match_weight) for each labelled pair present in the data."""
-    pairs = con.execute(
+    pairs = con.sql(
         f"SELECT '0' AS match_key, archive_id_l AS join_key_l, archive_id_r AS join_key_r "
         f"FROM {labels_table}"
     ).to_arrow_table()
@@ -189,7 +230,7 @@ def _scored_labels(con: duckdb.DuckDBPyConnection, linker: Any, labels_table: st
     finally:
         # Forget the registered pairs so the linker blocks normally again.
         linker.table_management.invalidate_cache()
-        con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.unregister(name)
     return [(float(score), float(weight)) for score, weight in rows]
 
 
@@ -229,7 +270,9 @@ def apply_labels(con: duckdb.DuckDBPyConnection, linker: Any, labels_table: str)
             f"CREATE OR REPLACE TABLE {same_table} AS SELECT archive_id_l, archive_id_r "
             f"FROM {labels_table} WHERE clerical_match_score >= 0.5"
         )
+        raw_before = _raw_m_u(linker)
         linker.training.estimate_m_from_pairwise_labels(same_table)
+        _settle(linker, raw_before)
     m_after = _m_values(linker)
     m_changed = sum(1 for key, value in m_after.items() if value != m_before.get(key))
 

@@ -61,7 +61,8 @@ def score_pairs(
 ) -> ScoreReport:
     """Run Splink predict on ``table`` and keep what clustering and review need."""
     api = connect_splink(con)
-    linker = make_linker(api, table, settings_for_prediction(model, config))
+    records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    linker = make_linker(api, table, settings_for_prediction(model, config, records))
     predictions = linker.inference.predict()
     physical = predictions.physical_name
     names = comparison_names(model)

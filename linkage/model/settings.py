@@ -56,9 +56,24 @@ def load_model_dict(path: Path | str) -> dict[str, Any]:
     return model
 
 
-def settings_for_prediction(model: dict[str, Any], config: Config) -> dict[str, Any]:
-    """The saved model with the configured blocking rules and the columns scoring needs."""
-    settings = dict(model)
+TRAINING_META = "linkage_training"
+
+
+def settings_for_prediction(
+    model: dict[str, Any], config: Config, records: int | None = None
+) -> dict[str, Any]:
+    """The saved model with the configured blocking rules and the columns scoring needs.
+
+    The prior (probability two random archives match) is about 2d/N for d duplicate pairs
+    per archive, so it shrinks as the population grows.  A model trained on N_train archives
+    and applied to N archives gets prior × N_train / N, so the same pair earns the same
+    verdict in a 10k and a 1M population and the thresholds keep their meaning.
+    """
+    settings = {k: v for k, v in model.items() if k != TRAINING_META}
+    trained_on = (model.get(TRAINING_META) or {}).get("records")
+    if records and trained_on:
+        prior = float(model["probability_two_random_records_match"]) * trained_on / records
+        settings["probability_two_random_records_match"] = min(max(prior, 1e-12), 0.5)
     settings["blocking_rules_to_generate_predictions"] = [
         {"blocking_rule": rule.sql, "sql_dialect": "duckdb"} for rule in config.blocking_rules
     ]

@@ -18,7 +18,7 @@ import duckdb
 from splink import Linker
 
 from linkage.config import Config
-from linkage.model.settings import connect_splink, make_linker, new_settings
+from linkage.model.settings import TRAINING_META, connect_splink, make_linker, new_settings
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +146,9 @@ def train_model(
 
         apply_labels(con, linker, labels_table)
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    model[TRAINING_META] = {"records": int(records), "counted_u": counted}
     from linkage.outputs import write_json_atomic
 
     write_json_atomic(out_path, model)
-    records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return TrainingReport(records, float(model["probability_two_random_records_match"]), counted)
