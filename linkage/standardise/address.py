@@ -1,0 +1,205 @@
+"""Addresses: reduce free text to the part below the county, in one written form.
+
+The county, township and village come from ``region_code``; what the address adds is the
+remainder (street, group, house number).  So the leading administrative run (province,
+prefecture, county) is stripped, Chinese numerals before address units become digits, and
+unit words are unified (幢/号楼 -> 栋, 村民小组/社 -> 组).  No free parsing: numerals are
+converted only where an address unit follows (cn2an on a whole address rewrites place
+names: 六盘水市 -> 6盘水市), and prefixes only at the very start of the text.
+
+Normalising is idempotent: prefixes are stripped until none is left, so a normalised
+address normalises to itself.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import pyarrow as pa
+
+# --- clean-up ------------------------------------------------------------------------
+_PUNCT_RE = re.compile(r"[^\w#-]|_")
+_HYPHENS_RE = re.compile(r"-+")
+_LONE_HYPHEN_RE = re.compile(r"(?<![0-9])-|-(?![0-9])")
+
+# --- numbers before address units -----------------------------------------------------
+_UNIT_ALT = "村民小组|小组|号院|号楼|单元|号|栋|幢|楼|室|层|组|队|弄|巷|排|社(?!区)"
+_CN_DIGITS = "零〇一二两三四五六七八九十百千"
+_CN_NUMBER_RE = re.compile(f"[{_CN_DIGITS}]+(?={_UNIT_ALT})")
+_ORDINAL_RE = re.compile(f"第(?=[0-9]+(?:{_UNIT_ALT}))")
+# Starts with the literal 0 so the scan is quick; the look-behind rejects 0s inside a number.
+_LEADING_ZERO_RE = re.compile(f"0(?<![0-9]0)0*(?=[0-9]+(?:{_UNIT_ALT}))")
+_SIMPLE_DIGITS = str.maketrans("零〇一二两三四五六七八九", "001223456789")
+# Unit words after a number, unified: (pattern, replacement, cheap pre-check).
+_UNIT_RULES = (
+    (re.compile("(?<=[0-9])(?:号楼|幢)"), "栋", ("号楼", "幢")),
+    (re.compile("(?<=[0-9])号院"), "号", ("号院",)),
+    (re.compile("(?<=[0-9])(?:村民小组|小组|社(?!区))"), "组", ("小组", "社")),
+)
+_LOWER_ASCII_RE = re.compile("[a-z]+")
+
+
+def _unify_units(text: str) -> str:
+    """Apply the unit rules until none applies ("5号院楼" -> "5号楼" -> "5栋")."""
+    changed = True
+    while changed:
+        changed = False
+        for pattern, replacement, needles in _UNIT_RULES:
+            if any(n in text for n in needles):
+                text, count = pattern.subn(replacement, text)
+                changed = changed or count > 0
+    return text
+
+# --- leading administrative run -------------------------------------------------------
+
+
+def _han_class_excluding(chars: str) -> str:
+    """A single regex class of CJK ideographs minus ``chars`` (faster than a look-ahead)."""
+    ranges: list[tuple[int, int]] = [(0x3400, 0x4DBF), (0x4E00, 0x9FFF)]
+    for cp in sorted(map(ord, chars)):
+        ranges = [
+            piece
+            for lo, hi in ranges
+            for piece in (((lo, cp - 1), (cp + 1, hi)) if lo <= cp <= hi else ((lo, hi),))
+            if piece[0] <= piece[1]
+        ]
+    return "[" + "".join(f"{chr(lo)}-{chr(hi)}" if lo < hi else chr(lo) for lo, hi in ranges) + "]"
+
+
+PROVINCES = (
+    "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江",
+    "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州",
+    "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港",
+    "澳门",
+)
+_PROVINCE_FULL_RE = re.compile(
+    "(?:北京|天津|上海|重庆)(?:市市辖区|市辖区|市)"
+    "|(?:河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南"
+    "|四川|贵州|云南|陕西|甘肃|青海|台湾)省"
+    "|内蒙古自治区|广西壮族自治区|西藏自治区|宁夏回族自治区|新疆维吾尔自治区"
+    "|(?:香港|澳门)特别行政区"
+)
+_PROVINCE_SHORT_RE = re.compile("|".join(sorted(PROVINCES, key=len, reverse=True)))
+# A character that may be part of an administrative name: Han, not a sub-county word.
+_BASE = _han_class_excluding("镇乡村街路巷号楼栋幢组社场弄室层")
+# Characters that, right after 市/州/区/县, show the word was not an administrative name.
+_NOT_AFTER = "(?![村组号栋幢楼室层场站厂路街巷道里弄社屯庄店院])(?=.)"
+_PREFECTURE_RE = re.compile(f"(?:市辖区|{_BASE}{{2,7}}?(?:自治州|地区|市|州|盟)){_NOT_AFTER}")
+# 镇/乡 may open a county name (镇原县, 乡宁县) but not sit inside one (柳湖镇新市村).
+_COUNTY_RE = re.compile(
+    f"(?:(?:[镇乡]{_BASE}{{1,7}}?|{_BASE}{{2,8}}?)(?:县|区|市|旗)|{_BASE}县|[城郊矿]区){_NOT_AFTER}"
+)
+# Endings that look like a prefecture or county but name a place inside one.
+_NOT_ADMIN_ENDINGS = (
+    "小区", "社区", "园区", "校区", "景区", "厂区", "营区", "片区", "街区", "住宅区", "生活区",
+    "家属区", "宿舍区", "工业区", "商业区", "保护区", "服务区", "示范区", "安置区", "超市",
+    "菜市", "集市", "门市", "夜市",
+)
+
+
+def _cn_number(numeral: str) -> str:
+    """Arabic form of a Chinese numeral; unchanged if cn2an cannot read it."""
+    if not any(ch in "十百千" for ch in numeral):
+        return numeral.translate(_SIMPLE_DIGITS)  # 一二 -> 12, read digit by digit
+    import cn2an  # imported lazily: slow to import
+
+    try:
+        return str(int(cn2an.cn2an(numeral, "smart")))
+    except (ValueError, KeyError, TypeError, IndexError):
+        return numeral
+
+
+_NUMBER_CACHE: dict[str, str] = {}
+
+
+def _replace_number(match: re.Match[str]) -> str:
+    numeral = match.group(0)
+    arabic = _NUMBER_CACHE.get(numeral)
+    if arabic is None:
+        arabic = _NUMBER_CACHE[numeral] = _cn_number(numeral)
+    return arabic
+
+
+def _admin_end(level: re.Pattern[str], text: str) -> int:
+    """Length of the leading administrative name of this level in ``text`` (0 if none)."""
+    match = level.match(text)
+    if match is None or match.group(0).endswith(_NOT_ADMIN_ENDINGS):
+        return 0
+    return match.end()
+
+
+def _strip_prefix_once(text: str) -> str:
+    """Remove at most one province, one prefecture and one county name from the start."""
+    match = _PROVINCE_FULL_RE.match(text)
+    if match and match.end() < len(text):
+        text = text[match.end():]
+    else:
+        short = _PROVINCE_SHORT_RE.match(text)
+        if short:  # "甘肃平凉市...": a bare province name only before another level
+            rest = text[short.end():]
+            if _admin_end(_PREFECTURE_RE, rest) or _admin_end(_COUNTY_RE, rest):
+                text = rest
+    text = text[_admin_end(_PREFECTURE_RE, text):]
+    return text[_admin_end(_COUNTY_RE, text):]
+
+
+_ADMIN_SUFFIX_RE = re.compile("[省市州区县旗盟]")
+
+
+def strip_admin_prefix(text: str) -> str:
+    """Strip the leading administrative run until nothing more is stripped."""
+    while True:
+        if _ADMIN_SUFFIX_RE.search(text, 0, 24) is None:  # no admin name can end in reach
+            return text
+        stripped = _strip_prefix_once(text)
+        if stripped == text:
+            return text
+        text = stripped
+
+
+def normalise_address(raw: str | None) -> str | None:
+    """The address below the county in one written form; None if nothing is left."""
+    if raw is None:
+        return None
+    text = _PUNCT_RE.sub("", unicodedata.normalize("NFKC", raw))
+    if "-" in text:
+        text = _LONE_HYPHEN_RE.sub("", _HYPHENS_RE.sub("-", text))
+    if "#" in text:
+        text = text.replace("#", "号")
+    if _LOWER_ASCII_RE.search(text):
+        text = _LOWER_ASCII_RE.sub(lambda m: m.group(0).upper(), text)
+    text = _CN_NUMBER_RE.sub(_replace_number, text)
+    if "第" in text:
+        text = _ORDINAL_RE.sub("", text)
+    if "0" in text:
+        text = _LEADING_ZERO_RE.sub("", text)
+    text = _unify_units(text)
+    text = strip_admin_prefix(text)
+    return text or None
+
+
+def address_bigrams(norm: str | None) -> list[str]:
+    """Distinct character bigrams, in order of first appearance (a 1-character address is
+    its own token): sets for a Jaccard score that tolerates reordered or missing parts."""
+    if not norm:
+        return []
+    if len(norm) == 1:
+        return [norm]
+    return list(dict.fromkeys(norm[i : i + 2] for i in range(len(norm) - 1)))
+
+
+def address_table(raw_addresses: Iterable[str]) -> pa.Table:
+    """``address_raw`` -> address_norm, address_tokens, one row per distinct raw value."""
+    raws = list(dict.fromkeys(a for a in raw_addresses if a is not None))
+    norms = [normalise_address(a) for a in raws]
+    return pa.table(
+        {
+            "address_raw": pa.array(raws, pa.string()),
+            "address_norm": pa.array(norms, pa.string()),
+            "address_tokens": pa.array(
+                [None if n is None else address_bigrams(n) for n in norms], pa.list_(pa.string())
+            ),
+        }
+    )

@@ -1,0 +1,201 @@
+"""Dates: parse the formats seen in exports, and judge a record's birth date.
+
+:func:`parse_date` is the reference and :func:`parse_date_sql` its DuckDB twin (they must
+agree on every input).  Only calendar-valid dates with a year 1000-2999 are accepted; a
+month-only or year-only value is not a date.  Placeholder birth dates (1900-01-01, before
+1900, after the archive was created, in the future) are dropped but remembered, because
+"a placeholder was typed" is itself evidence of a careless record.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Literal
+
+import pyarrow as pa
+
+from linkage.standardise._text import (
+    ASCII_DIGITS,
+    FULLWIDTH_DIGITS,
+    PLACEHOLDER_WORDS,
+    sql_in,
+    sql_str,
+    sql_strip_ws,
+    strip_ws,
+)
+
+PLACEHOLDER_DOB = date(1900, 1, 1)
+
+_TRANSLATE_FROM = FULLWIDTH_DIGITS + "－／．：　"
+_TRANSLATE_TO = ASCII_DIGITS + "-/.: "
+_TRANSLATE = str.maketrans(_TRANSLATE_FROM, _TRANSLATE_TO)
+
+# YYYY-M-D / YYYY/M/D / YYYY.M.D / YYYY年M月D日 or YYYYMMDD, then an optional time of day.
+DATE_PATTERN = (
+    "([12][0-9]{3})(?:[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?|([0-9]{2})([0-9]{2}))"
+    "(?:[ T]+[0-9]{1,2}:[0-9]{1,2}(?::[0-9]{1,2}(?:[.][0-9]+)?)?)?"
+)
+_DATE_RE = re.compile(DATE_PATTERN)
+# Zeros with date punctuation ("0000-00-00", "00000000"): a placeholder, not a date.
+ZERO_DATE_PATTERN = "[0 ./:年月日T-]*0[0 ./:年月日T-]*"
+_ZERO_DATE_RE = re.compile(ZERO_DATE_PATTERN)
+
+
+def _prepare(raw: str) -> str:
+    return strip_ws(raw.translate(_TRANSLATE))
+
+
+def parse_date(raw: str | None) -> date | None:
+    """Parse one date value; None if blank, unparseable or not a calendar date."""
+    if raw is None:
+        return None
+    match = _DATE_RE.fullmatch(_prepare(raw))
+    if match is None:
+        return None
+    year, m1, d1, m2, d2 = match.groups()
+    try:
+        return date(int(year), int(m1 or m2), int(d1 or d2))
+    except ValueError:
+        return None
+
+
+def is_placeholder_text(raw: str | None) -> bool:
+    """True for values typed to mean "unknown": 不详, NULL, 0000-00-00, ..."""
+    if raw is None:
+        return False
+    text = _prepare(raw)
+    return text in PLACEHOLDER_WORDS or _ZERO_DATE_RE.fullmatch(text) is not None
+
+
+def is_placeholder_dob(
+    d: date, created: date | None = None, today: date | None = None
+) -> bool:
+    """A birth date that cannot be real: 1900-01-01 or earlier, in the future, after creation."""
+    if d <= PLACEHOLDER_DOB or d > (today or date.today()):
+        return True
+    return created is not None and d > created
+
+
+def clean_dob(
+    raw: str | None, created: date | None = None, today: date | None = None
+) -> tuple[date | None, bool]:
+    """The record's usable birth date and whether a placeholder was given instead.
+
+    Reference for the ``dob`` and ``dob_raw_placeholder`` feature columns.
+    """
+    d = parse_date(raw)
+    if d is None:
+        return None, is_placeholder_text(raw)
+    if is_placeholder_dob(d, created, today):
+        return None, True
+    return d, False
+
+
+def dob_precision(d: date) -> Literal["day", "year"]:
+    """'year' for 1 January: systems store a known birth year as YYYY-01-01."""
+    return "year" if (d.month, d.day) == (1, 1) else "day"
+
+
+def lunar_to_solar(d: date) -> date | None:
+    """Read ``d`` as a lunar (non-leap month) date and return the solar date.
+
+    Elderly residents often give their lunar birthday, which read as solar lands 19-54
+    days before the real date.  None outside 1901-2100 or for a day the lunar month lacks.
+    """
+    from borax.calendars.lunardate import LunarDate  # imported lazily: slow to import
+
+    try:
+        return LunarDate(d.year, d.month, d.day, 0).to_solar_date()
+    except (ValueError, KeyError, IndexError, OverflowError):
+        return None
+
+
+def lunar_calendar_table(first_year: int = 1901, last_year: int = 2099) -> pa.Table:
+    """Columns ``lunar_as_solar`` (a lunar y/m/d read as a solar DATE) and ``solar``.
+
+    Registered in DuckDB, it turns "is dob A the lunar reading of dob B?" into a join.
+    Leap months are left out (nobody writes one as a plain month), as are lunar days
+    with no solar look-alike (2-30, and 2-29 outside solar leap years).
+    """
+    from borax.calendars.lunardate import LunarDate
+
+    lunar_as_solar: list[date] = []
+    solar: list[date] = []
+    for year in range(first_year, last_year + 1):
+        for month in range(1, 13):
+            start = LunarDate(year, month, 1, 0).to_solar_date()
+            try:
+                LunarDate(year, month, 30, 0)
+                days = 30
+            except ValueError:
+                days = 29
+            for day in range(1, days + 1):
+                try:
+                    as_solar = date(year, month, day)
+                except ValueError:
+                    continue
+                lunar_as_solar.append(as_solar)
+                solar.append(start + timedelta(days=day - 1))
+    return pa.table(
+        {"lunar_as_solar": pa.array(lunar_as_solar, pa.date32()), "solar": pa.array(solar, pa.date32())}
+    )
+
+
+# Shapes most exports use; parsed without the general regex (same result, much faster).
+_FAST_ISO = "[12][0-9]{3}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2})?"
+_FAST_COMPACT = "[12][0-9]{7}"
+
+
+def parse_date_sql(relation: str, column: str, alias: str) -> str:
+    """SELECT adding ``alias`` = :func:`parse_date` of ``column`` (the SQL twin)."""
+    prepared = sql_strip_ws(
+        f"translate({column}, {sql_str(_TRANSLATE_FROM)}, {sql_str(_TRANSLATE_TO)})"
+    )
+    p = f"__p_{alias}"
+    parts = f"regexp_extract({prepared}, {sql_str('^' + DATE_PATTERN + '$')}, ['y', 'm1', 'd1', 'm2', 'd2'])"
+    general = (
+        f"try_strptime({p}.y || '-' || coalesce(nullif({p}.m1, ''), {p}.m2) || '-'"
+        f" || coalesce(nullif({p}.d1, ''), {p}.d2), '%Y-%m-%d')"
+    )
+    fast = (
+        f"CASE WHEN regexp_full_match({column}, {sql_str(_FAST_ISO)})"
+        f" THEN try_strptime(left({column}, 10), '%Y-%m-%d')"
+        f" WHEN regexp_full_match({column}, {sql_str(_FAST_COMPACT)})"
+        f" THEN try_strptime({column}, '%Y%m%d') END"
+    )
+    slow = f"CASE WHEN {p}.y <> '' THEN {general} END"
+    return (
+        f"SELECT * EXCLUDE ({p}), CAST(coalesce({fast}, {slow}) AS DATE) AS {alias} FROM"
+        f" (SELECT *, CASE WHEN ({fast}) IS NULL THEN {parts} END AS {p} FROM {relation})"
+    )
+
+
+def placeholder_text_sql(column: str) -> str:
+    """SQL twin of :func:`is_placeholder_text`."""
+    prepared = sql_strip_ws(
+        f"translate({column}, {sql_str(_TRANSLATE_FROM)}, {sql_str(_TRANSLATE_TO)})"
+    )
+    return (
+        f"coalesce({sql_in(prepared, PLACEHOLDER_WORDS)}"
+        f" OR regexp_full_match({prepared}, {sql_str(ZERO_DATE_PATTERN)}), false)"
+    )
+
+
+def dob_sql(relation: str, birth_column: str, created_column: str, today: date) -> str:
+    """SELECT adding ``dob`` and ``dob_raw_placeholder`` (the SQL twin of :func:`clean_dob`).
+
+    ``created_column`` must already be a DATE column of ``relation``.
+    """
+    parsed = "__dob_parsed"
+    bad = (
+        f"({parsed} <= DATE '{PLACEHOLDER_DOB.isoformat()}' OR {parsed} > DATE '{today.isoformat()}'"
+        f" OR coalesce({parsed} > {created_column}, false))"
+    )
+    return (
+        f"SELECT * EXCLUDE ({parsed}),"
+        f" CASE WHEN NOT {bad} THEN {parsed} END AS dob,"
+        f" CASE WHEN {parsed} IS NULL THEN {placeholder_text_sql(birth_column)} ELSE {bad} END"
+        " AS dob_raw_placeholder"
+        f" FROM ({parse_date_sql(relation, birth_column, parsed)})"
+    )

@@ -1,0 +1,225 @@
+"""Resident ID numbers (GB 11643-1999): clean, upgrade, check, and read the embedded facts.
+
+The ID is the strongest identity evidence in an archive, but exports mangle it
+(full-width digits, ``x``/``×``, spaces, Excel notation, "10" typed for X, placeholders).
+:func:`parse_id` is the reference; :func:`id_sql` is its DuckDB twin for whole tables
+and must agree with it on every input (tests check this).
+
+An ID keeps its normalised form (``norm``) whenever it has the shape of an ID, even if the
+check character fails or the embedded date is impossible: a mistyped ID is still useful
+for fuzzy comparison.  Only :data:`IdStatus` ``'valid'`` IDs are trusted as identity keys.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from linkage.standardise._text import (
+    ASCII_DIGITS,
+    FULLWIDTH_DIGITS,
+    PLACEHOLDER_WORDS,
+    WHITESPACE,
+    char_class,
+    sql_in,
+    sql_str,
+    strip_ws,
+)
+
+IdStatus = Literal["blank", "placeholder", "malformed", "bad_check", "valid"]
+
+WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK_CHARS = "10X98765432"
+# The 1989 scheme reserved sequence codes 996-999 of 15-digit IDs for people born in 18xx.
+CENTENARIAN_SEQUENCES = ("996", "997", "998", "999")
+EARLIEST_BIRTH_YEAR = 1800
+
+# Full-width digits and the look-alikes of X become ASCII; separators and quotes go.
+_TRANSLATE_FROM = FULLWIDTH_DIGITS + "xｘＸ×╳"
+_TRANSLATE_TO = ASCII_DIGITS + "XXXXX"
+_DELETE_CHARS = WHITESPACE + "-‐‑‒–—―－_'\"‘’‚“”„＇＂`´="
+_TRANSLATE = str.maketrans(_TRANSLATE_FROM, _TRANSLATE_TO, _DELETE_CHARS)
+_DELETE_CLASS = char_class(_DELETE_CHARS)
+
+_ID_CHARS_RE = re.compile(r"[0-9X]+")
+_TEN_FOR_X_RE = re.compile(r"[0-9]{17}10")
+_LEGACY15_RE = re.compile(r"[1-9][0-9]{14}")
+_ID18_RE = re.compile(r"[1-9][0-9]{16}[0-9X]")
+
+
+@dataclass(frozen=True, slots=True)
+class IdInfo:
+    """What one raw ID value tells us.
+
+    ``norm`` is the 18-character form (15-digit IDs upgraded) or None when the value is
+    blank, a placeholder or not ID-shaped.  ``dob``/``sex`` are read from ``norm``
+    whatever the check character says (``dob`` is None if the embedded date is not real).
+    """
+
+    norm: str | None
+    status: IdStatus
+    dob: date | None
+    sex: Literal["M", "F"] | None
+
+
+def check_digit(body17: str) -> str:
+    """ISO 7064 MOD 11-2 check character for the 17 body digits."""
+    if len(body17) != 17 or not body17.isascii() or not body17.isdigit():
+        raise ValueError("an ID body must be 17 ASCII digits")
+    total = sum(int(d) * w for d, w in zip(body17, WEIGHTS))
+    return CHECK_CHARS[total % 11]
+
+
+def is_one_typo(a: str, b: str) -> bool:
+    """True if ``b`` differs from ``a`` by one substituted character or one swap of two.
+
+    Two IDs of the same person often differ by exactly this; a family member's ID does not.
+    """
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    if len(diff) == 1:
+        return True
+    if len(diff) == 2:
+        i, j = diff
+        return a[i] == b[j] and a[j] == b[i]
+    return False
+
+
+def clean_id_text(raw: str) -> str:
+    """Map look-alike characters to ASCII and drop separators and quotes."""
+    return raw.translate(_TRANSLATE)
+
+
+def embedded_dob(norm: str, today: date | None = None) -> date | None:
+    """The birth date in positions 7-14, or None if it is not a real past date after 1800."""
+    try:
+        born = date(int(norm[6:10]), int(norm[10:12]), int(norm[12:14]))
+    except ValueError:
+        return None
+    if born.year < EARLIEST_BIRTH_YEAR or born > (today or date.today()):
+        return None
+    return born
+
+
+def parse_id(raw: str | None, today: date | None = None) -> IdInfo:
+    """Normalise one raw ID value and classify it (see :data:`IdStatus`)."""
+    if raw is None or strip_ws(raw) == "":
+        return IdInfo(None, "blank", None, None)
+    text = clean_id_text(raw)
+    if (
+        text == ""
+        or text in PLACEHOLDER_WORDS
+        or (_ID_CHARS_RE.fullmatch(text) is not None and len(set(text)) == 1)
+    ):
+        return IdInfo(None, "placeholder", None, None)
+    if _TEN_FOR_X_RE.fullmatch(text):
+        text = text[:17] + "X"
+    if _LEGACY15_RE.fullmatch(text):
+        century = "18" if text[12:15] in CENTENARIAN_SEQUENCES else "19"
+        body = text[:6] + century + text[6:]
+        norm = body + check_digit(body)
+    elif _ID18_RE.fullmatch(text):
+        norm = text
+    else:
+        return IdInfo(None, "malformed", None, None)
+    dob = embedded_dob(norm, today)
+    sex: Literal["M", "F"] = "M" if int(norm[16]) % 2 == 1 else "F"
+    if norm[17] != check_digit(norm[:17]):
+        status: IdStatus = "bad_check"
+    elif dob is None:
+        status = "malformed"
+    else:
+        status = "valid"
+    return IdInfo(norm, status, dob, sex)
+
+
+def _check_digit_sql(body: str) -> str:
+    """SQL for the check character of a 17-digit VARCHAR column, as one explicit sum.
+
+    The body is read once as a BIGINT and each digit taken arithmetically: vectorised
+    integer work, far faster than list lambdas or 17 string casts.
+    """
+    n = f"CAST({body} AS BIGINT)"
+    terms = " + ".join(
+        f"(({n} // {10 ** (16 - i)}) % 10) * {w}" for i, w in enumerate(WEIGHTS)
+    )
+    return f"substr({sql_str(CHECK_CHARS)}, CAST(({terms}) % 11 AS INTEGER) + 1, 1)"
+
+
+def id_sql(relation: str, column: str, today: date) -> str:
+    """SELECT adding id_norm, id_status, id_dob, id_sex, id_sorted to ``relation``.
+
+    The SQL twin of :func:`parse_id`; ``relation`` is a table name or ``(subquery)``.
+    Helper columns start with ``__id_`` and are dropped again.
+    """
+    c = column
+    words = sql_in("__id_t", PLACEHOLDER_WORDS)
+    today_sql = f"DATE '{today.isoformat()}'"
+    seq_18xx = sql_in("substr(__id_s, 13, 3)", CENTENARIAN_SEQUENCES)
+    clean = (
+        f"CASE WHEN regexp_full_match({c}, '[1-9][0-9]{{16}}[0-9X]') THEN {c}"  # already clean
+        f" ELSE regexp_replace(translate({c}, {sql_str(_TRANSLATE_FROM)},"
+        f" {sql_str(_TRANSLATE_TO)}), {sql_str(_DELETE_CLASS)}, '', 'g') END"
+    )
+    stage1 = (
+        f"SELECT *, ({c} IS NULL OR regexp_full_match({c}, {sql_str(char_class(WHITESPACE) + '*')}))"
+        f" AS __id_blank, {clean} AS __id_t FROM {relation}"
+    )
+    stage2 = (
+        "SELECT *, (NOT __id_blank AND (__id_t = '' OR "
+        f"{words} OR (regexp_full_match(__id_t, '[0-9X]+')"
+        " AND replace(__id_t, left(__id_t, 1), '') = ''))) AS __id_ph,"
+        " CASE WHEN regexp_full_match(__id_t, '[0-9]{17}10') THEN left(__id_t, 17) || 'X'"
+        f" ELSE __id_t END AS __id_s FROM ({stage1})"
+    )
+    stage3 = (
+        "SELECT *, CASE WHEN __id_blank OR __id_ph THEN NULL"
+        " WHEN regexp_full_match(__id_s, '[1-9][0-9]{14}') THEN left(__id_s, 6)"
+        f" || CASE WHEN {seq_18xx} THEN '18' ELSE '19' END || substr(__id_s, 7)"
+        " WHEN regexp_full_match(__id_s, '[1-9][0-9]{16}[0-9X]') THEN __id_s END AS __id_shape"
+        f" FROM ({stage2})"
+    )
+    stage4 = (
+        "SELECT *, CASE WHEN length(__id_shape) = 18 THEN right(__id_shape, 1) END AS __id_given,"
+        f" {_check_digit_sql('left(__id_shape, 17)')} AS __id_check FROM ({stage3})"
+    )
+    stage5 = (
+        "SELECT *, left(__id_shape, 17) || coalesce(__id_given, __id_check) AS __id_norm"
+        f" FROM ({stage4})"
+    )
+    stage6 = (
+        "SELECT *, CAST(try_strptime(substr(__id_norm, 7, 8), '%Y%m%d') AS DATE)"
+        f" AS __id_date FROM ({stage5})"
+    )
+    dob = (
+        f"CASE WHEN year(__id_date) >= {EARLIEST_BIRTH_YEAR} AND __id_date <= {today_sql}"
+        " THEN __id_date END"
+    )
+    status = (
+        "CASE WHEN __id_blank THEN 'blank' WHEN __id_ph THEN 'placeholder'"
+        " WHEN __id_norm IS NULL THEN 'malformed'"
+        " WHEN right(__id_norm, 1) <> __id_check THEN 'bad_check'"
+        f" WHEN ({dob}) IS NULL THEN 'malformed' ELSE 'valid' END"
+    )
+    sorted_chars = " || ".join(
+        f"repeat('{ch}', 18 - length(replace(__id_norm, '{ch}', '')))" for ch in "0123456789X"
+    )
+    return (
+        "SELECT * EXCLUDE (__id_blank, __id_t, __id_ph, __id_s, __id_shape, __id_given,"
+        " __id_check, __id_norm, __id_date),"
+        " __id_norm AS id_norm,"
+        f" {status} AS id_status,"
+        f" CAST({dob} AS DATE) AS id_dob,"
+        " CASE WHEN substr(__id_norm, 17, 1) IN ('1','3','5','7','9') THEN 'M'"
+        " WHEN __id_norm IS NOT NULL THEN 'F' END AS id_sex,"
+        f" CASE WHEN __id_norm IS NOT NULL THEN {sorted_chars} END AS id_sorted"
+        f" FROM ({stage6})"
+    )
+
+
+def sorted_id(norm: str | None) -> str | None:
+    """The characters of ``norm`` sorted: equal for two IDs that differ by a transposition."""
+    return None if norm is None else "".join(sorted(norm))
