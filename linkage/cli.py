@@ -131,6 +131,16 @@ def bench(sizes: str, seed: int, systems: str, work_dir: Path, results_dir: Path
     click.echo(f"results -> {results_dir / 'RESULTS.md'}")
 
 
+def _register_subcommands() -> None:
+    """Command groups that live beside the library they drive."""
+    from linkage.review.commands import review_group
+
+    cli.add_command(review_group, "review")
+
+
+_register_subcommands()
+
+
 def main() -> None:
     """Entry point: map errors to exit codes without tracebacks."""
     try:

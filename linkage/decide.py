@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 
 _STRONG_NAME = {"一致", "同音", "模糊音"}
-_SIMILAR_NAME = {"一字之差", "漏字", "拼音相近", "字序颠倒"}
+_SIMILAR_NAME = {"形近字", "一字之差", "漏字", "拼音相近", "字序颠倒"}
 _DIFFERENT_NAME = {"不同", "仅同姓"}
 
 
@@ -34,6 +34,10 @@ def born_before_created(left: "ArchiveFacts", right: "ArchiveFacts") -> bool:
         a.created_date is not None and b.dob_best is not None and a.created_date < b.dob_best
         for a, b in ((left, right), (right, left))
     )
+
+
+# Birth-date levels that say one of the two dates is a typo: it cannot prove anything.
+_DOB_TYPO = {"日月颠倒", "农历生日", "差一年", "仅年份(占位)"}
 
 
 def pair_guard(
@@ -51,15 +55,22 @@ def pair_guard(
     id_level = labels.get("id", "空")
     dob = labels.get("dob", "空")
     id_confirms = id_level == "一致"
-    if impossible_dates:
+    if impossible_dates and dob not in _DOB_TYPO:
         return "an archive predates the other record's birth"
     if not id_confirms and id_level != "一位之差或互换" and probability < auto_without_id:
         return "no ID confirms it and the score is below the threshold for ID-less links"
     if name in _DIFFERENT_NAME:
         return "names differ"
+    if name == "一字之差":
+        # Twins: same birth date, sex and home, given names one character apart, and a
+        # duplicate archive filed under the sibling's ID makes even the ID agree.
+        return "names one character apart (twins?)"
     if name == "空" and not id_confirms:
         return "no name and no matching ID"
-    if name in _SIMILAR_NAME and not id_confirms:
+    # A dropped character (李红梅/李梅) is not how twins' names differ; with the same birth
+    # date it may join on the stricter ID-less threshold.  Other near names need the ID.
+    dropped_ok = name == "漏字" and dob == "一致" and probability >= auto_without_id
+    if name in _SIMILAR_NAME and not id_confirms and not dropped_ok:
         return "names only similar and no matching ID"
     if id_level == "号同但生日/性别不符" and name not in _STRONG_NAME:
         return "shared ID does not fit both records"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +25,6 @@ from linkage.schema import INPUT_COLUMNS, REQUIRED_COLUMNS
 RAW_TABLE = "raw_archives"
 REJECTS_TABLE = "rejects"
 _SNIFF_BYTES = 1 << 20
-_REGION_CODE = re.compile(r"^\d{12}$")
-_ARCHIVE_ID = re.compile(r"^[0-9A-Za-z_-]{1,40}$")
 
 
 @dataclass(frozen=True)
@@ -111,18 +108,24 @@ def _reject(row: int, archive_id: str | None, field: str, reason: str) -> dict:
     return {"row": row, "archive_id": archive_id, "field": field, "reason": reason}
 
 
-def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, config: Config) -> dict[str, list]:
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, config: Config) -> None:
+    """Parquet is typed and row-aligned: cast every column to text and number the rows."""
+    source = str(path).replace("'", "''")
     try:
-        rel = con.read_parquet(str(path))
+        names = [row[0] for row in con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet('{source}')").fetchall()]
     except duckdb.Error as exc:
         raise InputError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
-    mapping = _map_header(list(rel.columns), config, path)
+    mapping = _map_header(names, config, path)
     select = ", ".join(
-        f'CAST("{rel.columns[mapping[c]]}" AS VARCHAR) AS {c}' if c in mapping else f"NULL::VARCHAR AS {c}"
+        f'CAST("{names[mapping[c]]}" AS VARCHAR) AS {c}' if c in mapping else f"NULL::VARCHAR AS {c}"
         for c in INPUT_COLUMNS
     )
-    table = rel.query("src", f"SELECT {select}, CAST(row_number() OVER () + 1 AS BIGINT) AS row_number FROM src").to_arrow_table()
-    return {name: table.column(name).to_pylist() for name in table.column_names}
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {_LOADED} AS
+        SELECT {select}, CAST(file_row_number + 2 AS BIGINT) AS row_number
+        FROM read_parquet('{source}', file_row_number = true)
+    """)
 
 
 def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config) -> IngestResult:
@@ -130,55 +133,125 @@ def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config)
     path = Path(path)
     if not path.is_file():
         raise InputError(f"input file not found: {path}")
+    structural: list[dict] = []
     if path.suffix.lower() in {".parquet", ".pq"}:
-        columns, rejects, encoding = _read_parquet(con, path, config), [], "parquet"
-        rows_read = len(columns["row_number"])
+        _read_parquet(con, path, config)
+        encoding = "parquet"
     else:
-        columns, rejects, encoding, rows_read = _read_csv_rows(path, config)
-    accepted = _validate_rows(columns, rejects)
+        encoding = detect_encoding(path)
+        if not (encoding == "utf-8-sig" and _read_csv_with_duckdb(con, path, config)):
+            columns, structural, encoding, _ = _read_csv_rows(path, config)
+            _register_columns(con, columns)
+    rows_read = con.execute(f"SELECT count(*) FROM {_LOADED}").fetchall()[0][0] + len(structural)
     if rows_read == 0:
         raise InputError(f"{path}: the table has a header but no rows")
-    con.register("_accepted_arrow", accepted)
-    con.execute(f"CREATE OR REPLACE TABLE {RAW_TABLE} AS SELECT * FROM _accepted_arrow")
-    con.unregister("_accepted_arrow")
+    con.execute(_VALIDATE_SQL.format(loaded=_LOADED, raw=RAW_TABLE))
     reject_table = pa.Table.from_pylist(
-        rejects,
+        structural,
         schema=pa.schema([("row", pa.int64()), ("archive_id", pa.string()),
                           ("field", pa.string()), ("reason", pa.string())]),
     )
-    con.register("_rejects_arrow", reject_table)
-    con.execute(f"CREATE OR REPLACE TABLE {REJECTS_TABLE} AS SELECT * FROM _rejects_arrow ORDER BY row")
-    con.unregister("_rejects_arrow")
-    return IngestResult(rows_read, accepted.num_rows, len(rejects), encoding)
+    con.register("_structural_rejects", reject_table)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {REJECTS_TABLE} AS
+        SELECT * FROM _structural_rejects
+        UNION ALL
+        SELECT row_number AS row, reject_archive_id AS archive_id, reject_field AS field,
+               reject_reason AS reason
+        FROM _ingest_checked WHERE reject_reason IS NOT NULL
+        ORDER BY row
+    """)
+    con.unregister("_structural_rejects")
+    con.execute(f"DROP TABLE {_LOADED}")
+    con.execute("DROP TABLE _ingest_checked")
+    accepted = con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchall()[0][0]
+    return IngestResult(rows_read, accepted, rows_read - accepted, encoding)
 
 
-def _validate_rows(columns: dict[str, list], rejects: list[dict]) -> pa.Table:
-    """Keep rows with a usable archive_id (first occurrence wins) and a 12-digit region code."""
-    keep: list[int] = []
-    first_seen: dict[str, int] = {}
-    ids = columns["archive_id"]
-    regions = columns["region_code"]
-    rows = columns["row_number"]
-    for i, row in enumerate(rows):
-        archive_id = (ids[i] or "").strip()
-        region = (regions[i] or "").strip()
-        if not archive_id:
-            rejects.append(_reject(row, None, "archive_id", "blank archive_id"))
-        elif not _ARCHIVE_ID.match(archive_id):
-            rejects.append(_reject(row, None, "archive_id", "archive_id has characters other than letters and digits"))
-        elif archive_id in first_seen:
-            rejects.append(_reject(row, archive_id, "archive_id",
-                                   f"duplicate archive_id (first at row {first_seen[archive_id]})"))
-        elif not _REGION_CODE.match(region):
-            first_seen[archive_id] = row
-            rejects.append(_reject(row, archive_id, "region_code", "region_code must be 12 digits"))
-        else:
-            first_seen[archive_id] = row
-            ids[i] = archive_id
-            regions[i] = region
-            keep.append(i)
-    arrays = {}
-    for name, values in columns.items():
-        arr = pa.array(values, type=pa.int64() if name == "row_number" else pa.string())
-        arrays[name] = arr.take(pa.array(keep, type=pa.int64()))
-    return pa.table(arrays)
+_LOADED = "_ingest_loaded"
+
+# Row-level checks, in the order a clerk would fix them.  The first row with an archive_id
+# keeps it; later rows with the same archive_id are rejected, naming the first row.
+_VALIDATE_SQL = """
+CREATE OR REPLACE TABLE _ingest_checked AS
+WITH t AS (
+    SELECT * EXCLUDE (archive_id, region_code),
+           nullif(trim(archive_id), '') AS archive_id,
+           trim(coalesce(region_code, '')) AS region_code
+    FROM {loaded}
+),
+k AS (
+    SELECT *,
+           archive_id IS NOT NULL AND regexp_full_match(archive_id, '[0-9A-Za-z_-]{{1,40}}') AS id_ok
+    FROM t
+),
+d AS (
+    SELECT *,
+           CASE WHEN id_ok THEN min(row_number) OVER (PARTITION BY archive_id) END AS first_row
+    FROM k
+)
+SELECT *,
+       CASE
+         WHEN archive_id IS NULL THEN 'blank archive_id'
+         WHEN NOT id_ok THEN 'archive_id has characters other than letters and digits'
+         WHEN first_row <> row_number THEN 'duplicate archive_id (first at row ' || first_row || ')'
+         WHEN NOT regexp_full_match(region_code, '[0-9]{{12}}') THEN 'region_code must be 12 digits'
+       END AS reject_reason,
+       CASE WHEN archive_id IS NULL OR NOT id_ok OR first_row <> row_number THEN 'archive_id'
+            ELSE 'region_code' END AS reject_field,
+       CASE WHEN id_ok THEN archive_id END AS reject_archive_id
+FROM d;
+CREATE OR REPLACE TABLE {raw} AS
+SELECT archive_id, name, sex, birth_date, id_number, region_code, address, phone,
+       created_date, last_service_date, row_number
+FROM _ingest_checked WHERE reject_reason IS NULL;
+"""
+
+
+def _register_columns(con: duckdb.DuckDBPyConnection, columns: dict[str, list]) -> None:
+    arrays = {
+        name: pa.array(values, type=pa.int64() if name == "row_number" else pa.string())
+        for name, values in columns.items()
+    }
+    con.register("_ingest_arrow", pa.table(arrays))
+    con.execute(f"CREATE OR REPLACE TABLE {_LOADED} AS SELECT * FROM _ingest_arrow")
+    con.unregister("_ingest_arrow")
+
+
+def _read_csv_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, config: Config) -> bool:
+    """Fast path: DuckDB's parallel reader.  False (nothing loaded) if any row is malformed,
+    so the careful reader can number every rejected row exactly."""
+    with path.open("r", encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), None)
+    if header is None:
+        raise InputError(f"{path}: the file is empty")
+    mapping = _map_header(header, config, path)
+    if len(set(header)) != len(header) or any(not h for h in header):
+        return False  # duplicate or blank header names: let the careful reader handle them
+    types = ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for h in header)
+    select = ", ".join(
+        f'"{header[mapping[c]]}" AS {c}' if c in mapping else f"NULL::VARCHAR AS {c}"
+        for c in INPUT_COLUMNS
+    )
+    source = str(path).replace("'", "''")
+    previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = true")  # row_number() OVER () = file order
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TABLE {_LOADED} AS
+            SELECT {select}, CAST(row_number() OVER () + 1 AS BIGINT) AS row_number
+            FROM read_csv('{source}', header = true, auto_detect = false, columns = {{{types}}},
+                          delim = ',', quote = '"', escape = '"', store_rejects = true,
+                          rejects_table = '_ingest_rejects', rejects_scan = '_ingest_scans')
+        """)
+        rejected = con.execute("SELECT count(*) FROM _ingest_rejects").fetchall()[0][0]
+    except duckdb.Error:
+        rejected = 1
+    finally:
+        con.execute(f"SET preserve_insertion_order = {str(previous).lower()}")
+    con.execute("DROP TABLE IF EXISTS _ingest_rejects")
+    con.execute("DROP TABLE IF EXISTS _ingest_scans")
+    if rejected:
+        con.execute(f"DROP TABLE IF EXISTS {_LOADED}")
+        return False
+    return True

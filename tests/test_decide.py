@@ -56,7 +56,10 @@ def test_same_county_cluster_merges():
     ({"name": "同音", "id": "空", "dob": "一致"}, False),
     ({"name": "不同", "id": "一致", "dob": "一致"}, True),          # child under a parent's ID
     ({"name": "一字之差", "id": "空", "dob": "一致"}, True),         # twins, one ID missing
-    ({"name": "一字之差", "id": "一致", "dob": "一致"}, False),      # typo, ID confirms
+    ({"name": "一字之差", "id": "一致", "dob": "一致"}, True),       # twin filed under sibling's ID
+    ({"name": "漏字", "id": "一致", "dob": "一致"}, False),          # dropped character, ID confirms
+    ({"name": "形近字", "id": "一致", "dob": "一致"}, False),        # 己/已 typo, ID confirms
+    ({"name": "形近字", "id": "空", "dob": "一致"}, True),
     ({"name": "空", "id": "空", "dob": "一致"}, True),
     ({"name": "一致", "id": "号同但生日/性别不符", "dob": "不同"}, True),
     ({"name": "一致", "id": "空", "dob": "不同"}, True),

@@ -26,16 +26,14 @@ def _null(column: str, label: str = "空") -> cll.CustomLevel:
     )
 
 
-def _one_char_differs_sql() -> str:
-    """Same length, same surname pinyin, exactly one of the first characters differs."""
+def _one_char_differs_sql(same_surname: bool = True) -> str:
+    """Same length, exactly one of the first characters differs (optionally same surname)."""
     diffs = " + ".join(
         f"CASE WHEN substr(name_clean_l, {i}, 1) <> substr(name_clean_r, {i}, 1) THEN 1 ELSE 0 END"
         for i in range(1, _MAX_CHARS_COMPARED + 1)
     )
-    return (
-        "name_len_l = name_len_r AND name_len_l <= "
-        f"{_MAX_CHARS_COMPARED} AND surname_py_l = surname_py_r AND ({diffs}) = 1"
-    )
+    surname = " AND surname_py_l = surname_py_r" if same_surname else ""
+    return f"name_len_l = name_len_r AND name_len_l <= {_MAX_CHARS_COMPARED}{surname} AND ({diffs}) = 1"
 
 
 def _dropped_char_sql() -> str:
@@ -63,6 +61,10 @@ def name_comparison() -> cl.CustomComparison:
             cll.CustomLevel("name_py_fuzzy_l = name_py_fuzzy_r", label_for_charts="模糊音"),
             cll.CustomLevel(
                 "name_py_sorted_l = name_py_sorted_r", label_for_charts="字序颠倒"
+            ),
+            cll.CustomLevel(
+                f"{_one_char_differs_sql(same_surname=False)} AND hamming(name_4c_l, name_4c_r) <= 1",
+                label_for_charts="形近字",
             ),
             cll.CustomLevel(_one_char_differs_sql(), label_for_charts="一字之差"),
             cll.CustomLevel(_dropped_char_sql(), label_for_charts="漏字"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -26,7 +27,40 @@ DERIVED_COLUMNS: dict[str, str] = {
     "dob_days": "INTEGER",
     "dob_jan1": "BOOLEAN",
     "dob_lunar": "DATE",
+    "name_4c": "VARCHAR",
 }
+
+# Four-corner codes are 5 characters (4 corners + the supplementary stroke).
+_UNKNOWN_4C = "?????"
+
+
+@lru_cache(maxsize=1)
+def _four_corner() -> Any:
+    from four_corner_method import FourCornerMethod
+
+    return FourCornerMethod()
+
+
+def four_corner_key(name: str | None) -> str | None:
+    """The name's characters as four-corner codes, 5 digits each.
+
+    Characters confused by their look (己/已, 未/末, 王/玉) have equal codes or codes one
+    digit apart, while a twin's different given name almost never does: the key tells a
+    typo from a sibling without reading the pixels.
+    """
+    if not name:
+        return None
+    lookup = _four_corner().query
+    return "".join(lookup(ch) or _UNKNOWN_4C for ch in name)
+
+
+def _four_corner_table(con: duckdb.DuckDBPyConnection, source: str) -> pa.Table:
+    names = [row[0] for row in con.execute(
+        f"SELECT DISTINCT name_clean FROM {source} WHERE name_clean IS NOT NULL").fetchall()]
+    return pa.table({
+        "name_clean": pa.array(names, type=pa.string()),
+        "name_4c": pa.array([four_corner_key(n) for n in names], type=pa.string()),
+    })
 
 # Lunar dates borax converts reliably (DOMAIN.md: 1901–2100).
 _LUNAR_FIRST_YEAR, _LUNAR_LAST_YEAR = 1901, 2099
@@ -70,9 +104,11 @@ SELECT f.*,
        day(f.dob_best)::INTEGER AS dob_day,
        (f.dob_best - DATE '1970-01-01')::INTEGER AS dob_days,
        coalesce(month(f.dob_best) = 1 AND day(f.dob_best) = 1, false) AS dob_jan1,
-       lunar.solar_if_lunar AS dob_lunar
+       lunar.solar_if_lunar AS dob_lunar,
+       fc.name_4c
 FROM _features_best f
 LEFT JOIN _lunar_calendar lunar ON lunar.recorded = f.dob_best
+LEFT JOIN _four_corner fc ON fc.name_clean = f.name_clean
 """
 
 
@@ -82,6 +118,8 @@ def build_model_input(
     """Create ``target``: every features column plus the derived date columns."""
     con.execute(_BEST_DOB_SQL.format(features=features))
     con.register("_lunar_calendar", _lunar_table(con, "_features_best"))
+    con.register("_four_corner", _four_corner_table(con, "_features_best"))
     con.execute(_MODEL_INPUT_SQL.format(target=target))
     con.unregister("_lunar_calendar")
+    con.unregister("_four_corner")
     con.execute("DROP VIEW _features_best")

@@ -2,8 +2,8 @@
 
 Writes ``scored_pairs`` (archive_id_l < archive_id_r, probability, weight, one gamma and one
 Bayes factor per comparison) and reports how many pairs each blocking rule proposed.  Pairs
-below the review threshold are kept only when they touch an archive that has a pair above
-it: clustering needs them to see weak links inside a chain.
+below the review threshold are kept only when both archives have a pair above the automatic
+threshold: clustering needs them to see weak links inside a chain.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def score_pairs(
     for key, count in by_rule_rows:
         pairs_by_rule[config.blocking_rules[int(key)].name] = int(count)
     review = config.thresholds.review_match_probability
+    auto = config.thresholds.auto_match_probability
     gamma_sql = _gamma_from_weight_sql(linker)
     weight_cols = []
     for name in names:
@@ -88,14 +89,16 @@ def score_pairs(
                    match_probability, match_weight, {", ".join(weight_cols)}
             FROM {physical}
         ),
+        -- Archives that may be joined automatically; a low-scoring pair between two of
+        -- them is what betrays a chain of weak links, so only those low pairs are kept.
         hot AS (
-            SELECT archive_id_l AS archive_id FROM p WHERE match_probability >= {review}
-            UNION SELECT archive_id_r FROM p WHERE match_probability >= {review}
+            SELECT archive_id_l AS archive_id FROM p WHERE match_probability >= {auto}
+            UNION SELECT archive_id_r FROM p WHERE match_probability >= {auto}
         )
         SELECT * FROM p
         WHERE match_probability >= {review}
-           OR archive_id_l IN (SELECT archive_id FROM hot)
-           OR archive_id_r IN (SELECT archive_id FROM hot)
+           OR (archive_id_l IN (SELECT archive_id FROM hot)
+               AND archive_id_r IN (SELECT archive_id FROM hot))
         ORDER BY archive_id_l, archive_id_r
     """)
     kept = con.execute(f"SELECT count(*) FROM {SCORED_PAIRS}").fetchall()[0][0]

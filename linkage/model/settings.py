@@ -57,6 +57,7 @@ def load_model_dict(path: Path | str) -> dict[str, Any]:
 
 
 TRAINING_META = "linkage_training"
+_MIN_PRIOR_FACTOR, _MAX_PRIOR_FACTOR = 0.01, 10.0
 
 
 def settings_for_prediction(
@@ -72,7 +73,10 @@ def settings_for_prediction(
     settings = {k: v for k, v in model.items() if k != TRAINING_META}
     trained_on = (model.get(TRAINING_META) or {}).get("records")
     if records and trained_on:
-        prior = float(model["probability_two_random_records_match"]) * trained_on / records
+        # Bounded: tiny runs (tests, one clinic's file) are not populations the
+        # 2d/N rule describes.
+        factor = min(max(trained_on / records, _MIN_PRIOR_FACTOR), _MAX_PRIOR_FACTOR)
+        prior = float(model["probability_two_random_records_match"]) * factor
         settings["probability_two_random_records_match"] = min(max(prior, 1e-12), 0.5)
     settings["blocking_rules_to_generate_predictions"] = [
         {"blocking_rule": rule.sql, "sql_dialect": "duckdb"} for rule in config.blocking_rules

@@ -1,0 +1,62 @@
+"""How often reviewers agreed with the engine, by the engine's score at decision time.
+
+"Agreed" means the reviewer said *same* where the engine gave p >= 0.5, or *different*
+where it gave p < 0.5.  Only standing decisions count (a changed mind or an undo replaces
+the earlier row).  Decisions on pairs the engine never scored are counted apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from linkage.review.store import Decision
+
+# (lower bound inclusive, upper bound exclusive, label)
+BANDS: tuple[tuple[float, float, str], ...] = (
+    (0.0, 0.5, "<0.5"),
+    (0.5, 0.7, "0.5–0.7"),
+    (0.7, 0.9, "0.7–0.9"),
+    (0.9, 0.99, "0.9–0.99"),
+    (0.99, 0.999, "0.99–0.999"),
+    (0.999, float("inf"), "≥0.999"),
+)
+NO_SCORE = "no score"
+ENGINE_SAYS_SAME = 0.5
+
+
+@dataclass(frozen=True)
+class BandStats:
+    band: str
+    decisions: int
+    same: int
+    different: int
+    agreed: int
+
+    @property
+    def agreement(self) -> float | None:
+        return self.agreed / self.decisions if self.decisions else None
+
+
+def band_of(probability: float | None) -> str:
+    if probability is None:
+        return NO_SCORE
+    for low, high, label in BANDS:
+        if low <= probability < high:
+            return label
+    return BANDS[0][2]
+
+
+def agreement_by_band(standing: dict[tuple[str, str], Decision]) -> list[BandStats]:
+    """One row per band (empty bands included, in order) plus 'no score' if any."""
+    tally: dict[str, list[int]] = {label: [0, 0, 0, 0] for *_, label in BANDS}
+    for decision in standing.values():
+        label = band_of(decision.match_probability)
+        row = tally.setdefault(label, [0, 0, 0, 0])
+        row[0] += 1
+        same = decision.verdict == "same"
+        row[1 if same else 2] += 1
+        if decision.match_probability is not None:
+            engine_same = decision.match_probability >= ENGINE_SAYS_SAME
+            row[3] += int(engine_same == same)
+    return [BandStats(label, *counts) for label, counts in tally.items()
+            if label != NO_SCORE or counts[0]]

@@ -1,0 +1,179 @@
+"""`linkage review` through click's CliRunner: scripted keys, scriptable twins, errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import stat
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from linkage.review.commands import review_group
+from linkage.review.store import ReviewStore, publish_queue, store_path
+
+ID_L, ID_R = "110105195003040011", "110105195003400011"  # synthetic; differ by a swap
+PHONE = "13900001111"
+
+
+def item(a: str, b: str, p: float, county: str = "110105") -> dict:
+    out = {"archive_id_l": a, "archive_id_r": b, "match_probability": p, "match_weight": 0.5,
+           "evidence": "name=一致 +8.0; dob=一致 +9.1", "reason": "score between review and automatic thresholds"}
+    for side, id_number in (("l", ID_L), ("r", ID_R)):
+        out.update({f"{side}_name": "测试丙", f"{side}_name_py": "ceshibing", f"{side}_sex": "男",
+                    f"{side}_birth_date": "1950-03-04", f"{side}_id_number": id_number,
+                    f"{side}_id_status": "valid", f"{side}_phone": PHONE, f"{side}_address": "测试路2号",
+                    f"{side}_county": county, f"{side}_township": county + "001",
+                    f"{side}_region_code": county + "001201"})
+    return out
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    (tmp_path / "clusters.csv").write_text(
+        "archive_id,person_id\n" + "".join(f"{a},P{a}\n" for a in ("A1", "A2", "B1", "B2", "C1", "C2")),
+        encoding="utf-8")
+    publish_queue(tmp_path, [item("A1", "A2", 0.55), item("B1", "B2", 0.75, "110106"), item("C1", "C2", 0.995)])
+    return tmp_path
+
+
+def invoke(args, input=None):
+    return CliRunner().invoke(review_group, args, input=input, catch_exceptions=False)
+
+
+def standing(run_dir):
+    with ReviewStore(store_path(run_dir)) as store:
+        return {pair: (d.verdict, d.reviewer, d.note) for pair, d in store.standing().items()}
+
+
+def test_every_command_has_help_with_an_example():
+    commands = [review_group, *review_group.commands.values()]
+    for command in commands:
+        assert "Example:" in (command.help or ""), command.name
+    assert set(review_group.commands) == {"list", "decide", "export", "import", "stats"}
+
+
+def test_scripted_session_decides_undoes_notes_and_quits(run_dir):
+    result = invoke(["--run", str(run_dir), "--reviewer", "alice"], input="s\nn\nsame phone\nd\nu\nd\nq\n")
+    assert result.exit_code == 0, result.output
+    assert standing(run_dir) == {("A1", "A2"): ("same", "alice", ""),
+                                 ("B1", "B2"): ("different", "alice", "")}
+    with ReviewStore(store_path(run_dir)) as store:
+        assert [(d.verdict, d.note) for d in store.history()] == [
+            ("same", ""), ("different", "same phone"), ("undone", ""), ("different", "")]
+    out = result.output
+    assert "pair A1 / A2" in out and "engine: p = 0.5500" in out
+    assert "ID: adjacent characters swapped (positions 13-14)" in out
+    assert ID_L not in out and PHONE not in out  # masked by default
+    assert "110105********0011" in out and "139****1111" in out
+    assert "bye: 2 decisions recorded" in out
+
+
+def test_end_of_input_quits_and_blind_hides_the_engine(run_dir):
+    result = invoke(["--run", str(run_dir), "--reviewer", "bob", "--blind", "--county", "110106"], input="")
+    assert result.exit_code == 0
+    assert "pair B1 / B2" in result.output and "engine:" not in result.output
+    assert "0 left after this one" in result.output
+    assert standing(run_dir) == {}
+
+
+def test_reveal_shows_identifiers_and_is_audited(run_dir):
+    result = invoke(["--run", str(run_dir), "--reviewer", "carol", "--reveal"], input="q\n")
+    assert ID_L in result.output and "REVEALED" in result.output
+    with ReviewStore(store_path(run_dir)) as store:
+        assert [(r[1], r[2], r[3], r[4]) for r in store.audit_log()] == [("carol", "reveal", "A1", "A2")]
+        # The audit log names the pair, never the values.
+        assert ID_L not in repr(store.audit_log())
+
+
+def test_list_is_masked_in_both_formats(run_dir):
+    result = invoke(["list", "--run", str(run_dir), "--format", "csv", "--order", "uncertain"])
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [(r["archive_id_l"], r["archive_id_r"]) for r in rows] == [("A1", "A2"), ("B1", "B2"), ("C1", "C2")]
+    assert rows[0]["name_l"] == "测**" and rows[0]["id_l"] == "110105********0011"
+    assert "测试丙" not in result.output and ID_L not in result.output
+    table = invoke(["list", "--run", str(run_dir), "--county", "110106"])
+    assert "B1 / B2" in table.output and "A1 / A2" not in table.output and "1 pairs (open)" in table.output
+
+
+def test_decide_any_pair_of_the_run_and_refuse_unknown_archives(run_dir):
+    result = invoke(["decide", "--run", str(run_dir), "C2", "A1", "different", "--note", "twins", "--reviewer", "dan"])
+    assert result.exit_code == 0
+    assert result.output == "recorded #1: A1 / C2 different (dan)\n"
+    result = invoke(["decide", "--run", str(run_dir), "A1", "C2", "same", "--reviewer", "eve"])
+    assert result.output == "recorded #2: A1 / C2 same (eve), replacing #1 (different, dan)\n"
+    result = CliRunner().invoke(review_group, ["decide", "--run", str(run_dir), "A1", "Q7", "same"])
+    assert result.exit_code == 1
+    assert result.output == "Error: archive Q7 is not in this run\n"
+
+
+def test_errors_are_short_and_exit_1(tmp_path):
+    result = CliRunner().invoke(review_group, ["list", "--run", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no review store in" in result.output
+    result = CliRunner().invoke(review_group, ["list"])
+    assert result.exit_code == 2 and "--run DIR is required" in result.output
+    result = CliRunner().invoke(review_group, ["stats", "--run", str(tmp_path / "nope")])
+    assert result.exit_code == 1 and "run folder not found" in result.output
+
+
+def test_export_then_import_elsewhere_round_trips(run_dir, tmp_path_factory):
+    invoke(["decide", "--run", str(run_dir), "A1", "A2", "same", "--reviewer", "r1"])
+    invoke(["decide", "--run", str(run_dir), "B1", "B2", "different", "--reviewer", "r2", "--note", "two people"])
+    out = run_dir / "decisions_export.csv"
+    result = invoke(["export", "--run", str(run_dir), "--out", str(out), "--reviewer", "r1"])
+    assert result.output == f"2 decisions -> {out}\n"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    other = tmp_path_factory.mktemp("other_run")
+    publish_queue(other, [item("A1", "A2", 0.55)])
+    result = invoke(["import", "--run", str(other), str(out), "--reviewer", "importer"])
+    assert result.output == "2 recorded, 0 unchanged, 0 ignored (not same/different)\n"
+    assert standing(other) == {("A1", "A2"): ("same", "r1", ""), ("B1", "B2"): ("different", "r2", "two people")}
+    assert invoke(["import", "--run", str(other), str(out)]).output.startswith("0 recorded, 2 unchanged")
+    history = run_dir / "history.csv"
+    invoke(["export", "--run", str(run_dir), "--out", str(history), "--history"])
+    assert history.read_text(encoding="utf-8").splitlines()[0].startswith("decision_id,archive_id_l")
+
+
+def test_import_reports_bad_rows(run_dir):
+    bad = run_dir / "bad.csv"
+    bad.write_text("archive_id_l,archive_id_r,verdict\nA1,A2,same\nB1,B2,perhaps\n", encoding="utf-8")
+    result = CliRunner().invoke(review_group, ["import", "--run", str(run_dir), str(bad)])
+    assert result.exit_code == 1 and result.output == "Error: row 3: verdict must be same or different\n"
+    assert standing(run_dir) == {}  # all or nothing
+    (run_dir / "cols.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    result = CliRunner().invoke(review_group, ["import", "--run", str(run_dir), str(run_dir / "cols.csv")])
+    assert "missing columns archive_id_l, archive_id_r, verdict" in result.output
+
+
+def test_stats_by_score_band_use_the_score_at_decision_time(run_dir):
+    invoke(["decide", "--run", str(run_dir), "A1", "A2", "same"])       # 0.55: agrees
+    invoke(["decide", "--run", str(run_dir), "B1", "B2", "different"])  # 0.75: disagrees
+    invoke(["decide", "--run", str(run_dir), "C1", "C2", "same"])       # 0.995: agrees
+    # Tomorrow's run re-scores B1/B2; the stats keep the score the reviewer saw.
+    publish_queue(run_dir, [item("B1", "B2", 0.2)])
+    result = invoke(["stats", "--run", str(run_dir), "--format", "csv"])
+    rows = {r["band"]: r for r in csv.DictReader(io.StringIO(result.output))}
+    assert (rows["0.5–0.7"]["decisions"], rows["0.5–0.7"]["agreed"]) == ("1", "1")
+    assert (rows["0.7–0.9"]["different"], rows["0.7–0.9"]["agreed"], rows["0.7–0.9"]["agreement"]) == ("1", "0", "0.000")
+    assert (rows["0.99–0.999"]["same"], rows["0.99–0.999"]["agreement"]) == ("1", "1.000")
+    assert rows["≥0.999"]["decisions"] == "0"
+    table = invoke(["stats", "--run", str(run_dir)])
+    assert "3 standing decisions; 3 rows of history" in table.output
+
+
+def test_group_run_option_is_inherited_by_subcommands(run_dir):
+    result = invoke(["--run", str(run_dir), "list", "--format", "csv"])
+    assert result.output.count("\n") == 4
+
+
+def test_single_keys_on_a_terminal(monkeypatch, run_dir):
+    """On a TTY keys are read one keypress at a time with click.getchar (no Enter)."""
+    from linkage.review import screen
+
+    keys = iter("sq")
+    monkeypatch.setattr(click, "getchar", lambda: next(keys))
+    source = screen.KeySource(single_keys=True, stream=io.StringIO(""))
+    assert source.key() == "s" and source.key() == "q"
