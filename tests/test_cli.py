@@ -1,0 +1,73 @@
+"""The command line: help for every command, clear errors and the documented exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+from linkage.cli import cli
+
+
+def _linkage(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "linkage.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        yield prefix + (name,), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, prefix + (name,))
+
+
+def test_every_command_has_help_with_an_example():
+    runner = CliRunner()
+    for path, command in _commands(cli):
+        result = runner.invoke(cli, [*path, "--help"])
+        assert result.exit_code == 0, path
+        assert "Example" in (command.help or ""), f"{' '.join(path)} lacks an Example"
+
+
+def test_missing_input_file_is_a_user_error(tmp_path):
+    result = _linkage("run", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Error: input file not found: {tmp_path / 'nope.csv'}"
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_columns_are_listed(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("archive_id,sex\n1,男\n", encoding="utf-8")
+    result = _linkage("run", str(source), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert "missing required column(s): name, region_code" in result.stderr
+
+
+def test_bad_option_is_a_user_error_and_bad_config_names_the_key(tmp_path):
+    assert _linkage("run").returncode == 1
+    config = tmp_path / "bad.toml"
+    config.write_text("[columns]\n", encoding="utf-8")
+    source = tmp_path / "in.csv"
+    source.write_text("archive_id,name,region_code\n1,王芳,620802100201\n", encoding="utf-8")
+    result = _linkage("run", str(source), "--out", str(tmp_path / "o"), "--config", str(config))
+    assert result.returncode == 1
+    assert "missing section [thresholds]" in result.stderr
+
+
+def test_run_prints_a_summary_without_pii(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "姓名,档案编号,行政区划代码,身份证号,出生日期,性别\n"
+        "王芳,62080210020100001,620802100201,11010519491231002X,1949-12-31,女\n"
+        "王芳,62080210020100002,620802100201,11010519491231002x,1949/12/31,2\n",
+        encoding="utf-8")
+    result = _linkage("run", str(source), "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert "2 archives (0 rejected)" in result.stdout
+    assert "1 merges" in result.stdout
+    for secret in ("王芳", "11010519491231002X", "1949"):
+        assert secret not in result.stdout + result.stderr
