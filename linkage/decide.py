@@ -111,16 +111,18 @@ def survivor_of(members: Sequence[ArchiveFacts]) -> ArchiveFacts:
     )
 
 
+def last_activity(archive: ArchiveFacts) -> date:
+    """The latest date the archive shows the resident was there: served, or else registered."""
+    dates = [d for d in (archive.last_service_date, archive.created_date) if d is not None]
+    return max(dates) if dates else date.min
+
+
 def target_region_of(members: Sequence[ArchiveFacts]) -> str:
-    """Where the resident is served now: latest service, else latest creation."""
+    """Where the resident is served now: the archive with the latest service date — where
+    an archive opened after a move has no service yet, its opening counts as activity."""
     latest = max(
         members,
-        key=lambda a: (
-            a.last_service_date is not None,
-            a.last_service_date or date.min,
-            a.created_date or date.min,
-            a.archive_id,
-        ),
+        key=lambda a: (last_activity(a), a.created_date or date.min, a.archive_id),
     )
     return latest.region_code
 

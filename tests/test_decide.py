@@ -30,6 +30,9 @@ def test_target_region_is_latest_service_else_latest_created():
     c = _facts("c", "620802100201", date(2012, 1, 1))
     d = _facts("d", "620823100201", date(2022, 1, 1))
     assert target_region_of([c, d]) == "620823100201"
+    # Moved in 2022 and not yet served there: the new archive still says where they live.
+    served_before_move = _facts("e", "620802100201", date(2012, 1, 1), date(2021, 3, 1))
+    assert target_region_of([served_before_move, d]) == "620823100201"
 
 
 def test_cross_county_cluster_migrates_to_where_resident_is_served():
