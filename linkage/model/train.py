@@ -109,6 +109,10 @@ def _set_counted_u(con: duckdb.DuckDBPyConnection, linker: Linker, table: str) -
                 continue
             agreeing = con.execute(_counted_sql(key, table)).fetchall()[0][0] or 0
             u = max(agreeing / ordered_pairs, _MIN_U)
+            # Splink re-derives u from its list of estimates after every EM pass; make the
+            # count the only estimate so it survives.
+            level._trained_u_probabilities = [
+                {"probability": u, "description": "counted exactly", "m_or_u": "u"}]
             level.u_probability = u
             counted[f"{key[0]}:{key[1]}"] = u
     return counted

@@ -1,0 +1,87 @@
+"""Model features, training and scoring on a small generated population (real DuckDB + Splink)."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from linkage.config import default_config_path, load_config
+from linkage.model.features import four_corner_key, lunar_to_solar
+from linkage.model.settings import TRAINING_META, settings_for_prediction
+from linkage.pipeline import train
+from linkage.synth import generate_population
+
+
+def test_four_corner_key_makes_look_alikes_close():
+    assert four_corner_key("己") == four_corner_key("已")
+    key_wang, key_yu = four_corner_key("王海波"), four_corner_key("玉海波")
+    assert len(key_wang) == len(key_yu) == 15
+    assert sum(a != b for a, b in zip(key_wang, key_yu)) == 1
+    assert four_corner_key(None) is None
+
+
+def test_lunar_to_solar():
+    assert lunar_to_solar(date(1950, 3, 5)) == date(1950, 4, 21)
+    assert lunar_to_solar(date(1850, 3, 5)) is None  # outside the reliable calendar
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("train")
+    generate_population(2500, 21, folder)
+    config = folder / "config.toml"
+    config.write_text(default_config_path().read_text(encoding="utf-8").replace(
+        "u_max_pairs = 3000000", "u_max_pairs = 300000"), encoding="utf-8")
+    model_path = folder / "model.json"
+    report = train(folder / "archives.csv", model_path, config, show_progress=False)
+    assert report.records > 2500
+    return json.loads(model_path.read_text(encoding="utf-8"))
+
+
+def _levels(model: dict) -> dict[tuple[str, str], dict]:
+    return {
+        (c["output_column_name"], lvl["label_for_charts"]): lvl
+        for c in model["comparisons"] for lvl in c["comparison_levels"]
+        if not lvl.get("is_null_level")
+    }
+
+
+def test_training_gives_every_level_m_and_u_and_sensible_weights(trained):
+    levels = _levels(trained)
+    for key, level in levels.items():
+        assert 0 < level["m_probability"] <= 1, key
+        assert 0 < level["u_probability"] <= 1, key
+        assert level["m_probability"] >= 0.9e-3, key  # floor applied after EM
+
+    def weight(comparison: str, label: str) -> float:
+        lvl = levels[(comparison, label)]
+        return math.log2(lvl["m_probability"] / lvl["u_probability"])
+
+    assert weight("id", "一致") > 10
+    assert weight("id", "均有效但不同") < 0
+    assert weight("name", "一致") > weight("name", "仅同姓")
+    assert weight("name", "不同") < 0
+    assert weight("dob", "一致") > weight("dob", "一年内")
+    assert weight("location", "同址同电话") > weight("location", "跨县")
+
+
+def test_exact_level_u_is_counted_and_recorded(trained):
+    meta = trained[TRAINING_META]
+    assert meta["records"] > 2500
+    assert {"id:一致", "name:一致", "location:同址同电话"} <= set(meta["counted_u"])
+    assert _levels(trained)[("id", "一致")]["u_probability"] == pytest.approx(meta["counted_u"]["id:一致"])
+
+
+def test_prior_is_rescaled_to_population_size(trained):
+    config = load_config()
+    base = trained["probability_two_random_records_match"]
+    records = trained[TRAINING_META]["records"]
+    half = settings_for_prediction(trained, config, records * 2)
+    assert half["probability_two_random_records_match"] == pytest.approx(base / 2)
+    assert TRAINING_META not in half
+    rules = [r["blocking_rule"] for r in half["blocking_rules_to_generate_predictions"]]
+    assert rules == [rule.sql for rule in config.blocking_rules]
