@@ -172,3 +172,16 @@ def _loc(address: str | None, phone: str | None = None, code: str = "62080210020
 ])
 def test_location_levels(left, right, label):
     assert _level_label(location_comparison(), left, right) == label
+
+
+def test_spark_spelling_has_the_same_levels_and_no_duckdb_only_functions():
+    from linkage.model.comparisons import all_comparisons
+
+    duck, spark = all_comparisons("duckdb"), all_comparisons("spark")
+    for d, s in zip(duck, spark):
+        d_levels = d.get_comparison("duckdb").comparison_levels
+        s_levels = s.get_comparison("spark").comparison_levels
+        assert [lvl.label_for_charts for lvl in d_levels] == [lvl.label_for_charts for lvl in s_levels]
+        for level in s_levels:
+            for duckdb_only in ("hamming(", "jaro_winkler_similarity(", "list_intersect(", "len("):
+                assert duckdb_only not in level.sql_condition, (level.label_for_charts, duckdb_only)

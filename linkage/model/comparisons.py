@@ -7,17 +7,46 @@ byte-counting string distances on Chinese text (levenshtein('王芳','王方') =
 
 Each comparison is a factory returning ``cl.CustomComparison``; each level has a short
 Chinese chart label that the decisions' ``evidence`` column and the reviewer show.
-The one DuckDB-only function is ``hamming`` on the ID (ASCII, equal length); Spark gets the
-same level through the ``levenshtein`` spelling in :func:`id_comparison` (``dialect``).
+The few functions whose names differ between backends are spelled per dialect by
+:class:`Dialect` (``all_comparisons("spark")``), so the same model runs on DuckDB and on
+Splink's SparkAPI.  On equal-length ASCII strings Levenshtein ≤ 1 is Hamming ≤ 1, so
+Spark's ``levenshtein`` stands in for DuckDB's faster ``hamming`` without changing a level.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 
 # Number of leading name characters compared position by position (covers 99% of Han names).
 _MAX_CHARS_COMPARED = 4
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """Spellings of the functions that differ between Splink backends."""
+
+    name: str
+    hamming: str  # on equal-length ASCII strings
+    jaro_winkler: str
+    array_overlap: str  # size of the intersection of two arrays
+    array_size: str
+
+    @staticmethod
+    def of(name: str) -> "Dialect":
+        if name not in _DIALECTS:
+            raise ValueError(f"unsupported SQL dialect {name!r} (have: {', '.join(_DIALECTS)})")
+        return _DIALECTS[name]
+
+
+_DIALECTS = {
+    "duckdb": Dialect("duckdb", "hamming({a}, {b})", "jaro_winkler_similarity({a}, {b})",
+                      "len(list_intersect({a}, {b}))", "len({a})"),
+    "spark": Dialect("spark", "levenshtein({a}, {b})", "jaro_winkler({a}, {b})",
+                     "size(array_intersect({a}, {b}))", "size({a})"),
+}
 
 
 def _null(column: str, label: str = "空") -> cll.CustomLevel:
@@ -45,8 +74,9 @@ def _dropped_char_sql() -> str:
     )
 
 
-def name_comparison() -> cl.CustomComparison:
+def name_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
     """Name: exact (TF-adjusted) → same pinyin → fuzzy pinyin → one character → close given name."""
+    sql = Dialect.of(dialect)
     return cl.CustomComparison(
         output_column_name="name",
         comparison_description="姓名",
@@ -63,14 +93,15 @@ def name_comparison() -> cl.CustomComparison:
                 "name_py_sorted_l = name_py_sorted_r", label_for_charts="字序颠倒"
             ),
             cll.CustomLevel(
-                f"{_one_char_differs_sql(same_surname=False)} AND hamming(name_4c_l, name_4c_r) <= 1",
+                f"{_one_char_differs_sql(same_surname=False)} AND "
+                f"{sql.hamming.format(a='name_4c_l', b='name_4c_r')} <= 1",
                 label_for_charts="形近字",
             ),
             cll.CustomLevel(_one_char_differs_sql(), label_for_charts="一字之差"),
             cll.CustomLevel(_dropped_char_sql(), label_for_charts="漏字"),
             cll.CustomLevel(
                 "surname_py_l = surname_py_r AND "
-                "jaro_winkler_similarity(given_py_l, given_py_r) >= 0.88",
+                f"{sql.jaro_winkler.format(a='given_py_l', b='given_py_r')} >= 0.88",
                 label_for_charts="拼音相近",
             ),
             cll.CustomLevel("surname_py_l = surname_py_r", label_for_charts="仅同姓"),
@@ -81,10 +112,7 @@ def name_comparison() -> cl.CustomComparison:
 
 def id_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
     """ID number: exact and consistent → exact but someone else's → one typo → both valid, different."""
-    if dialect == "duckdb":
-        distance = "hamming(id_norm_l, id_norm_r)"
-    else:
-        distance = "levenshtein(id_norm_l, id_norm_r)"
+    distance = Dialect.of(dialect).hamming.format(a="id_norm_l", b="id_norm_r")
     return cl.CustomComparison(
         output_column_name="id",
         comparison_description="身份证号",
@@ -158,21 +186,20 @@ def sex_comparison() -> cl.CustomComparison:
     )
 
 
-def _bigram_overlap_sql() -> str:
-    return (
-        "len(list_intersect(address_tokens_l, address_tokens_r)) * 1.0 / "
-        "greatest(len(address_tokens_l), len(address_tokens_r), 1)"
-    )
+def _bigram_overlap_sql(sql: Dialect) -> str:
+    shared = sql.array_overlap.format(a="address_tokens_l", b="address_tokens_r")
+    sizes = (sql.array_size.format(a="address_tokens_l"), sql.array_size.format(a="address_tokens_r"))
+    return f"{shared} * 1.0 / greatest({sizes[0]}, {sizes[1]}, 1)"
 
 
-def location_comparison() -> cl.CustomComparison:
+def location_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
     """Where and how to reach the resident: address, phone and managing region as ONE comparison.
 
     Address, phone and village agree together for every member of a household, so scoring
     them as three independent comparisons counts the same fact three times and makes a
     spouse look like a duplicate.  One comparison with ordered levels counts it once.
     """
-    overlap = _bigram_overlap_sql()
+    overlap = _bigram_overlap_sql(Dialect.of(dialect))
     return cl.CustomComparison(
         output_column_name="location",
         comparison_description="住址/电话/管理区划",
@@ -196,9 +223,9 @@ def location_comparison() -> cl.CustomComparison:
 def all_comparisons(dialect: str = "duckdb") -> list[cl.CustomComparison]:
     """The comparisons of the default model, in the order evidence is written."""
     return [
-        name_comparison(),
+        name_comparison(dialect),
         id_comparison(dialect),
         dob_comparison(),
         sex_comparison(),
-        location_comparison(),
+        location_comparison(dialect),
     ]
