@@ -31,8 +31,6 @@ class Dialect:
     name: str
     hamming: str  # on equal-length ASCII strings
     jaro_winkler: str
-    array_overlap: str  # size of the intersection of two arrays
-    array_size: str
 
     @staticmethod
     def of(name: str) -> "Dialect":
@@ -42,10 +40,8 @@ class Dialect:
 
 
 _DIALECTS = {
-    "duckdb": Dialect("duckdb", "hamming({a}, {b})", "jaro_winkler_similarity({a}, {b})",
-                      "len(list_intersect({a}, {b}))", "len({a})"),
-    "spark": Dialect("spark", "levenshtein({a}, {b})", "jaro_winkler({a}, {b})",
-                     "size(array_intersect({a}, {b}))", "size({a})"),
+    "duckdb": Dialect("duckdb", "hamming({a}, {b})", "jaro_winkler_similarity({a}, {b})"),
+    "spark": Dialect("spark", "levenshtein({a}, {b})", "jaro_winkler({a}, {b})"),
 }
 
 
@@ -186,12 +182,6 @@ def sex_comparison() -> cl.CustomComparison:
     )
 
 
-def _bigram_overlap_sql(sql: Dialect) -> str:
-    shared = sql.array_overlap.format(a="address_tokens_l", b="address_tokens_r")
-    sizes = (sql.array_size.format(a="address_tokens_l"), sql.array_size.format(a="address_tokens_r"))
-    return f"{shared} * 1.0 / greatest({sizes[0]}, {sizes[1]}, 1)"
-
-
 def location_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
     """Where and how to reach the resident: address, phone and managing region as ONE comparison.
 
@@ -199,7 +189,6 @@ def location_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
     them as three independent comparisons counts the same fact three times and makes a
     spouse look like a duplicate.  One comparison with ordered levels counts it once.
     """
-    overlap = _bigram_overlap_sql(Dialect.of(dialect))
     return cl.CustomComparison(
         output_column_name="location",
         comparison_description="住址/电话/管理区划",
@@ -211,7 +200,7 @@ def location_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
             ),
             cll.CustomLevel("address_norm_l = address_norm_r", label_for_charts="同址"),
             cll.CustomLevel("phone_norm_l = phone_norm_r", label_for_charts="同电话"),
-            cll.CustomLevel(f"{overlap} >= 0.6", label_for_charts="住址相近"),
+            cll.CustomLevel("address_skeleton_l = address_skeleton_r", label_for_charts="住址相近"),
             cll.CustomLevel("region_code_l = region_code_r", label_for_charts="同村"),
             cll.CustomLevel("township_l = township_r", label_for_charts="同乡镇"),
             cll.CustomLevel("county_l = county_r", label_for_charts="同县"),

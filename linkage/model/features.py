@@ -28,6 +28,7 @@ DERIVED_COLUMNS: dict[str, str] = {
     "dob_jan1": "BOOLEAN",
     "dob_lunar": "DATE",
     "name_4c": "VARCHAR",
+    "address_skeleton": "VARCHAR",
 }
 
 # Four-corner codes are 5 characters (4 corners + the supplementary stroke).
@@ -105,7 +106,10 @@ SELECT f.*,
        (f.dob_best - DATE '1970-01-01')::INTEGER AS dob_days,
        coalesce(month(f.dob_best) = 1 AND day(f.dob_best) = 1, false) AS dob_jan1,
        lunar.solar_if_lunar AS dob_lunar,
-       fc.name_4c
+       fc.name_4c,
+       -- The address with its numbers blanked: the same street or village group with a
+       -- different house number, or the same building with another flat.
+       nullif(regexp_replace(f.address_norm, '[0-9]+', '#', 'g'), '#') AS address_skeleton
 FROM _features_best f
 LEFT JOIN _lunar_calendar lunar ON lunar.recorded = f.dob_best
 LEFT JOIN _four_corner fc ON fc.name_clean = f.name_clean
