@@ -10,7 +10,8 @@ name files, row numbers, column names and archive numbers, never names, IDs or p
     ├── ConfigError         a configs/*.toml that cannot be used
     ├── ModelError          a model JSON that cannot be loaded or does not fit the data
     ├── StateError          the durable state file is missing, locked or inconsistent
-    └── ReviewError         a review action that cannot be carried out (unknown pair, …)
+    ├── ReviewError         a review action that cannot be carried out (unknown pair, …)
+    └── BenchError          a benchmark that cannot run as asked (linkage.bench.runner)
 """
 
 from __future__ import annotations
