@@ -22,6 +22,7 @@ from linkage.standardise._text import (
     sql_in,
     sql_str,
     sql_strip_ws,
+    sql_translate,
     strip_ws,
 )
 
@@ -106,9 +107,10 @@ def lunar_to_solar(d: date) -> date | None:
     from borax.calendars.lunardate import LunarDate  # imported lazily: slow to import
 
     try:
-        return LunarDate(d.year, d.month, d.day, 0).to_solar_date()
+        solar: date = LunarDate(d.year, d.month, d.day, 0).to_solar_date()
     except (ValueError, KeyError, IndexError, OverflowError):
         return None
+    return solar
 
 
 def lunar_calendar_table(first_year: int = 1901, last_year: int = 2099) -> pa.Table:
@@ -142,44 +144,31 @@ def lunar_calendar_table(first_year: int = 1901, last_year: int = 2099) -> pa.Ta
     )
 
 
-# Shapes most exports use; parsed without the general regex (same result, much faster).
-_FAST_ISO = "[12][0-9]{3}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2})?"
-_FAST_COMPACT = "[12][0-9]{7}"
+# Shapes most exports use (YYYY-MM-DD, with or without hh:mm:ss, and YYYYMMDD): parsed
+# without the general regex.  Same result, much faster.
+_FAST_SHAPE = "[12][0-9]{3}(?:-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2})?|[0-9]{4})"
+
+
+def _prepared_sql(column: str) -> str:
+    return sql_strip_ws(sql_translate(column, _TRANSLATE_FROM, _TRANSLATE_TO))
 
 
 def parse_date_sql(relation: str, column: str, alias: str) -> str:
     """SELECT adding ``alias`` = :func:`parse_date` of ``column`` (the SQL twin)."""
-    prepared = sql_strip_ws(
-        f"translate({column}, {sql_str(_TRANSLATE_FROM)}, {sql_str(_TRANSLATE_TO)})"
+    fast, p = f"__f_{alias}", f"__p_{alias}"
+    parts = (
+        f"CASE WHEN NOT {fast} THEN regexp_extract({_prepared_sql(column)},"
+        f" {sql_str('^' + DATE_PATTERN + '$')}, ['y', 'm1', 'd1', 'm2', 'd2']) END"
     )
-    p = f"__p_{alias}"
-    parts = f"regexp_extract({prepared}, {sql_str('^' + DATE_PATTERN + '$')}, ['y', 'm1', 'd1', 'm2', 'd2'])"
-    general = (
-        f"try_strptime({p}.y || '-' || coalesce(nullif({p}.m1, ''), {p}.m2) || '-'"
-        f" || coalesce(nullif({p}.d1, ''), {p}.d2), '%Y-%m-%d')"
+    value = (
+        f"CASE WHEN {fast} THEN CASE WHEN substr({column}, 5, 1) = '-'"
+        f" THEN try_strptime(left({column}, 10), '%Y-%m-%d') ELSE try_strptime({column}, '%Y%m%d') END"
+        f" WHEN {p}.y <> '' THEN try_strptime({p}.y || '-' || coalesce(nullif({p}.m1, ''), {p}.m2)"
+        f" || '-' || coalesce(nullif({p}.d1, ''), {p}.d2), '%Y-%m-%d') END"
     )
-    fast = (
-        f"CASE WHEN regexp_full_match({column}, {sql_str(_FAST_ISO)})"
-        f" THEN try_strptime(left({column}, 10), '%Y-%m-%d')"
-        f" WHEN regexp_full_match({column}, {sql_str(_FAST_COMPACT)})"
-        f" THEN try_strptime({column}, '%Y%m%d') END"
-    )
-    slow = f"CASE WHEN {p}.y <> '' THEN {general} END"
-    return (
-        f"SELECT * EXCLUDE ({p}), CAST(coalesce({fast}, {slow}) AS DATE) AS {alias} FROM"
-        f" (SELECT *, CASE WHEN ({fast}) IS NULL THEN {parts} END AS {p} FROM {relation})"
-    )
-
-
-def placeholder_text_sql(column: str) -> str:
-    """SQL twin of :func:`is_placeholder_text`."""
-    prepared = sql_strip_ws(
-        f"translate({column}, {sql_str(_TRANSLATE_FROM)}, {sql_str(_TRANSLATE_TO)})"
-    )
-    return (
-        f"coalesce({sql_in(prepared, PLACEHOLDER_WORDS)}"
-        f" OR regexp_full_match({prepared}, {sql_str(ZERO_DATE_PATTERN)}), false)"
-    )
+    stage1 = f"SELECT *, coalesce(regexp_full_match({column}, {sql_str(_FAST_SHAPE)}), false) AS {fast} FROM {relation}"
+    stage2 = f"SELECT *, {parts} AS {p} FROM ({stage1})"
+    return f"SELECT * EXCLUDE ({fast}, {p}), CAST({value} AS DATE) AS {alias} FROM ({stage2})"
 
 
 def dob_sql(relation: str, birth_column: str, created_column: str, today: date) -> str:
@@ -187,15 +176,23 @@ def dob_sql(relation: str, birth_column: str, created_column: str, today: date) 
 
     ``created_column`` must already be a DATE column of ``relation``.
     """
-    parsed = "__dob_parsed"
+    parsed, prep = "__dob_parsed", "__dob_prep"
+    stage1 = parse_date_sql(relation, birth_column, parsed)
+    stage2 = (
+        f"SELECT *, CASE WHEN {parsed} IS NULL THEN {_prepared_sql(birth_column)} END AS {prep}"
+        f" FROM ({stage1})"
+    )
     bad = (
         f"({parsed} <= DATE '{PLACEHOLDER_DOB.isoformat()}' OR {parsed} > DATE '{today.isoformat()}'"
         f" OR coalesce({parsed} > {created_column}, false))"
     )
+    placeholder_text = (
+        f"coalesce({sql_in(prep, PLACEHOLDER_WORDS)}"
+        f" OR regexp_full_match({prep}, {sql_str(ZERO_DATE_PATTERN)}), false)"
+    )
     return (
-        f"SELECT * EXCLUDE ({parsed}),"
+        f"SELECT * EXCLUDE ({parsed}, {prep}),"
         f" CASE WHEN NOT {bad} THEN {parsed} END AS dob,"
-        f" CASE WHEN {parsed} IS NULL THEN {placeholder_text_sql(birth_column)} ELSE {bad} END"
-        " AS dob_raw_placeholder"
-        f" FROM ({parse_date_sql(relation, birth_column, parsed)})"
+        f" CASE WHEN {parsed} IS NULL THEN {placeholder_text} ELSE {bad} END AS dob_raw_placeholder"
+        f" FROM ({stage2})"
     )

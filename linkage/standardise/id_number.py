@@ -7,7 +7,12 @@ and must agree with it on every input (tests check this).
 
 An ID keeps its normalised form (``norm``) whenever it has the shape of an ID, even if the
 check character fails or the embedded date is impossible: a mistyped ID is still useful
-for fuzzy comparison.  Only :data:`IdStatus` ``'valid'`` IDs are trusted as identity keys.
+for fuzzy comparison.  Only :data:`IdStatus` ``'valid'`` IDs are trusted as identity keys:
+right check character and a real embedded birth date between 1800 and today.  A correct
+check character with an impossible date (19880230) is ``'malformed'`` (norm kept), as is
+anything not ID-shaped (norm None; an ID cannot start with 0).  The address code is not
+checked against a county list: retired codes are legitimate, and foreigners' (9xxxxx) and
+HK/Macau/Taiwan (81/82/83) permits use the same layout and check.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from linkage.standardise._text import (
     char_class,
     sql_in,
     sql_str,
+    sql_translate,
     strip_ws,
 )
 
@@ -153,42 +159,46 @@ def id_sql(relation: str, column: str, today: date) -> str:
     """SELECT adding id_norm, id_status, id_dob, id_sex, id_sorted to ``relation``.
 
     The SQL twin of :func:`parse_id`; ``relation`` is a table name or ``(subquery)``.
-    Helper columns start with ``__id_`` and are dropped again.
+    Helper columns start with ``__id_`` and are dropped again.  Already-clean 18-character
+    IDs (most rows) take the first branch of every CASE.
     """
     c = column
-    words = sql_in("__id_t", PLACEHOLDER_WORDS)
     today_sql = f"DATE '{today.isoformat()}'"
-    seq_18xx = sql_in("substr(__id_s, 13, 3)", CENTENARIAN_SEQUENCES)
+    longest_word = max(len(w) for w in PLACEHOLDER_WORDS)
     clean = (
-        f"CASE WHEN regexp_full_match({c}, '[1-9][0-9]{{16}}[0-9X]') THEN {c}"  # already clean
-        f" ELSE regexp_replace(translate({c}, {sql_str(_TRANSLATE_FROM)},"
-        f" {sql_str(_TRANSLATE_TO)}), {sql_str(_DELETE_CLASS)}, '', 'g') END"
+        f"CASE WHEN regexp_full_match({c}, '[1-9][0-9]{{16}}[0-9X]') THEN {c}"
+        f" ELSE regexp_replace({sql_translate(c, _TRANSLATE_FROM, _TRANSLATE_TO)},"
+        f" {sql_str(_DELETE_CLASS)}, '', 'g') END"
     )
     stage1 = (
         f"SELECT *, ({c} IS NULL OR regexp_full_match({c}, {sql_str(char_class(WHITESPACE) + '*')}))"
         f" AS __id_blank, {clean} AS __id_t FROM {relation}"
     )
-    stage2 = (
-        "SELECT *, (NOT __id_blank AND (__id_t = '' OR "
-        f"{words} OR (regexp_full_match(__id_t, '[0-9X]+')"
-        " AND replace(__id_t, left(__id_t, 1), '') = ''))) AS __id_ph,"
-        " CASE WHEN regexp_full_match(__id_t, '[0-9]{17}10') THEN left(__id_t, 17) || 'X'"
-        f" ELSE __id_t END AS __id_s FROM ({stage1})"
+    all_same = "replace(__id_t, left(__id_t, 1), '') = ''"
+    kind = (
+        "CASE WHEN __id_blank THEN 'blank'"
+        f" WHEN regexp_full_match(__id_t, '[1-9][0-9]{{16}}[0-9X]') THEN"
+        f" CASE WHEN {all_same} THEN 'placeholder' ELSE '18' END"
+        f" WHEN __id_t = '' OR (length(__id_t) <= {longest_word}"
+        f" AND {sql_in('__id_t', PLACEHOLDER_WORDS)})"
+        f" OR (regexp_full_match(__id_t, '[0-9X]+') AND {all_same}) THEN 'placeholder'"
+        " WHEN regexp_full_match(__id_t, '[1-9][0-9]{14}') THEN '15'"
+        " WHEN regexp_full_match(__id_t, '[1-9][0-9]{16}10') THEN '19'"
+        " ELSE 'malformed' END"
     )
-    stage3 = (
-        "SELECT *, CASE WHEN __id_blank OR __id_ph THEN NULL"
-        " WHEN regexp_full_match(__id_s, '[1-9][0-9]{14}') THEN left(__id_s, 6)"
-        f" || CASE WHEN {seq_18xx} THEN '18' ELSE '19' END || substr(__id_s, 7)"
-        " WHEN regexp_full_match(__id_s, '[1-9][0-9]{16}[0-9X]') THEN __id_s END AS __id_shape"
-        f" FROM ({stage2})"
+    stage2 = f"SELECT *, {kind} AS __id_kind FROM ({stage1})"
+    century = f"CASE WHEN {sql_in('substr(__id_t, 13, 3)', CENTENARIAN_SEQUENCES)} THEN '18' ELSE '19' END"
+    shape = (
+        "CASE __id_kind WHEN '18' THEN __id_t WHEN '19' THEN left(__id_t, 17) || 'X'"
+        f" WHEN '15' THEN left(__id_t, 6) || {century} || substr(__id_t, 7) END"
     )
+    stage3 = f"SELECT *, {shape} AS __id_shape FROM ({stage2})"
     stage4 = (
-        "SELECT *, CASE WHEN length(__id_shape) = 18 THEN right(__id_shape, 1) END AS __id_given,"
-        f" {_check_digit_sql('left(__id_shape, 17)')} AS __id_check FROM ({stage3})"
+        f"SELECT *, {_check_digit_sql('left(__id_shape, 17)')} AS __id_check FROM ({stage3})"
     )
     stage5 = (
-        "SELECT *, left(__id_shape, 17) || coalesce(__id_given, __id_check) AS __id_norm"
-        f" FROM ({stage4})"
+        "SELECT *, CASE WHEN __id_kind = '15' THEN __id_shape || __id_check ELSE __id_shape END"
+        f" AS __id_norm FROM ({stage4})"
     )
     stage6 = (
         "SELECT *, CAST(try_strptime(substr(__id_norm, 7, 8), '%Y%m%d') AS DATE)"
@@ -199,25 +209,29 @@ def id_sql(relation: str, column: str, today: date) -> str:
         " THEN __id_date END"
     )
     status = (
-        "CASE WHEN __id_blank THEN 'blank' WHEN __id_ph THEN 'placeholder'"
-        " WHEN __id_norm IS NULL THEN 'malformed'"
+        f"CASE WHEN {sql_in('__id_kind', ('blank', 'placeholder', 'malformed'))} THEN __id_kind"
         " WHEN right(__id_norm, 1) <> __id_check THEN 'bad_check'"
         f" WHEN ({dob}) IS NULL THEN 'malformed' ELSE 'valid' END"
     )
-    sorted_chars = " || ".join(
-        f"repeat('{ch}', 18 - length(replace(__id_norm, '{ch}', '')))" for ch in "0123456789X"
-    )
     return (
-        "SELECT * EXCLUDE (__id_blank, __id_t, __id_ph, __id_s, __id_shape, __id_given,"
-        " __id_check, __id_norm, __id_date),"
+        "SELECT * EXCLUDE (__id_blank, __id_t, __id_kind, __id_shape, __id_check, __id_norm,"
+        " __id_date),"
         " __id_norm AS id_norm,"
         f" {status} AS id_status,"
         f" CAST({dob} AS DATE) AS id_dob,"
-        " CASE WHEN substr(__id_norm, 17, 1) IN ('1','3','5','7','9') THEN 'M'"
+        " CASE WHEN CAST(substr(__id_norm, 17, 1) AS INTEGER) % 2 = 1 THEN 'M'"
         " WHEN __id_norm IS NOT NULL THEN 'F' END AS id_sex,"
-        f" CASE WHEN __id_norm IS NOT NULL THEN {sorted_chars} END AS id_sorted"
+        f" {_sorted_sql('__id_norm')} AS id_sorted"
         f" FROM ({stage6})"
     )
+
+
+def _sorted_sql(norm: str) -> str:
+    """SQL for :func:`sorted_id`: count each character, then repeat it that many times."""
+    runs = " || ".join(
+        f"repeat('{ch}', 18 - length(replace({norm}, '{ch}', '')))" for ch in "0123456789X"
+    )
+    return f"CASE WHEN {norm} IS NOT NULL THEN {runs} END"
 
 
 def sorted_id(norm: str | None) -> str | None:

@@ -5,9 +5,9 @@ Chinese names are compared as pinyin, not as characters: the same person is writ
 reads 殷红梅 as "yan hong mei" because 殷红 is a word), with the surname reading for the
 first character (曾 zeng, 单 shan) and a table of compound surnames (欧阳, 尉迟 yu chi).
 
-Speed: pypinyin is called once per distinct character (cached); a name then costs a few
-dict look-ups (~1M names/s).  OpenCC runs on many names joined by newlines at once, which
-is ~5x faster than one call per name.
+Speed: pypinyin is called once per distinct character (cached), so a name costs a few
+dict look-ups (~3 us for all five keys); OpenCC runs once on many names joined by
+newlines (~5x faster than a call per name).  name_table: ~170k distinct names/s here.
 """
 
 from __future__ import annotations
@@ -42,17 +42,23 @@ def _t2s() -> Any:
 
 
 @lru_cache(maxsize=1)
-def _surname_table() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-    """(single-character surname readings, compound surname readings) from linkage/data."""
-    single: dict[str, tuple[str, ...]] = {}
-    compound: dict[str, tuple[str, ...]] = {}
+def _surname_table() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """(single-character surname -> reading, compound surname -> two syllables), from
+    linkage/data/surname_readings.tsv."""
+    single: dict[str, str] = {}
+    compound: dict[str, tuple[str, str]] = {}
     text = resources.files("linkage").joinpath("data/surname_readings.tsv").read_text("utf-8")
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
         surname, reading = line.split("\t")
-        target = single if len(surname) == 1 else compound
-        target[surname] = tuple(reading.split())
+        syllables = reading.split()
+        if len(surname) == 1 and len(syllables) == 1:
+            single[surname] = syllables[0]
+        elif len(surname) == 2 and len(syllables) == 2:
+            compound[surname] = (syllables[0], syllables[1])
+        else:
+            raise ValueError("surname_readings.tsv: one syllable per character expected")
     return single, compound
 
 
@@ -81,7 +87,7 @@ def _t2s_batch(texts: list[str]) -> list[str]:
     """OpenCC t2s on many texts with one call (texts never contain the join character)."""
     if not texts:
         return []
-    out = _t2s().convert(_BATCH_JOIN.join(texts)).split(_BATCH_JOIN)
+    out: list[str] = _t2s().convert(_BATCH_JOIN.join(texts)).split(_BATCH_JOIN)
     if len(out) != len(texts):  # OpenCC never rewrites "\n"; guard anyway
         out = [_t2s().convert(t) for t in texts]
     return out
@@ -188,35 +194,31 @@ def _syllables(text: str) -> list[str]:
     return tokens
 
 
-def _split_surname(clean: str) -> tuple[list[str], list[str]]:
-    """(surname syllables, given-name syllables) of a clean name."""
+def _split_surname(clean: str) -> tuple[list[str], int]:
+    """(syllables of a clean name, how many of them belong to the surname)."""
     single, compound = _surname_table()
-    if _NEEDS_TOKENISER_RE.search(clean) is None:  # the common case, kept fast
-        syllables = list(map(_CHAR_PINYIN.__getitem__, clean))
-        head = clean[:2]
-        if len(clean) >= 3 and head in compound:
-            return list(compound[head]), syllables[2:]
-        first = clean[0]
-        return (list(single[first]) if first in single else syllables[:1]), syllables[1:]
     if SEPARATOR in clean:
         first_part, _, rest = clean.partition(SEPARATOR)
-        return _syllables(first_part), _syllables(rest)
-    tokens = _syllables(clean)
-    head = clean[:2]
-    if len(clean) >= 3 and head in compound:
-        return list(compound[head]), tokens[2:]
+        surname = _syllables(first_part)
+        return surname + _syllables(rest), len(surname)
+    if _NEEDS_TOKENISER_RE.search(clean) is None:  # the common case: one syllable a character
+        syllables = list(map(_CHAR_PINYIN.__getitem__, clean))
+    else:
+        syllables = _syllables(clean)
+    if len(clean) >= 3 and clean[:2] in compound:  # two Han characters, two syllables
+        syllables[0:2] = compound[clean[:2]]
+        return syllables, 2
     first = clean[0]
     if first in single:
-        return list(single[first]), tokens[1:]
-    return tokens[:1], tokens[1:]
+        syllables[0] = single[first]
+    return syllables, 1
 
 
 def _keys(clean: str) -> tuple[str, str, str, str, str]:
     """The five pinyin keys of a clean name, in PINYIN_FIELDS order."""
-    surname, given = _split_surname(clean)
-    syllables = surname + given
-    surname_py = "".join(surname)
-    given_py = "".join(given)
+    syllables, n_surname = _split_surname(clean)
+    surname_py = "".join(syllables[:n_surname])
+    given_py = "".join(syllables[n_surname:])
     return (
         surname_py,
         given_py,
@@ -240,33 +242,31 @@ PINYIN_FIELDS: tuple[str, ...] = (
 )
 
 
+def _columns(names: list[str | None]) -> dict[str, pa.Array]:
+    """name_clean, name_len and the pinyin key columns for clean names (None -> all NULL)."""
+    blank = (None,) * len(PINYIN_FIELDS)
+    keys = [_keys(n) if n else blank for n in names]
+    return {
+        "name_clean": pa.array(names, pa.string()),
+        "name_len": pa.array([len(n) if n else None for n in names], pa.int32()),
+        **{
+            field: pa.array([k[i] for k in keys], pa.string())
+            for i, field in enumerate(PINYIN_FIELDS)
+        },
+    }
+
+
 def pinyin_table(names: Iterable[str]) -> pa.Table:
     """``name_clean`` plus the :class:`NamePinyin` columns, one row per distinct clean name."""
-    distinct = list(dict.fromkeys(n for n in names if n))
-    rows = list(zip(*map(_keys, distinct))) or [[] for _ in PINYIN_FIELDS]
-    return pa.table(
-        {
-            "name_clean": pa.array(distinct, pa.string()),
-            **{f: pa.array(col, pa.string()) for f, col in zip(PINYIN_FIELDS, rows)},
-        }
-    )
+    columns = _columns(list(dict.fromkeys(n for n in names if n)))
+    del columns["name_len"]
+    return pa.table(columns)
 
 
-def name_table(raw_names: Iterable[str]) -> pa.Table:
+def name_table(raw_names: Iterable[str | None]) -> pa.Table:
     """``name_raw`` -> name_clean, name_len and pinyin keys, one row per distinct raw value.
 
-    Registered in DuckDB and joined on the raw value, so each distinct name is converted once.
+    Each distinct name is converted once; standardise_table spreads the rows back.
     """
     raws = list(dict.fromkeys(r for r in raw_names if r is not None))
-    cleaned = clean_names(raws)
-    keys = {n: _keys(n) for n in dict.fromkeys(c for c in cleaned if c)}
-    blank = (None,) * len(PINYIN_FIELDS)
-    rows = list(zip(*(keys[c] if c else blank for c in cleaned))) or [[] for _ in PINYIN_FIELDS]
-    return pa.table(
-        {
-            "name_raw": pa.array(raws, pa.string()),
-            "name_clean": pa.array(cleaned, pa.string()),
-            "name_len": pa.array([None if c is None else len(c) for c in cleaned], pa.int32()),
-            **{f: pa.array(col, pa.string()) for f, col in zip(PINYIN_FIELDS, rows)},
-        }
-    )
+    return pa.table({"name_raw": pa.array(raws, pa.string()), **_columns(clean_names(raws))})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from linkage.standardise._text import ASCII_DIGITS, FULLWIDTH_DIGITS, sql_str
+from linkage.standardise._text import ASCII_DIGITS, FULLWIDTH_DIGITS, sql_str, sql_translate
 
 MIN_DIGITS = 7
 # Digit runs typed as filler: any run of consecutive digits, e.g. 1234567 or 12345678901.
@@ -40,8 +40,9 @@ def phone_sql(relation: str, column: str, alias: str = "phone_norm") -> str:
     """SELECT adding ``alias`` = :func:`normalise_phone` of ``column`` (the SQL twin)."""
     d = "__ph_d"
     digits = (
-        f"regexp_replace(translate({column}, {sql_str(FULLWIDTH_DIGITS)}, {sql_str(ASCII_DIGITS)}),"
-        " '[^0-9]', '', 'g')"
+        f"CASE WHEN regexp_full_match({column}, '1[3-9][0-9]{{9}}') THEN {column}"  # already clean
+        f" ELSE regexp_replace({sql_translate(column, FULLWIDTH_DIGITS, ASCII_DIGITS)},"
+        " '[^0-9]', '', 'g') END"
     )
     cut = (
         f"CASE WHEN length({d}) = 15 AND starts_with({d}, '0086') AND substr({d}, 5, 1) = '1'"

@@ -13,8 +13,8 @@ from linkage.standardise._text import (
     FULLWIDTH_DIGITS,
     case_variants,
     sql_in,
-    sql_str,
     sql_strip_ws,
+    sql_translate,
     strip_ws,
 )
 
@@ -38,13 +38,19 @@ def normalise_sex(raw: str | None) -> Literal["M", "F"] | None:
     return None
 
 
-def sex_sql(column: str) -> str:
-    """SQL expression twin of :func:`normalise_sex` for ``column``.
+def sex_sql(relation: str, column: str, alias: str = "sex_norm") -> str:
+    """SELECT adding ``alias`` = :func:`normalise_sex` of ``column`` (the SQL twin).
 
     Values already in a known spelling skip the clean-up (most rows).
     """
-    key = sql_strip_ws(f"translate({column}, {sql_str(_FROM)}, {sql_str(_TO)})")
+    k = f"__sx_{alias}"
+    known = MALE | FEMALE
+    key = (
+        f"CASE WHEN {sql_in(column, known)} THEN {column}"
+        f" ELSE {sql_strip_ws(sql_translate(column, _FROM, _TO))} END"
+    )
+    value = f"CASE WHEN {sql_in(k, MALE)} THEN 'M' WHEN {sql_in(k, FEMALE)} THEN 'F' END"
     return (
-        f"CASE WHEN {sql_in(column, MALE)} THEN 'M' WHEN {sql_in(column, FEMALE)} THEN 'F'"
-        f" WHEN {sql_in(key, MALE)} THEN 'M' WHEN {sql_in(key, FEMALE)} THEN 'F' END"
+        f"SELECT * EXCLUDE ({k}), {value} AS {alias}"
+        f" FROM (SELECT *, {key} AS {k} FROM {relation})"
     )

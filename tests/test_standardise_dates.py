@@ -1,0 +1,118 @@
+"""Dates: formats seen in exports, placeholder birth dates, lunar birthdays."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linkage.standardise.dates import (
+    clean_dob,
+    dob_precision,
+    is_placeholder_dob,
+    lunar_calendar_table,
+    lunar_to_solar,
+    parse_date,
+)
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1949-12-31", date(1949, 12, 31)),
+        ("19491231", date(1949, 12, 31)),
+        ("1949/1/3", date(1949, 1, 3)),
+        ("1949.01.03", date(1949, 1, 3)),
+        ("1949年1月3日", date(1949, 1, 3)),
+        ("1949年01月03", date(1949, 1, 3)),
+        ("1949-12-31 00:00:00", date(1949, 12, 31)),
+        ("1949-12-31T08:30", date(1949, 12, 31)),
+        ("1949-12-31 08:30:00.000", date(1949, 12, 31)),
+        (" １９４９－１２－３１ ", date(1949, 12, 31)),
+        ("19880230", None),  # impossible
+        ("1988-02-30", None),
+        ("2000-02-29", date(2000, 2, 29)),
+        ("1900-02-29", None),
+        ("1949-12", None),  # month only: not a date
+        ("1949", None),
+        ("0000-00-00", None),
+        ("31/12/1949", None),
+        ("", None),
+        (None, None),
+        ("不详", None),
+    ],
+)
+def test_parse_date(raw: str | None, expected: date | None) -> None:
+    assert parse_date(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "created", "expected"),
+    [
+        ("1949-12-31", date(2015, 1, 1), (date(1949, 12, 31), False)),
+        ("1900-01-01", date(2015, 1, 1), (None, True)),
+        ("1899-05-05", date(2015, 1, 1), (None, True)),
+        ("2030-01-01", None, (None, True)),  # future
+        ("2016-01-01", date(2015, 1, 1), (None, True)),  # born after the archive was made
+        ("2015-01-01", date(2015, 1, 1), (date(2015, 1, 1), False)),
+        ("0000-00-00", None, (None, True)),
+        ("00000000", None, (None, True)),
+        ("不详", None, (None, True)),
+        ("NULL", None, (None, True)),
+        ("garbage", None, (None, False)),
+        ("", None, (None, False)),
+        (None, None, (None, False)),
+    ],
+)
+def test_clean_dob(raw: str | None, created: date | None, expected: tuple[date | None, bool]) -> None:
+    assert clean_dob(raw, created, TODAY) == expected
+
+
+def test_is_placeholder_dob_and_precision() -> None:
+    assert is_placeholder_dob(date(1900, 1, 1), today=TODAY)
+    assert not is_placeholder_dob(date(1950, 1, 1), today=TODAY)
+    assert dob_precision(date(1950, 1, 1)) == "year"
+    assert dob_precision(date(1950, 3, 1)) == "day"
+
+
+def test_lunar_to_solar() -> None:
+    assert lunar_to_solar(date(1950, 1, 1)) == date(1950, 2, 17)  # Spring Festival 1950
+    assert lunar_to_solar(date(1850, 1, 1)) is None  # outside borax's range
+    assert lunar_to_solar(date(2101, 1, 1)) is None
+
+
+def test_lunar_calendar_table_joins_in_duckdb() -> None:
+    table = lunar_calendar_table(1950, 1951)
+    con = duckdb.connect()
+    con.register("cal", table)
+    (solar,) = con.execute(
+        "SELECT solar FROM cal WHERE lunar_as_solar = DATE '1950-01-01'"
+    ).fetchone() or (None,)
+    assert solar == date(1950, 2, 17)
+    (n, distinct) = con.execute("SELECT count(*), count(DISTINCT lunar_as_solar) FROM cal").fetchall()[0]
+    assert n == distinct > 700
+    con.close()
+
+
+formats = st.sampled_from(
+    ["{:%Y-%m-%d}", "{:%Y%m%d}", "{0.year}/{0.month}/{0.day}", "{0.year}.{0.month}.{0.day}",
+     "{0.year}年{0.month}月{0.day}日", "{:%Y-%m-%d %H:%M:%S}"]
+)
+
+
+@given(st.dates(min_value=date(1000, 1, 1), max_value=date(2999, 12, 31)), formats)
+def test_every_format_round_trips(d: date, fmt: str) -> None:
+    assert parse_date(fmt.format(d)) == d
+
+
+@given(st.one_of(st.none(), st.text(max_size=25), st.text("0123456789-/.年月日 :T０", max_size=20)))
+def test_parse_date_never_raises(raw: str | None) -> None:
+    d = parse_date(raw)
+    if d is not None:
+        assert parse_date(d.isoformat()) == d
+        clean_dob(raw, None, TODAY)
