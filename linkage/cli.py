@@ -46,20 +46,84 @@ def cli(verbose: bool) -> None:
               help="Trained model JSON (default: models/default.json).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path),
               help="Settings TOML (default: configs/default.toml).")
-def run(input_path: Path, out_dir: Path, model_path: Path | None, config_path: Path | None) -> None:
+@click.option("--state", "state_path", type=click.Path(path_type=Path),
+              help="Durable state (DuckDB file, created on first use): link only what changed "
+                   "since the last run, keep person IDs, emit only new decisions.")
+@click.option("--full", is_flag=True,
+              help="With --state: re-standardise and re-score everything (a full rebuild).")
+def run(input_path: Path, out_dir: Path, model_path: Path | None, config_path: Path | None,
+        state_path: Path | None, full: bool) -> None:
     """Link one table of archives: clusters, merge/migrate/review decisions, summary.
+
+    With --state this is the nightly job: new, changed and vanished archives are found by
+    archive_id and content, only they are linked against everyone, person IDs stay put, and
+    decisions.csv lists only decisions not emitted before (plus corrections).
 
     Example:
 
+    \b
         linkage run archives.csv --out out/ --config configs/default.toml
+        linkage run /data/export/archives.csv --state /var/lib/linkage/state.duckdb \\
+            --out /var/lib/linkage/out
     """
     from linkage.pipeline import run as run_pipeline
 
-    summary = run_pipeline(input_path, out_dir, model_path, config_path)
+    if full and state_path is None:
+        raise click.BadParameter("--full needs --state (without a state every run is full)")
+    summary = run_pipeline(input_path, out_dir, model_path, config_path,
+                           state_path=state_path, full=full)
+    if state_path is not None:
+        changes = summary.changes
+        emitted = sum(summary.decisions_emitted.values())
+        ids = summary.person_ids
+        click.echo(
+            f"run {summary.run_id} ({summary.mode}): {changes.get('new', 0)} new, "
+            f"{changes.get('changed', 0)} changed, {changes.get('vanished', 0)} vanished of "
+            f"{summary.archives} archives; person IDs {ids.get('created', 0)} created, "
+            f"{ids.get('merged', 0)} merged, {ids.get('split', 0)} split, "
+            f"{ids.get('retired', 0)} retired; {emitted} new decisions -> {out_dir}"
+        )
+        return
     click.echo(
         f"{summary.archives} archives ({summary.rejected_rows} rejected), "
         f"{summary.pairs_compared} pairs compared: {summary.merges} merges, "
         f"{summary.migrations} migrations, {summary.review_pairs} review pairs -> {out_dir}"
+    )
+
+
+@cli.command()
+@click.argument("archive_id", required=False)
+@click.option("--person", "person_id", help="Dissolve this whole person instead of one archive.")
+@click.option("--state", "state_path", required=True, type=click.Path(path_type=Path),
+              help="The state file of the nightly run.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="The nightly run's output folder (its review store records the un-merge).")
+@click.option("--reason", default="", help="Why (kept with the decision; no names or ID numbers).")
+@click.option("--by", "by", help="Who un-merges (recorded; default: your login name).")
+def unmerge(archive_id: str | None, person_id: str | None, state_path: Path, out_dir: Path,
+            reason: str, by: str | None) -> None:
+    """Separate an archive from its person for good (or dissolve a person with --person).
+
+    The archive becomes a cannot-link with every other archive of its person; the next
+    nightly run keeps them apart, gives it its own person ID and emits an `unmerge` row for
+    each merge it emitted that no longer holds.
+
+    Example:
+
+    \b
+        linkage unmerge 62010200100100006 --state state.duckdb --out out/ --reason "two people"
+        linkage unmerge --person P0000012345 --state state.duckdb --out out/ --by wang.li
+    """
+    import getpass
+
+    from linkage.state.unmerge import unmerge as unmerge_archive
+
+    result = unmerge_archive(state_path, out_dir, archive_id=archive_id, person_id=person_id,
+                             reason=reason, by=by or getpass.getuser())
+    what = f"archive {archive_id}" if archive_id else f"{result.archives} archives"
+    click.echo(
+        f"un-merge {result.unmerge_id}: {what} of {result.person_id} kept apart by "
+        f"{result.links} cannot-links; the next run applies it"
     )
 
 

@@ -13,9 +13,11 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+import pyarrow as pa
 
 from linkage.cluster import ClusterResult, Edge, constrained_clusters
 from linkage.config import REPO_ROOT, Config, load_config
@@ -26,6 +28,7 @@ from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, format_evidence, score_pairs
 from linkage.model.settings import level_labels, load_model_dict
 from linkage.progress import StageTimer
+from linkage.state.decision_log import with_ids
 from linkage.standardise.table import standardise_table
 
 if TYPE_CHECKING:
@@ -37,7 +40,22 @@ FEATURES_TABLE = "features"
 DECISION_COLUMNS = (
     "action", "archive_id", "survivor_archive_id", "from_region", "to_region",
     "match_probability", "match_weight", "evidence", "person_id", "decided_by", "reason",
+    "decision_id", "supersedes",
 )
+
+
+CRASH_ENV = "LINKAGE_TEST_CRASH_AT"
+
+
+def crash_point(stage: str) -> None:
+    """Test hook: die like a killed process (exit 137) at ``stage`` if the environment asks.
+
+    Used by tests/test_state_crash.py to prove a run killed at any stage leaves the state as
+    it was; a no-op unless LINKAGE_TEST_CRASH_AT names this stage.
+    """
+    if os.environ.get(CRASH_ENV) == stage:
+        logging.shutdown()
+        os._exit(137)
 
 
 def default_model_path() -> Path:
@@ -82,6 +100,7 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"temp_directory": spill})
     con.execute(f"SET threads = {threads or os.cpu_count() or 2}")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
@@ -150,77 +169,131 @@ def link(
     return LinkResult(person_of, decisions, summary)
 
 
-def _archive_facts(con: duckdb.DuckDBPyConnection) -> dict[str, ArchiveFacts]:
+def _register_ids(con: duckdb.DuckDBPyConnection, name: str, ids: Iterable[str]) -> None:
+    con.register(name, pa.table({"archive_id": pa.array(sorted(set(ids)), pa.string())}))
+
+
+def _archive_facts(
+    con: duckdb.DuckDBPyConnection, features: str, ids: Iterable[str]
+) -> dict[str, ArchiveFacts]:
+    """Facts of the given archives only: at 1M archives, fetching everyone's took seconds."""
+    _register_ids(con, "_facts_ids", ids)
     rows = con.execute(f"""
         SELECT archive_id, region_code, created_date, last_service_date, coalesce(id_valid, false),
                (name_clean IS NOT NULL)::INT + (sex IS NOT NULL)::INT + (dob IS NOT NULL)::INT
                + (id_norm IS NOT NULL)::INT + (address_norm IS NOT NULL)::INT
                + (phone_norm IS NOT NULL)::INT + (last_service_date IS NOT NULL)::INT,
                dob_best
-        FROM {MODEL_INPUT_TABLE}
+        FROM {features} SEMI JOIN _facts_ids USING (archive_id)
     """).fetchall()
+    con.unregister("_facts_ids")
     return {r[0]: ArchiveFacts(*r) for r in rows}
 
 
-def _strong_ids(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def _strong_ids(con: duckdb.DuckDBPyConnection, features: str, ids: Iterable[str]) -> dict[str, str]:
+    _register_ids(con, "_strong_ids", ids)
     rows = con.execute(
-        f"SELECT archive_id, id_norm FROM {MODEL_INPUT_TABLE} WHERE id_consistent"
+        f"SELECT archive_id, id_norm FROM {features} SEMI JOIN _strong_ids USING (archive_id) "
+        "WHERE id_consistent"
     ).fetchall()
+    con.unregister("_strong_ids")
     return dict(rows)
 
 
+def _pair_rows(con: duckdb.DuckDBPyConnection, sql: str, names: list[str],
+               labels: dict[str, dict[int, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(a, b) -> probability, weight, gammas, per-comparison weights and level labels."""
+    k = len(names)
+    info: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in con.execute(sql).fetchall():
+        gammas = dict(zip(names, row[4:4 + k]))
+        info[(row[0], row[1])] = {
+            "p": float(row[2]), "w": float(row[3]), "gammas": gammas,
+            "weights": dict(zip(names, row[4 + k:4 + 2 * k])),
+            "labels": {n: labels[n].get(int(g), "") for n, g in gammas.items()},
+        }
+    return info
+
+
 def cluster_and_decide(
-    con: duckdb.DuckDBPyConnection, model: dict[str, Any], config: Config, human: HumanDecisions
+    con: duckdb.DuckDBPyConnection,
+    model: dict[str, Any],
+    config: Config,
+    human: HumanDecisions,
+    *,
+    pairs_table: str = SCORED_PAIRS,
+    features_table: str = MODEL_INPUT_TABLE,
+    all_archives: bool = True,
 ) -> tuple[dict[str, str], list[dict[str, Any]], dict[str, int]]:
-    """Constrained clustering of scored pairs, then merge/migrate/review rows."""
+    """Constrained clustering of scored pairs, then merge/migrate/review rows.
+
+    Only archives that an automatic edge or a reviewer's "same" could join take part in
+    the (Python) clustering; every other archive is a person on its own.  The result is the
+    same as clustering everyone, at a fraction of the cost: at 1M archives, building a
+    Python object per archive and per kept pair dominated the whole run.
+
+    The returned map covers every archive of ``features_table``, or, with
+    ``all_archives=False``, only those that took part (any other archive is alone).
+    """
     th = config.thresholds
     labels = level_labels(model)
     names = comparison_names(model)
-    gamma_cols = ", ".join(f"gamma_{n}" for n in names)
-    weight_cols = ", ".join(f"w_{n}" for n in names)
-    rows = con.execute(f"""
-        SELECT archive_id_l, archive_id_r, match_probability, match_weight, {gamma_cols}, {weight_cols}
-        FROM {SCORED_PAIRS} ORDER BY archive_id_l, archive_id_r
-    """).fetchall()
-    k = len(names)
-    facts = _archive_facts(con)
-    pair_info: dict[tuple[str, str], dict[str, Any]] = {}
+    columns = (f"archive_id_l, archive_id_r, match_probability, match_weight, "
+               + ", ".join(f"gamma_{n}" for n in names) + ", " + ", ".join(f"w_{n}" for n in names))
+    # Pairs that may join archives or go to review: few, and fetched with their evidence.
+    pair_info = _pair_rows(con, f"""
+        SELECT {columns} FROM {pairs_table}
+        WHERE match_probability >= {th.review_match_probability!r}
+        ORDER BY archive_id_l, archive_id_r
+    """, names, labels)
+    auto_pairs = [pair for pair, info in pair_info.items()
+                  if info["p"] >= th.auto_match_probability and not human.decided(*pair)]
+    review_candidates = [pair for pair, info in pair_info.items()
+                         if info["p"] < th.auto_match_probability and not human.decided(*pair)]
+    present = _present(con, features_table, {a for pair in human.must_links for a in pair})
+    must_links = [pair for pair in sorted(human.must_links) if pair[0] in present and pair[1] in present]
+    involved = {a for pair in auto_pairs for a in pair} | {a for pair in must_links for a in pair}
+    facts = _archive_facts(con, features_table, involved | {a for pair in review_candidates for a in pair})
+
     edges: list[Edge] = []
-    review_candidates: list[tuple[str, str]] = []
-    clearly_different: list[tuple[str, str]] = []
-    for row in rows:
-        a, b, prob, weight = row[0], row[1], float(row[2]), float(row[3])
-        gammas = dict(zip(names, row[4:4 + k]))
-        level_names = {n: labels[n].get(int(g), "") for n, g in gammas.items()}
-        info = {"p": prob, "w": weight, "gammas": gammas,
-                "weights": dict(zip(names, row[4 + k:4 + 2 * k])), "labels": level_names}
-        pair_info[(a, b)] = info
-        if human.decided(a, b):
-            continue
-        if prob >= th.auto_match_probability:
-            reason = pair_guard(
-                level_names, prob, th.auto_match_probability_without_id,
-                born_before_created(facts[a], facts[b]),
-            )
-            edges.append(Edge(a, b, prob, auto_eligible=not reason, guard_reason=reason))
-        elif prob >= th.review_match_probability:
-            review_candidates.append((a, b))
-        else:
-            clearly_different.append((a, b))
+    for a, b in auto_pairs:
+        info = pair_info[(a, b)]
+        reason = pair_guard(
+            info["labels"], info["p"], th.auto_match_probability_without_id,
+            born_before_created(facts[a], facts[b]),
+        )
+        edges.append(Edge(a, b, info["p"], auto_eligible=not reason, guard_reason=reason))
+    # Low-scoring pairs matter only between archives that could end up in one group.
+    _register_ids(con, "_involved", involved)
+    clearly_different = [
+        (a, b) for a, b in con.execute(f"""
+            SELECT archive_id_l, archive_id_r FROM {pairs_table}
+            WHERE match_probability < {th.review_match_probability!r}
+              AND archive_id_l IN (SELECT archive_id FROM _involved)
+              AND archive_id_r IN (SELECT archive_id FROM _involved)
+        """).fetchall()
+        if not human.decided(a, b)
+    ]
+    con.unregister("_involved")
 
     result: ClusterResult = constrained_clusters(
-        archives=facts.keys(),
+        archives=sorted(involved),
         edges=edges,
-        strong_ids=_strong_ids(con),
+        strong_ids=_strong_ids(con, features_table, involved),
         cannot_links=human.cannot_links,
-        must_links=human.must_links,
+        must_links=must_links,
         clearly_different=clearly_different,
         max_size=th.max_auto_cluster_size,
     )
     members: dict[str, list[str]] = {}
-    for archive, root in result.root_of.items():
+    for archive, root in sorted(result.root_of.items()):
         members.setdefault(root, []).append(archive)
-    person_of = {archive: f"P{root}" for archive, root in result.root_of.items()}
+    groups = {root: group for root, group in members.items() if len(group) > 1}
+    person_of: dict[str, str] = {}
+    if all_archives:
+        person_of = {a: f"P{a}" for (a,) in con.execute(f"SELECT archive_id FROM {features_table}").fetchall()}
+    person_of.update({archive: f"P{root}" for archive, root in result.root_of.items()})
+    pair_info.update(_pairs_within_groups(con, pairs_table, columns, groups, names, labels))
 
     def evidence(a: str, b: str) -> tuple[float | None, float | None, str]:
         info = pair_info.get((a, b) if a < b else (b, a))
@@ -231,9 +304,7 @@ def cluster_and_decide(
 
     decisions: list[dict[str, Any]] = []
     human_same = human.must_links
-    for root, group in members.items():
-        if len(group) < 2:
-            continue
+    for root, group in groups.items():
         group_facts = [facts[a] for a in group]
         for d in decide_cluster(group_facts):
             best = _best_partner(d.archive_id, group, pair_info)
@@ -257,7 +328,7 @@ def cluster_and_decide(
     for edge, reason in result.refused:
         review_reasons.setdefault((edge.left, edge.right), reason)
     for (a, b), reason in sorted(review_reasons.items()):
-        if result.root_of[a] == result.root_of[b]:
+        if a in person_of and person_of.get(a) == person_of.get(b):
             continue  # already joined through stronger pairs
         prob, weight, text = evidence(a, b)
         decisions.append({
@@ -269,10 +340,43 @@ def cluster_and_decide(
     order = {"merge": 0, "migrate": 1, "review": 2}
     decisions.sort(key=lambda d: (order[d["action"]], d["archive_id"], d["survivor_archive_id"]))
     stats = {
-        "clusters": sum(1 for g in members.values() if len(g) > 1),
+        "clusters": len(groups),
         "human_links_applied": len(human.must_links) + len(human.cannot_links),
     }
-    return person_of, decisions, stats
+    return person_of, with_ids(decisions), stats
+
+
+def _present(con: duckdb.DuckDBPyConnection, features: str, ids: set[str]) -> set[str]:
+    """Which of ``ids`` are archives of this run (reviewers' links may name vanished ones)."""
+    if not ids:
+        return set()
+    _register_ids(con, "_maybe_present", ids)
+    rows = con.execute(
+        f"SELECT archive_id FROM {features} SEMI JOIN _maybe_present USING (archive_id)").fetchall()
+    con.unregister("_maybe_present")
+    return {r[0] for r in rows}
+
+
+def _pairs_within_groups(
+    con: duckdb.DuckDBPyConnection, pairs_table: str, columns: str, groups: dict[str, list[str]],
+    names: list[str], labels: dict[str, dict[int, str]],
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every scored pair inside a multi-archive group, whatever its score (for evidence)."""
+    if not groups:
+        return {}
+    con.register("_group_of", pa.table({
+        "archive_id": pa.array([a for g in groups.values() for a in g], pa.string()),
+        "root": pa.array([r for r, g in groups.items() for _ in g], pa.string()),
+    }))
+    info = _pair_rows(con, f"""
+        SELECT {", ".join("p." + c.strip() for c in columns.split(","))}
+        FROM {pairs_table} p
+        JOIN _group_of gl ON gl.archive_id = p.archive_id_l
+        JOIN _group_of gr ON gr.archive_id = p.archive_id_r
+        WHERE gl.root = gr.root
+    """, names, labels)
+    con.unregister("_group_of")
+    return info
 
 
 def _best_partner(archive: str, group: list[str], pair_info: dict) -> str:
@@ -294,8 +398,22 @@ def run(
     config_path: Path | str | None = None,
     human: HumanDecisions | None = None,
     show_progress: bool | None = None,
+    *,
+    state_path: Path | str | None = None,
+    full: bool = False,
 ) -> RunSummary:
-    """Link ``input_path`` and write clusters.csv, decisions.csv, rejects.csv, summary.json."""
+    """Link ``input_path`` and write clusters.csv, decisions.csv, rejects.csv, summary.json.
+
+    With ``state_path`` the run is the nightly job (linkage.state.nightly): it links only
+    what changed since the last run against the durable state, keeps person IDs stable and
+    emits only new decisions and corrections; ``full`` re-scores everything.  Without it,
+    every run is independent (stateless).
+    """
+    if state_path is not None:
+        from linkage.state.nightly import run_stateful
+
+        return run_stateful(input_path, out_dir, state_path, model_path, config_path,
+                            full=full, human=human, show_progress=show_progress)
     from linkage.report import write_outputs
 
     config = load_config(config_path)

@@ -1,0 +1,68 @@
+"""What changed since the last committed run: new, changed, vanished and unchanged archives.
+
+An archive is recognised by its archive_id; it changed when the fingerprint of its raw input
+fields (md5 over every input column, as read, in a fixed order) differs from the one
+stored.  The fingerprint is taken before standardisation on purpose: an edit that
+standardises to the same features still counts as a change (cheap to re-score, and it
+keeps the rule independent of the standardisation code).  Only the fingerprint is
+compared, never the values, so this step sees no PII it keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from linkage.schema import INPUT_COLUMNS
+
+CHANGES_TABLE = "night_changes"  # archive_id, change ('new' | 'changed' | 'vanished')
+FINGERPRINTS_TABLE = "night_fingerprints"  # archive_id, fingerprint (tonight's input)
+STALE_TABLE = "night_stale"  # archive_id of changed and vanished archives: stored pairs void
+DELTA_TABLE = "night_delta"  # model_input rows of new and changed archives (standardised tonight)
+
+
+@dataclass(frozen=True)
+class ChangeCounts:
+    new: int = 0
+    changed: int = 0
+    vanished: int = 0
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"new": self.new, "changed": self.changed, "vanished": self.vanished,
+                "unchanged": self.unchanged}
+
+
+def fingerprint_sql(raw_table: str) -> str:
+    """archive_id and md5 of the raw fields; NULL and '' are told apart."""
+    fields = ", ".join(f"coalesce({c}, chr(0))" for c in INPUT_COLUMNS if c != "archive_id")
+    return (f"SELECT archive_id, md5(concat_ws(chr(31), {fields})) AS fingerprint "
+            f"FROM {raw_table}")
+
+
+def detect_changes(
+    con: duckdb.DuckDBPyConnection, raw_table: str, stored: str | None
+) -> ChangeCounts:
+    """Fill FINGERPRINTS_TABLE, CHANGES_TABLE and STALE_TABLE; ``stored`` is the state's archives table
+    (archive_id, fingerprint), or None when there is none yet (everything is new)."""
+    con.execute(f"CREATE OR REPLACE TABLE {FINGERPRINTS_TABLE} AS {fingerprint_sql(raw_table)}")
+    old = stored or "(SELECT NULL::VARCHAR AS archive_id, NULL::VARCHAR AS fingerprint WHERE false)"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {CHANGES_TABLE} AS
+        SELECT coalesce(n.archive_id, o.archive_id) AS archive_id,
+               CASE WHEN o.archive_id IS NULL THEN 'new'
+                    WHEN n.archive_id IS NULL THEN 'vanished'
+                    ELSE 'changed' END AS change
+        FROM {FINGERPRINTS_TABLE} n
+        FULL OUTER JOIN (SELECT archive_id, fingerprint FROM {old}) o USING (archive_id)
+        WHERE o.archive_id IS NULL OR n.archive_id IS NULL OR n.fingerprint <> o.fingerprint
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {STALE_TABLE} AS
+        SELECT archive_id FROM {CHANGES_TABLE} WHERE change IN ('changed', 'vanished')
+    """)
+    counts = dict(con.execute(f"SELECT change, count(*) FROM {CHANGES_TABLE} GROUP BY change").fetchall())
+    total = con.execute(f"SELECT count(*) FROM {FINGERPRINTS_TABLE}").fetchall()[0][0]
+    new, changed = int(counts.get("new", 0)), int(counts.get("changed", 0))
+    return ChangeCounts(new, changed, int(counts.get("vanished", 0)), int(total) - new - changed)

@@ -1,0 +1,208 @@
+"""The durable state file: an embedded DuckDB database attached to a run as ``st``.
+
+Why DuckDB: the state holds a million archives' features and the pairs between them, and
+each night joins tonight's changes against them; DuckDB does that in place, in one file,
+with transactions.  A run computes everything in its in-memory connection, then writes the
+state in ONE transaction (:func:`transaction`) after its outputs are staged: a run killed at
+any point leaves the state exactly as the last committed run left it.
+
+Tables::
+
+    meta            key -> value: schema_version, next_person_number, features_signature,
+                    model_signature
+    runs            one row per committed run: mode (full|incremental) and why, counts
+                    (input, new, changed, vanished, pairs scored and kept, decisions
+                    emitted), the summary JSON
+    archives        the current archives: every model_input column (standardised features,
+                    so unchanged archives are never standardised again) + ``fingerprint``
+                    (md5 of the raw input fields), ``first_run``, ``changed_run``
+    persons         archive_id -> person_id, current archives only
+    person_ids      every person ID ever issued: status active|merged|retired,
+                    created_run, ended_run, merged_into (IDs are never reused)
+    pairs           pairwise evidence: every pair blocking proposed between current archives
+                    (archive_id_l < archive_id_r), AS SCORED: probability, weight, gamma_*
+                    and w_* per comparison, tfmax_* (the term frequency it was scored with),
+                    prior_weight, match_key.  Refreshed to tonight's term frequencies and
+                    prior in memory each night (linkage.state.evidence explains why all
+                    pairs, not only the kept ones); rewritten only where archives changed
+    decision_log    APPEND-ONLY: every decision ever emitted, with run_id, its order in the
+                    run (seq) and ``supersedes``
+    standing        derived index: the decision standing per key (a retired archive, or a
+                    review pair), so a run emits only what changed
+    kept            the pairs last night's clustering saw, and the class of each (how many
+                    of the review / automatic / ID-less automatic thresholds it reached)
+    human           the reviewer and un-merge links last night's clustering applied
+                    (these two tell tonight which persons can have changed:
+                    linkage.state.affected)
+    unmerges        operator un-merges: when, who, why, which archive or person
+    unmerge_links   the cannot-links each un-merge created (also in the review store)
+
+The file, its WAL and the lock file are created owner-readable only.  Reviewers' verdicts
+are NOT here: they live in the review store (``out_dir/review.db``), which reviewers write
+concurrently; a run only reads it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from linkage.errors import StateError
+
+ALIAS = "st"
+SCHEMA_VERSION = "1"
+OWNER_ONLY = 0o600
+
+_FIXED_TABLES = """
+CREATE TABLE IF NOT EXISTS st.meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS st.runs (
+    run_id INTEGER PRIMARY KEY, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ,
+    mode VARCHAR, full_reason VARCHAR, input_rows BIGINT, archives BIGINT,
+    new_archives BIGINT, changed_archives BIGINT, vanished_archives BIGINT,
+    pairs_scored BIGINT, pairs_kept BIGINT, decisions_emitted BIGINT, summary VARCHAR
+);
+CREATE TABLE IF NOT EXISTS st.persons (archive_id VARCHAR, person_id VARCHAR);
+CREATE TABLE IF NOT EXISTS st.person_ids (
+    person_id VARCHAR, status VARCHAR, created_run INTEGER, ended_run INTEGER, merged_into VARCHAR
+);
+CREATE TABLE IF NOT EXISTS st.decision_log (
+    decision_id VARCHAR, run_id INTEGER, seq INTEGER, action VARCHAR, archive_id VARCHAR,
+    survivor_archive_id VARCHAR, from_region VARCHAR, to_region VARCHAR,
+    match_probability DOUBLE, match_weight DOUBLE, evidence VARCHAR, person_id VARCHAR,
+    decided_by VARCHAR, reason VARCHAR, supersedes VARCHAR
+);
+CREATE TABLE IF NOT EXISTS st.standing (
+    key_kind VARCHAR, key_a VARCHAR, key_b VARCHAR, decision_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS st.unmerges (
+    unmerge_id INTEGER PRIMARY KEY, unmerged_at TIMESTAMPTZ, unmerged_by VARCHAR, reason VARCHAR,
+    archive_id VARCHAR, person_id VARCHAR, links INTEGER
+);
+CREATE TABLE IF NOT EXISTS st.kept (
+    archive_id_l VARCHAR, archive_id_r VARCHAR, class INTEGER
+);
+CREATE TABLE IF NOT EXISTS st.human (
+    archive_id_l VARCHAR, archive_id_r VARCHAR, verdict VARCHAR
+);
+CREATE TABLE IF NOT EXISTS st.unmerge_links (
+    unmerge_id INTEGER, archive_id_l VARCHAR, archive_id_r VARCHAR
+);
+"""
+
+DECISION_LOG_COLUMNS: tuple[str, ...] = (
+    "decision_id", "run_id", "seq", "action", "archive_id", "survivor_archive_id",
+    "from_region", "to_region", "match_probability", "match_weight", "evidence", "person_id",
+    "decided_by", "reason", "supersedes",
+)
+
+
+@contextmanager
+def owner_only() -> Iterator[None]:
+    """Files created inside (state, WAL, outputs, spill) are readable by the owner only."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _split(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def attach_state(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool = True) -> bool:
+    """Attach the state file as ``st``; create its tables if new.  Returns True if it was new.
+
+    Call inside :func:`owner_only` and while holding the :class:`~linkage.state.lock.StateLock`.
+    """
+    path = Path(path)
+    existed = path.exists()
+    if not existed and not create:
+        raise StateError(f"no state at {path}: run `linkage run ... --state {path}` first")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    quoted = str(path).replace("'", "''")
+    try:
+        con.execute(f"ATTACH '{quoted}' AS {ALIAS}")
+    except duckdb.Error as exc:
+        raise StateError(f"{path}: cannot open the state ({type(exc).__name__})") from None
+    tables = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ?", [ALIAS]).fetchall()[0][0]
+    if tables:  # else: new, or created by a run that died before its first commit
+        try:
+            row = con.execute("SELECT value FROM st.meta WHERE key = 'schema_version'").fetchall()
+        except duckdb.CatalogException:
+            raise StateError(f"{path}: not a linkage state file") from None
+        version = row[0][0] if row else None
+        if version != SCHEMA_VERSION:
+            raise StateError(f"{path}: state schema {version}, this version reads {SCHEMA_VERSION}")
+    with transaction(con):  # tables added since the file was made appear empty
+        for statement in _split(_FIXED_TABLES):
+            con.execute(statement)
+        if not tables:
+            con.execute("INSERT INTO st.meta VALUES ('schema_version', ?), ('next_person_number', '1')",
+                        [SCHEMA_VERSION])
+    protect(path)
+    return not tables
+
+
+def protect(path: Path) -> None:
+    """Narrow the state file and its WAL to 0600 (a guard if they were made elsewhere)."""
+    for candidate in (Path(path), Path(str(path) + ".wal")):
+        if candidate.exists():
+            os.chmod(candidate, OWNER_ONLY)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def get_meta(con: duckdb.DuckDBPyConnection, key: str, default: str | None = None) -> str | None:
+    rows = con.execute("SELECT value FROM st.meta WHERE key = ?", [key]).fetchall()
+    return rows[0][0] if rows else default
+
+
+def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    con.execute("DELETE FROM st.meta WHERE key = ?", [key])
+    con.execute("INSERT INTO st.meta VALUES (?, ?)", [key, value])
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = ?",
+        [ALIAS, table],
+    ).fetchall()
+    return bool(rows[0][0])
+
+
+def last_run_id(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("SELECT coalesce(max(run_id), 0) FROM st.runs").fetchall()[0][0])
+
+
+def run_committed(con: duckdb.DuckDBPyConnection, run_id: int) -> bool:
+    return bool(con.execute("SELECT count(*) FROM st.runs WHERE run_id = ?", [run_id]).fetchall()[0][0])
+
+
+def decision_rows_table(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], name: str) -> None:
+    """An in-memory table ``name`` of decision rows in the decision_log's columns."""
+    con.register("_decision_rows", pa.table({
+        c: pa.array([d.get(c) for d in rows],
+                    pa.float64() if c in ("match_probability", "match_weight")
+                    else pa.int32() if c in ("run_id", "seq") else pa.string())
+        for c in DECISION_LOG_COLUMNS}))
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _decision_rows")
+    con.unregister("_decision_rows")

@@ -1,0 +1,378 @@
+"""The stateful nightly run: link only what changed since the last run, keep person IDs, emit
+only new decisions and corrections, and change the state in one transaction.
+
+    lock → read → changes → standardise (new/changed only) → score (what changed, against
+    everyone; stored pairs refreshed) → cluster (affected components) → person IDs →
+    decision diff → outputs (pending) → ONE state transaction → publish → review queue
+
+Only the archives whose persons can have changed are re-clustered (linkage.state.affected);
+everyone else's person, ID and decisions stand.  A full rebuild (``--full``, the first run,
+or a changed model/standardisation) takes the same road with every archive treated as
+changed, so both give the same clusters, person IDs and decisions.
+
+``LINKAGE_TEST_CRASH_AT=<stage>`` (see linkage.pipeline.crash_point) kills the process at a
+stage boundary; tests use it to prove a killed run leaves the state as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from linkage.config import Config, load_config
+from linkage.human import HumanDecisions
+from linkage.ingest import RAW_TABLE, REJECTS_TABLE, read_input
+from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
+from linkage.model.settings import load_model_dict
+from linkage.pipeline import (
+    FEATURES_TABLE, RunSummary, cluster_and_decide, connect, crash_point, default_model_path,
+)
+from linkage.progress import StageTimer
+from linkage.standardise.table import standardise_table
+from linkage.state import db
+from linkage.state.affected import HUMAN_TABLE, SCOPE_TABLE, affected_archives, human_table
+from linkage.state.changes import (
+    CHANGES_TABLE, DELTA_TABLE, FINGERPRINTS_TABLE, STALE_TABLE, detect_changes,
+)
+from linkage.state.commit import NightRecord, commit_night
+from linkage.state.decision_log import RETIRE_ACTIONS, Correction, diff_decisions
+from linkage.state.evidence import ALL_PAIRS, KEPT_PAIRS, full_pairs, incremental_pairs, keep
+from linkage.state.lock import StateLock
+from linkage.state.persons import NIGHT_PERSONS, stable_person_ids
+from linkage.state.publish import prepare_pending, publish_pending, recover_pending, stage_outputs
+from linkage.state.scoring import Scorer
+from linkage.state.signatures import features_signature, model_signature
+from linkage.state.unmerge import UnmergeNote, unmerge_links, with_unmerges
+
+log = logging.getLogger(__name__)
+
+STATE_ONLY_COLUMNS = ("fingerprint", "first_run", "changed_run")
+
+
+@dataclass
+class NightSummary(RunSummary):
+    """RunSummary plus what a stateful run adds to summary.json."""
+
+    run_id: int = 0
+    mode: str = ""  # full | incremental
+    full_reason: str = ""
+    state: str = ""
+    changes: dict[str, int] = field(default_factory=dict)
+    pairs_stored: int = 0
+    pairs_kept: int = 0
+    reclustered: int = 0
+    person_ids: dict[str, int] = field(default_factory=dict)
+    decisions_emitted: dict[str, int] = field(default_factory=dict)
+
+
+def run_stateful(
+    input_path: Path | str,
+    out_dir: Path | str,
+    state_path: Path | str,
+    model_path: Path | str | None = None,
+    config_path: Path | str | None = None,
+    *,
+    full: bool = False,
+    human: HumanDecisions | None = None,
+    show_progress: bool | None = None,
+) -> NightSummary:
+    """One night against the state at ``state_path`` (created on first use)."""
+    config = load_config(config_path)
+    model_file = Path(model_path) if model_path else default_model_path()
+    model = load_model_dict(model_file)
+    with StateLock(state_path), db.owner_only():
+        con = connect()
+        try:
+            night = _Night(con, config, model, Path(input_path), Path(out_dir), Path(state_path),
+                           StageTimer(show=show_progress))
+            night.summary.model = str(model_file)
+            return night.run(full, human)
+        finally:
+            con.close()
+
+
+class _Night:
+    """The steps of one stateful run, sharing one connection and one summary."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, config: Config, model: dict[str, Any],
+                 input_path: Path, out: Path, state_path: Path, timer: StageTimer) -> None:
+        self.con, self.config, self.model = con, config, model
+        self.input_path, self.out, self.state_path, self.timer = input_path, out, state_path, timer
+        self.summary = NightSummary(config=config.source, state=str(state_path))
+        self.started = datetime.now(timezone.utc)
+
+    def run(self, full: bool, human: HumanDecisions | None) -> NightSummary:
+        con, summary = self.con, self.summary
+        new_state = db.attach_state(con, self.state_path)
+        recover_pending(self.out, lambda run: db.run_committed(con, run))
+        self.run_id = summary.run_id = db.last_run_id(con) + 1
+        self.has_archives = db.table_exists(con, "archives")
+
+        with self.timer.stage("read"):
+            ingested = read_input(con, self.input_path, self.config)
+        summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
+        summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
+        crash_point("read")
+
+        summary.full_reason = self._full_reason(full, new_state)
+        summary.mode = "full" if summary.full_reason else "incremental"
+        if summary.full_reason:
+            log.info("full rebuild: %s", summary.full_reason)
+        with self.timer.stage("changes"):
+            counts = detect_changes(con, RAW_TABLE, "st.archives" if self.has_archives else None)
+        summary.changes = counts.as_dict()
+
+        with self.timer.stage("standardise"):
+            self._standardise(summary.mode == "full")
+        crash_point("standardise")
+
+        with self.timer.stage("score"):
+            self._score(summary.mode == "full")
+        crash_point("score")
+
+        if human is None:
+            from linkage.review.store import load_human_decisions
+
+            human = load_human_decisions(self.out)
+        self.unmerged = unmerge_links(con)
+        self.human = with_unmerges(human, self.unmerged)
+        with self.timer.stage("cluster"):
+            clustered, fresh = self._cluster(summary.mode == "full")
+        crash_point("cluster")
+
+        with self.timer.stage("person_ids"):
+            groups: dict[str, list[str]] = {}
+            for archive, label in clustered.items():
+                groups.setdefault(label, []).append(archive)
+            linked = [sorted(m) for m in groups.values() if len(m) > 1]
+            self.group_of = {a: members for members in linked for a in members}
+            next_number = int(db.get_meta(con, "next_person_number", "1") or 1)
+            self.persons = stable_person_ids(
+                con, linked, next_number, scope=SCOPE_TABLE, current=FINGERPRINTS_TABLE,
+                changes=CHANGES_TABLE, has_state=not new_state)
+        for d in fresh:
+            if d["person_id"]:
+                d["person_id"] = self.persons.person_of[d["archive_id"]]
+        with self.timer.stage("decide"):
+            decisions = self._decide(fresh)
+        self._count(decisions)
+        crash_point("decide")
+
+        with self.timer.stage("write"):
+            pending = prepare_pending(self.out, self.run_id)
+            stage_outputs(con, pending, decisions, self.update.emitted, summary, self.timer)
+        crash_point("stage")
+
+        with self.timer.stage("commit"):
+            commit_night(con, NightRecord(
+                run_id=self.run_id, full=summary.mode == "full", has_archives=self.has_archives,
+                started=self.started, summary=summary, persons=self.persons, update=self.update,
+                thresholds=self.config.thresholds, features_signature=features_signature(),
+                model_signature=model_signature(self.model, self.config),
+            ), self.state_path)
+        crash_point("commit")
+
+        with self.timer.stage("publish"):
+            publish_pending(self.out, pending)
+            self._publish_queue(decisions)
+        crash_point("publish")
+        summary.stage_seconds = dict(self.timer.seconds)
+        log.info("run %d (%s): %s; %d archives re-clustered; person IDs %s; emitted %s",
+                 self.run_id, summary.mode, summary.changes, summary.reclustered,
+                 summary.person_ids, summary.decisions_emitted)
+        return summary
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _full_reason(self, full: bool, new_state: bool) -> str:
+        if full:
+            return "--full"
+        if new_state or not self.has_archives:
+            return "first run"
+        if db.get_meta(self.con, "features_signature") != features_signature():
+            return "standardisation changed"
+        if db.get_meta(self.con, "model_signature") != model_signature(self.model, self.config):
+            return "model or scoring settings changed"
+        return ""
+
+    def _standardise(self, full: bool) -> None:
+        """Standardise new and changed archives only (DELTA_TABLE); everyone else's features
+        come from the state.  MODEL_INPUT_TABLE is tonight's whole population, as a view:
+        consumers read the few columns they need straight from the state file."""
+        con = self.con
+        which = "" if full else (
+            f"SEMI JOIN (SELECT archive_id FROM {CHANGES_TABLE} WHERE change <> 'vanished') c "
+            "USING (archive_id)")
+        con.execute(f"CREATE OR REPLACE TABLE night_raw_delta AS SELECT r.* FROM {RAW_TABLE} r {which}")
+        if con.execute("SELECT count(*) FROM night_raw_delta").fetchall()[0][0]:
+            standardise_table(con, "night_raw_delta", FEATURES_TABLE)
+            build_model_input(con, FEATURES_TABLE, DELTA_TABLE)
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {DELTA_TABLE} AS SELECT * EXCLUDE "
+                        f"({', '.join(STATE_ONLY_COLUMNS)}) FROM st.archives LIMIT 0")
+        if full:
+            con.execute(f"CREATE OR REPLACE VIEW {MODEL_INPUT_TABLE} AS SELECT * FROM {DELTA_TABLE}")
+        else:
+            # Unchanged archives keep their stored features, and the row number they had
+            # when they were standardised (nothing downstream reads it).
+            con.execute(f"""
+                CREATE OR REPLACE VIEW {MODEL_INPUT_TABLE} AS
+                SELECT * EXCLUDE ({", ".join(STATE_ONLY_COLUMNS)})
+                FROM st.archives ANTI JOIN {CHANGES_TABLE} USING (archive_id)
+                UNION ALL BY NAME
+                SELECT * FROM {DELTA_TABLE}
+            """)
+        con.execute(f"""
+            CREATE OR REPLACE VIEW night_unchanged AS
+            SELECT * FROM {MODEL_INPUT_TABLE} ANTI JOIN {DELTA_TABLE} USING (archive_id)
+        """)
+
+    def _score(self, full: bool) -> None:
+        scorer = Scorer(self.con, self.model, self.config, MODEL_INPUT_TABLE)
+        try:
+            if full:
+                full_pairs(scorer, MODEL_INPUT_TABLE)
+            else:
+                incremental_pairs(scorer, DELTA_TABLE, "night_unchanged", STALE_TABLE, "st.pairs",
+                                  "st.archives")
+            keep(self.con, ALL_PAIRS, KEPT_PAIRS, self.config.thresholds)
+        finally:
+            scorer.close()
+        self.summary.pairs_compared = scorer.pairs_scored
+        self.summary.pairs_by_rule = scorer.pairs_by_rule
+        count = lambda table: int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+        self.summary.pairs_stored = count(ALL_PAIRS)
+        self.summary.pairs_kept = count(KEPT_PAIRS)
+
+    def _publish_queue(self, decisions: list[dict[str, Any]]) -> None:
+        """Hand every review pair that holds tonight to the review store (pairs not handed
+        over go stale there), with the size of the persons at stake."""
+        from linkage.review.store import ReviewStore, store_path
+        from linkage.review_items import review_items
+
+        items = review_items(self.con, decisions, MODEL_INPUT_TABLE)
+        wanted = sorted({a for item in items for a in (item["archive_id_l"], item["archive_id_r"])})
+        self.con.register("_wanted", pa.table({"archive_id": pa.array(wanted, pa.string())}))
+        sizes = dict(self.con.execute(f"""
+            SELECT p.archive_id, s.n FROM {NIGHT_PERSONS} p SEMI JOIN _wanted USING (archive_id)
+            JOIN (SELECT person_id, count(*) AS n FROM {NIGHT_PERSONS} GROUP BY person_id) s USING (person_id)
+        """).fetchall())
+        self.con.unregister("_wanted")
+        with ReviewStore(store_path(self.out)) as store:
+            store.publish(items, sizes)
+
+    def _cluster(self, full: bool) -> tuple[dict[str, str], list[dict[str, Any]]]:
+        """Cluster the archives whose persons may have changed (all of them in a full run);
+        returns their cluster labels and decisions (linkage.state.affected explains why the
+        rest stand)."""
+        con = self.con
+        human_table(con, self.human, HUMAN_TABLE)
+        if full:
+            con.execute(f"CREATE OR REPLACE TABLE {SCOPE_TABLE} AS SELECT archive_id FROM {FINGERPRINTS_TABLE}")
+            human, pairs = self.human, KEPT_PAIRS
+        else:
+            scope = affected_archives(con, pairs=KEPT_PAIRS, human=self.human, human_now=HUMAN_TABLE,
+                                      changes=CHANGES_TABLE, current=FINGERPRINTS_TABLE,
+                                      thresholds=self.config.thresholds)
+            con.register("_scope", pa.table({"archive_id": pa.array(sorted(scope), pa.string())}))
+            con.execute(f"CREATE OR REPLACE TABLE {SCOPE_TABLE} AS SELECT * FROM _scope")
+            con.unregister("_scope")
+            human = HumanDecisions(
+                frozenset(p for p in self.human.must_links if p[0] in scope and p[1] in scope),
+                self.human.cannot_links)
+            pairs = "night_scope_pairs"
+            con.execute(f"""
+                CREATE OR REPLACE TABLE {pairs} AS SELECT * FROM {KEPT_PAIRS}
+                WHERE archive_id_l IN (SELECT archive_id FROM {SCOPE_TABLE})
+                   OR archive_id_r IN (SELECT archive_id FROM {SCOPE_TABLE})
+            """)
+        self.summary.reclustered = int(con.execute(f"SELECT count(*) FROM {SCOPE_TABLE}").fetchall()[0][0])
+        clustered, decisions, _ = cluster_and_decide(
+            con, self.model, self.config, human, pairs_table=pairs, all_archives=False)
+        return clustered, decisions
+
+    def _decide(self, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Compare the re-clustered archives' decisions with those standing; returns every
+        decision that holds tonight (standing ones outside the scope, and ``fresh``)."""
+        con = self.con
+        cursor = con.execute(
+            "SELECT l.* FROM st.decision_log l SEMI JOIN st.standing s USING (decision_id)")
+        names = [c[0] for c in cursor.description]
+        standing = [dict(zip(names, row)) for row in cursor.fetchall()]
+        touched = set(self.persons.person_of) | {
+            r[0] for r in con.execute(f"SELECT archive_id FROM {CHANGES_TABLE} WHERE change = 'vanished'").fetchall()}
+        in_scope = [d for d in standing
+                    if d["archive_id"] in touched or d["survivor_archive_id"] in touched]
+        outside = [d for d in standing
+                   if not (d["archive_id"] in touched or d["survivor_archive_id"] in touched)]
+        before = {
+            tuple("" if v is None else str(v) for v in row[:-1]): int(row[-1])
+            for row in con.execute("""
+                SELECT action, archive_id, survivor_archive_id, from_region, to_region,
+                       supersedes, count(*)
+                FROM st.decision_log GROUP BY ALL
+            """).fetchall()
+        }
+        person_of = self.persons.person_of
+
+        def explain(retired: str, survivor: str) -> Correction:
+            return _explain(retired, survivor, self.human, self.unmerged,
+                            self.group_of.get(survivor, [survivor]))
+
+        self.update = diff_decisions(fresh, in_scope, before, person_of.__contains__, person_of, explain)
+        for seq, row in enumerate(self.update.emitted, start=1):
+            row["run_id"], row["seq"] = self.run_id, seq
+        # Standing decisions outside the scope still hold; their person IDs are tonight's.
+        retired = [d["archive_id"] for d in outside if d["action"] in RETIRE_ACTIONS]
+        now = self._persons_of(retired)
+        for d in outside:
+            if d["action"] in RETIRE_ACTIONS:
+                d["person_id"] = now.get(d["archive_id"], d["person_id"])
+        return outside + fresh
+
+    def _persons_of(self, archives: list[str]) -> dict[str, str]:
+        con = self.con
+        con.register("_wanted", pa.table({"archive_id": pa.array(archives, pa.string())}))
+        try:
+            return dict(con.execute(
+                f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} SEMI JOIN _wanted USING (archive_id)"
+            ).fetchall())
+        finally:
+            con.unregister("_wanted")
+
+    def _count(self, decisions: list[dict[str, Any]]) -> None:
+        """The summary's counts: every decision and person that holds tonight."""
+        s = self.summary
+        s.persons, s.clusters = (int(x) for x in self.con.execute(f"""
+            SELECT count(*), count(*) FILTER (WHERE n > 1)
+            FROM (SELECT person_id, count(*) AS n FROM {NIGHT_PERSONS} GROUP BY person_id)
+        """).fetchall()[0])
+        s.merges = sum(1 for d in decisions if d["action"] == "merge")
+        s.migrations = sum(1 for d in decisions if d["action"] == "migrate")
+        s.review_pairs = sum(1 for d in decisions if d["action"] == "review")
+        s.human_links_applied = len(self.human.must_links) + len(self.human.cannot_links)
+        s.person_ids = self.persons.changes.counts()
+        s.decisions_emitted = self.update.counts()
+
+
+def _explain(retired: str, survivor: str, human: HumanDecisions,
+             unmerged: dict[tuple[str, str], UnmergeNote], survivor_people: list[str]) -> Correction:
+    """Why a retired archive and its survivor are no longer one person."""
+    def pair(a: str, b: str) -> tuple[str, str]:
+        return (a, b) if a < b else (b, a)
+
+    candidates = [pair(retired, survivor)] + [pair(retired, m) for m in survivor_people if m != retired]
+    for p in candidates:
+        if p in unmerged:
+            note = unmerged[p]
+            return Correction("operator", f"un-merged by {note.by}" + (f": {note.reason}" if note.reason else ""))
+    for p in candidates:
+        if p in human.cannot_links:
+            return Correction("reviewer", "reviewer said different people")
+    return Correction("engine", "data changed: no longer the same person")

@@ -1,0 +1,129 @@
+"""Outputs of a stateful run: written before the state commits, published after.
+
+The state commit is the moment a run happens.  Publishing outputs before it would hand the
+platform decisions the state does not know it emitted; publishing after it, a crash in
+between would lose them.  So the run writes its complete outputs into a private folder
+``DIR/.pending-run-NNNNNN`` first, commits the state, then copies them into DIR with
+linkage.outputs (staged, all together, summary.json last) and removes the folder.
+
+The next run (or ``linkage unmerge``) resolves whatever a crash left behind: a pending
+folder of a committed run is published, one of an uncommitted run is discarded.
+:func:`stage_outputs` writes the files; the rest of this module moves them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from linkage.ingest import REJECTS_TABLE
+from linkage.model.features import MODEL_INPUT_TABLE
+from linkage.outputs import OWNER_ONLY, StagedOutputs, csv_bytes, write_bytes_atomic
+from linkage.progress import StageTimer
+from linkage.state.db import DECISION_LOG_COLUMNS, decision_rows_table
+from linkage.state.decision_log import RETIRE_ACTIONS
+from linkage.state.persons import NIGHT_PERSONS
+
+PENDING_PREFIX = ".pending-run-"
+NEWLINE = "\n"  # as linkage.outputs.csv_bytes writes
+
+
+def pending_dir(out_dir: Path, run_id: int) -> Path:
+    return Path(out_dir) / f"{PENDING_PREFIX}{run_id:06d}"
+
+
+def prepare_pending(out_dir: Path, run_id: int) -> Path:
+    """An empty, owner-only folder for this run's outputs."""
+    folder = pending_dir(out_dir, run_id)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, mode=0o700)
+    return folder
+
+
+def publish_pending(out_dir: Path, folder: Path) -> None:
+    """Copy the pending files into ``out_dir`` as one staged set, then drop the folder.
+
+    Copies, not moves: if this dies half-way, the pending folder is still whole and the
+    next run publishes it again.
+    """
+    staged = StagedOutputs(Path(out_dir))
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            staged.add(path.name, path.read_bytes())
+    staged.publish()
+    shutil.rmtree(folder)
+
+
+def recover_pending(out_dir: Path, committed: Callable[[int], bool]) -> list[int]:
+    """Publish pending outputs of committed runs, discard the rest; returns runs published."""
+    published: list[int] = []
+    out = Path(out_dir)
+    if not out.is_dir():
+        return published
+    for folder in sorted(out.glob(f"{PENDING_PREFIX}*")):
+        try:
+            run_id = int(folder.name[len(PENDING_PREFIX):])
+        except ValueError:
+            continue
+        if committed(run_id):
+            publish_pending(out, folder)
+            published.append(run_id)
+        else:
+            shutil.rmtree(folder)
+    return published
+
+
+def stage_outputs(
+    con: duckdb.DuckDBPyConnection,
+    pending: Path,
+    decisions: list[dict[str, Any]],
+    emitted: list[dict[str, Any]],
+    summary: Any,
+    timer: StageTimer,
+) -> None:
+    """Write every output file of the night, complete, into ``pending``.
+
+    summary.json and its per-county counts describe every decision that holds tonight (as
+    in a stateless run); decisions.csv only what this night emits; decision_log.csv every
+    decision ever emitted; clusters.csv every archive's person, written by DuckDB straight
+    from the person index (a million rows never pass through Python).
+    """
+    from linkage.pipeline import DECISION_COLUMNS, LinkResult
+    from linkage.report import write_outputs
+
+    # write_outputs reads the persons of archives with merge/migrate decisions (their
+    # migrations per county); its clusters.csv is replaced below by the full index.
+    targets = sorted({d["person_id"] for d in decisions if d["action"] in RETIRE_ACTIONS})
+    con.register("_targets", pa.table({"person_id": pa.array(targets, pa.string())}))
+    movers = dict(con.execute(
+        f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} SEMI JOIN _targets USING (person_id)"
+    ).fetchall())
+    con.unregister("_targets")
+    write_outputs(con, pending, LinkResult(movers, decisions, summary), MODEL_INPUT_TABLE,
+                  REJECTS_TABLE, timer)
+    _copy_csv(con, f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} ORDER BY archive_id",
+              pending / "clusters.csv")
+    write_bytes_atomic(pending / "decisions.csv", csv_bytes(
+        DECISION_COLUMNS, ([d.get(c) for c in DECISION_COLUMNS] for d in emitted)))
+    decision_rows_table(con, emitted, "_emitted_tonight")
+    columns = ", ".join(DECISION_LOG_COLUMNS)
+    _copy_csv(con, f"SELECT {columns} FROM st.decision_log UNION ALL "
+                   f"SELECT {columns} FROM _emitted_tonight ORDER BY run_id, seq",
+              pending / "decision_log.csv")
+    con.execute("DROP TABLE _emitted_tonight")
+
+
+def _copy_csv(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
+    """A query's rows as a CSV file written by DuckDB (as csv_bytes would, much faster)."""
+    tmp = target.with_name(f".{target.name}")
+    quoted = str(tmp).replace("'", "''")
+    con.execute(f"COPY ({query}) TO '{quoted}' (FORMAT csv, HEADER true, NEW_LINE '{NEWLINE}')")
+    os.chmod(tmp, OWNER_ONLY)
+    os.replace(tmp, target)
