@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -238,7 +238,7 @@ def cluster_and_decide(
     th = config.thresholds
     labels = level_labels(model)
     names = comparison_names(model)
-    columns = (f"archive_id_l, archive_id_r, match_probability, match_weight, "
+    columns = ("archive_id_l, archive_id_r, match_probability, match_weight, "
                + ", ".join(f"gamma_{n}" for n in names) + ", " + ", ".join(f"w_{n}" for n in names))
     # Pairs that may join archives or go to review: few, and fetched with their evidence.
     pair_info = _pair_rows(con, f"""

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from linkage.config import REPO_ROOT
 from linkage.pipeline import run
 from linkage.review.store import ReviewStore, store_path
 from linkage.schema import INPUT_COLUMNS
@@ -44,20 +43,6 @@ def write_archives(path: Path, rows: list[Row]) -> Path:
 
 def _bucket(archive_id: str, n: int) -> int:
     return int(hashlib.md5(archive_id.encode()).hexdigest(), 16) % n
-
-
-@pytest.fixture(scope="session")
-def model_path(tmp_path_factory) -> Path:
-    """The shipped model; trained once on a small population if it is not there yet."""
-    shipped = REPO_ROOT / "models" / "default.json"
-    if shipped.is_file():
-        return shipped
-    from linkage.pipeline import train
-
-    folder = tmp_path_factory.mktemp("train")
-    generate_population(3000, 101, folder)
-    train(folder / "archives.csv", folder / "model.json", show_progress=False)
-    return folder / "model.json"
 
 
 @dataclass

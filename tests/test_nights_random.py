@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from linkage.config import REPO_ROOT
 from linkage.pipeline import run
 from linkage.review.store import ReviewStore, store_path
 from linkage.schema import INPUT_COLUMNS
@@ -35,19 +34,6 @@ def write_archives(path: Path, rows: list[dict[str, str]]) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return path
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory) -> Path:
-    shipped = REPO_ROOT / "models" / "default.json"
-    if shipped.is_file():
-        return shipped
-    from linkage.pipeline import train
-
-    folder = tmp_path_factory.mktemp("train")
-    generate_population(3000, 101, folder)
-    train(folder / "archives.csv", folder / "model.json", show_progress=False)
-    return folder / "model.json"
 
 
 def _edit(row: dict[str, str], rng: random.Random) -> dict[str, str]:

@@ -5,7 +5,6 @@ a stateless run."""
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import stat
 from pathlib import Path
@@ -28,19 +27,6 @@ pytestmark = pytest.mark.slow
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory) -> Path:
-    shipped = REPO_ROOT / "models" / "default.json"
-    if shipped.is_file():
-        return shipped
-    from linkage.pipeline import train
-
-    folder = tmp_path_factory.mktemp("train")
-    generate_population(3000, 101, folder)
-    train(folder / "archives.csv", folder / "model.json", show_progress=False)
-    return folder / "model.json"
 
 
 @pytest.fixture(scope="module")

@@ -55,19 +55,6 @@ def snapshot(state: Path) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def model_path(tmp_path_factory) -> Path:
-    shipped = REPO_ROOT / "models" / "default.json"
-    if shipped.is_file():
-        return shipped
-    from linkage.pipeline import train
-
-    folder = tmp_path_factory.mktemp("train")
-    generate_population(3000, 101, folder)
-    train(folder / "archives.csv", folder / "model.json", show_progress=False)
-    return folder / "model.json"
-
-
-@pytest.fixture(scope="module")
 def baseline(tmp_path_factory, model_path):
     """Night 1 committed; night 2's input (new archives and edits); an uninterrupted night 2."""
     root = tmp_path_factory.mktemp("crash")

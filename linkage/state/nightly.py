@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from linkage.config import Config, load_config
 from linkage.human import HumanDecisions
-from linkage.ingest import RAW_TABLE, REJECTS_TABLE, read_input
+from linkage.ingest import RAW_TABLE, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.settings import load_model_dict
 from linkage.pipeline import (
