@@ -41,13 +41,9 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _bucket(archive_id: str, n: int) -> int:
-    return int(hashlib.md5(archive_id.encode()).hexdigest(), 16) % n
-
-
 def make_nights(archives: Path, work: Path, new: int, changed: int) -> tuple[Path, Path]:
     """Night 1 without ``new`` archives; night 2 with them and ``changed`` edits."""
-    night1, night2 = work / "night1.csv", work / "night2.csv"
+    night1, night2 = work / f"night1-{new}-{changed}.csv", work / f"night2-{new}-{changed}.csv"
     if night1.exists() and night2.exists():
         return night1, night2
     with archives.open(encoding="utf-8", newline="") as handle:

@@ -51,8 +51,11 @@ def cli(verbose: bool) -> None:
                    "since the last run, keep person IDs, emit only new decisions.")
 @click.option("--full", is_flag=True,
               help="With --state: re-standardise and re-score everything (a full rebuild).")
+@click.option("--allow-vanished", is_flag=True,
+              help="With --state: accept an export that lacks more of last night's archives "
+                   "than [nightly] max_vanished_share allows (they really left).")
 def run(input_path: Path, out_dir: Path, model_path: Path | None, config_path: Path | None,
-        state_path: Path | None, full: bool) -> None:
+        state_path: Path | None, full: bool, allow_vanished: bool) -> None:
     """Link one table of archives: clusters, merge/migrate/review decisions, summary.
 
     With --state this is the nightly job: new, changed and vanished archives are found by
@@ -68,10 +71,10 @@ def run(input_path: Path, out_dir: Path, model_path: Path | None, config_path: P
     """
     from linkage.pipeline import run as run_pipeline
 
-    if full and state_path is None:
-        raise click.BadParameter("--full needs --state (without a state every run is full)")
+    if (full or allow_vanished) and state_path is None:
+        raise click.BadParameter("--full and --allow-vanished need --state")
     summary = run_pipeline(input_path, out_dir, model_path, config_path,
-                           state_path=state_path, full=full)
+                           state_path=state_path, full=full, allow_vanished=allow_vanished)
     if state_path is not None:
         changes = summary.changes
         emitted = sum(summary.decisions_emitted.values())

@@ -46,12 +46,22 @@ class Training:
 
 
 @dataclass(frozen=True)
+class Nightly:
+    """Safety limits of the stateful nightly run."""
+
+    # More of last night's archives missing than this share looks like a cut-short export,
+    # not residents leaving: the run refuses unless told the archives really left.
+    max_vanished_share: float = 0.05
+
+
+@dataclass(frozen=True)
 class Config:
     columns: dict[str, tuple[str, ...]]
     thresholds: Thresholds
     blocking_rules: tuple[BlockingRule, ...]
     training: Training
     source: str = field(default="<default>")
+    nightly: Nightly = field(default_factory=Nightly)
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -137,4 +147,10 @@ def _parse(raw: dict[str, Any], source: str) -> Config:
         deterministic_rules=tuple(_get(tr, "deterministic_rules", list, source, "training")),
         deterministic_recall=_get(tr, "deterministic_recall", float, source, "training"),
     )
-    return Config(columns, thresholds, tuple(rules), training, source)
+    nightly = Nightly()
+    if "nightly" in raw:
+        share = _get(_section(raw, "nightly", source), "max_vanished_share", float, source, "nightly")
+        if not 0 <= share <= 1:
+            raise ConfigError(f"{source}: [nightly] max_vanished_share must be between 0 and 1")
+        nightly = Nightly(max_vanished_share=share)
+    return Config(columns, thresholds, tuple(rules), training, source, nightly)

@@ -401,19 +401,22 @@ def run(
     *,
     state_path: Path | str | None = None,
     full: bool = False,
+    allow_vanished: bool = False,
 ) -> RunSummary:
     """Link ``input_path`` and write clusters.csv, decisions.csv, rejects.csv, summary.json.
 
     With ``state_path`` the run is the nightly job (linkage.state.nightly): it links only
     what changed since the last run against the durable state, keeps person IDs stable and
     emits only new decisions and corrections; ``full`` re-scores everything.  Without it,
-    every run is independent (stateless).
+    every run is independent (stateless).  ``allow_vanished`` lets a stateful run accept
+    an export that lacks many of last night's archives (see linkage.state.nightly).
     """
     if state_path is not None:
         from linkage.state.nightly import run_stateful
 
         return run_stateful(input_path, out_dir, state_path, model_path, config_path,
-                            full=full, human=human, show_progress=show_progress)
+                            full=full, allow_vanished=allow_vanished, human=human,
+                            show_progress=show_progress)
     from linkage.report import write_outputs
 
     config = load_config(config_path)

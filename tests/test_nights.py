@@ -200,7 +200,8 @@ def test_changes_are_detected_by_id_and_content(week):
     n1, n2, n3, n4, n5 = (n.summary["changes"] for n in week.nights)
     assert n1["new"] == len(week.nights[0].rows)
     assert n2 == {"new": len(plan["late"]) + 1, "changed": len(plan["edited"]), "vanished": 0,
-                  "unchanged": len(week.nights[1].rows) - len(plan["late"]) - 1 - len(plan["edited"])}
+                  "unchanged": len(week.nights[1].rows) - len(plan["late"]) - 1 - len(plan["edited"]),
+                  "kept_rejected": 0}
     assert n3["vanished"] == len(plan["carried_out"]) + 1 and n3["new"] == n3["changed"] == 0
     assert n4["new"] == n4["changed"] == n4["vanished"] == 0
     assert n5 == n4

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from linkage.cli import cli
 from linkage.config import REPO_ROOT
-from linkage.errors import StateError
+from linkage.errors import InputError, StateError
 from linkage.pipeline import run
 from linkage.state.lock import StateLock, lock_path
 from linkage.state.unmerge import unmerge
@@ -169,4 +169,83 @@ def test_the_cli_run_reports_a_night(first_night, archives, model_path, tmp_path
     assert result.output.rstrip().endswith(f"0 new decisions -> {tmp_path / 'out'}")
     result = CliRunner().invoke(cli, ["run", str(archives), "--full", "--out", str(tmp_path / "o2"),
                                       "--model", str(model_path)])
-    assert result.exit_code != 0 and "--full needs --state" in result.output
+    assert result.exit_code != 0 and "--full and --allow-vanished need --state" in result.output
+
+
+def _copy_night(first_night, tmp_path: Path) -> tuple[Path, Path]:
+    """A private copy of the first night's state and outputs, to run a second night on."""
+    state, out = first_night
+    shutil.copy2(state, tmp_path / "state.duckdb")
+    shutil.copytree(out, tmp_path / "out")
+    return tmp_path / "state.duckdb", tmp_path / "out"
+
+
+def _write(rows: list[dict[str, str]], path: Path) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _linked_archive(out: Path) -> tuple[str, str]:
+    """An archive that shares its person with another, and that person."""
+    people: dict[str, list[str]] = {}
+    for row in read_csv(out / "clusters.csv"):
+        people.setdefault(row["person_id"], []).append(row["archive_id"])
+    person, members = next((p, m) for p, m in sorted(people.items()) if len(m) > 1)
+    return members[0], person
+
+
+def test_a_rejected_row_keeps_last_nights_archive_and_its_person(first_night, archives, model_path, tmp_path):
+    state, out = _copy_night(first_night, tmp_path)
+    archive, person = _linked_archive(out)
+    rows = read_csv(archives)
+    broken = _write([dict(r, region_code="62080") if r["archive_id"] == archive else r for r in rows],
+                    tmp_path / "night2.csv")
+    summary = run(broken, out, model_path, show_progress=False, state_path=state)
+    assert summary.changes["vanished"] == 0 and summary.changes["kept_rejected"] == 1
+    assert summary.archives == len(rows) and summary.decisions_emitted == {}
+    assert {"row": str(rows.index(next(r for r in rows if r["archive_id"] == archive)) + 2),
+            "archive_id": archive, "field": "region_code"}.items() <= read_csv(out / "rejects.csv")[0].items()
+    assert {r["archive_id"]: r["person_id"] for r in read_csv(out / "clusters.csv")}[archive] == person
+    assert summary.person_ids.get("retired", 0) == 0
+
+
+def test_an_export_missing_many_archives_is_refused_unless_allowed(first_night, archives, model_path, tmp_path):
+    state, out = _copy_night(first_night, tmp_path)
+    rows = read_csv(archives)
+    short = _write(rows[: len(rows) // 2], tmp_path / "cut_short.csv")
+    before = (state.read_bytes(), (out / "decisions.csv").read_bytes())
+    result = CliRunner().invoke(cli, ["run", str(short), "--state", str(state), "--out", str(out),
+                                      "--model", str(model_path)])
+    assert isinstance(result.exception, InputError)  # `linkage` maps it to exit code 1
+    assert "missing from this export" in str(result.exception)
+    assert "--allow-vanished" in str(result.exception)
+    assert (state.read_bytes(), (out / "decisions.csv").read_bytes()) == before
+    summary = run(short, out, model_path, show_progress=False, state_path=state, allow_vanished=True)
+    assert summary.changes["vanished"] == len(rows) - len(rows) // 2
+
+
+def test_an_export_with_no_usable_row_is_a_clear_error(first_night, archives, model_path, tmp_path):
+    state, out = _copy_night(first_night, tmp_path)
+    bad = _write([dict(r, archive_id=f"9{i}", region_code="x") for i, r in enumerate(read_csv(archives)[:3])],
+                 tmp_path / "bad.csv")
+    expected = "none of its 3 rows could be used .first at row 2, field region_code"
+    for target in (state, tmp_path / "first_night.duckdb"):
+        with pytest.raises(InputError, match=expected):
+            run(bad, out, model_path, show_progress=False, state_path=target, allow_vanished=True)
+
+
+def test_reviewer_verdicts_survive_a_lost_output_folder(first_night, archives, model_path, tmp_path):
+    state, out = _copy_night(first_night, tmp_path)
+    archive, person = _linked_archive(out)
+    partner = next(r["archive_id"] for r in read_csv(out / "clusters.csv")
+                   if r["person_id"] == person and r["archive_id"] != archive)
+    result = CliRunner().invoke(cli, ["review", "decide", "--run", str(out), archive, partner, "different"])
+    assert result.exit_code == 0, result.output
+    run(archives, out, model_path, show_progress=False, state_path=state)
+    fresh = tmp_path / "new_out"  # the platform points --out somewhere new: no review.db there
+    run(archives, fresh, model_path, show_progress=False, state_path=state, full=True)
+    people = {r["archive_id"]: r["person_id"] for r in read_csv(fresh / "clusters.csv")}
+    assert people[archive] != people[partner]

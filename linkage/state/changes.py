@@ -6,6 +6,10 @@ stored.  The fingerprint is taken before standardisation on purpose: an edit tha
 standardises to the same features still counts as a change (cheap to re-score, and it
 keeps the rule independent of the standardisation code).  Only the fingerprint is
 compared, never the values, so this step sees no PII it keeps.
+
+An archive whose row is rejected tonight (say its region code was mistyped) has not left:
+it keeps last night's version (KEPT_TABLE) until a usable row comes back, so a typo in the
+export never retires a resident's person ID or voids the decisions about them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ CHANGES_TABLE = "night_changes"  # archive_id, change ('new' | 'changed' | 'vani
 FINGERPRINTS_TABLE = "night_fingerprints"  # archive_id, fingerprint (tonight's input)
 STALE_TABLE = "night_stale"  # archive_id of changed and vanished archives: stored pairs void
 DELTA_TABLE = "night_delta"  # model_input rows of new and changed archives (standardised tonight)
+KEPT_TABLE = "night_kept"  # archive_id of stored archives whose row was rejected tonight
 
 
 @dataclass(frozen=True)
@@ -28,10 +33,11 @@ class ChangeCounts:
     changed: int = 0
     vanished: int = 0
     unchanged: int = 0
+    kept_rejected: int = 0  # rejected tonight, last version kept (counted in unchanged)
 
     def as_dict(self) -> dict[str, int]:
         return {"new": self.new, "changed": self.changed, "vanished": self.vanished,
-                "unchanged": self.unchanged}
+                "unchanged": self.unchanged, "kept_rejected": self.kept_rejected}
 
 
 def fingerprint_sql(raw_table: str) -> str:
@@ -42,12 +48,20 @@ def fingerprint_sql(raw_table: str) -> str:
 
 
 def detect_changes(
-    con: duckdb.DuckDBPyConnection, raw_table: str, stored: str | None
+    con: duckdb.DuckDBPyConnection, raw_table: str, stored: str | None, rejects: str
 ) -> ChangeCounts:
-    """Fill FINGERPRINTS_TABLE, CHANGES_TABLE and STALE_TABLE; ``stored`` is the state's archives table
-    (archive_id, fingerprint), or None when there is none yet (everything is new)."""
+    """Fill FINGERPRINTS_TABLE, CHANGES_TABLE, STALE_TABLE and KEPT_TABLE; ``stored`` is the
+    state's archives table (archive_id, fingerprint), or None when there is none yet
+    (everything is new); ``rejects`` holds tonight's rejected rows (archive_id)."""
     con.execute(f"CREATE OR REPLACE TABLE {FINGERPRINTS_TABLE} AS {fingerprint_sql(raw_table)}")
     old = stored or "(SELECT NULL::VARCHAR AS archive_id, NULL::VARCHAR AS fingerprint WHERE false)"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {KEPT_TABLE} AS
+        SELECT archive_id, fingerprint FROM {old}
+        WHERE archive_id IN (SELECT archive_id FROM {rejects} WHERE archive_id IS NOT NULL)
+          AND archive_id NOT IN (SELECT archive_id FROM {raw_table})
+    """)
+    con.execute(f"INSERT INTO {FINGERPRINTS_TABLE} SELECT archive_id, fingerprint FROM {KEPT_TABLE}")
     con.execute(f"""
         CREATE OR REPLACE TABLE {CHANGES_TABLE} AS
         SELECT coalesce(n.archive_id, o.archive_id) AS archive_id,
@@ -64,5 +78,7 @@ def detect_changes(
     """)
     counts = dict(con.execute(f"SELECT change, count(*) FROM {CHANGES_TABLE} GROUP BY change").fetchall())
     total = con.execute(f"SELECT count(*) FROM {FINGERPRINTS_TABLE}").fetchall()[0][0]
+    kept = con.execute(f"SELECT count(*) FROM {KEPT_TABLE}").fetchall()[0][0]
     new, changed = int(counts.get("new", 0)), int(counts.get("changed", 0))
-    return ChangeCounts(new, changed, int(counts.get("vanished", 0)), int(total) - new - changed)
+    return ChangeCounts(new, changed, int(counts.get("vanished", 0)), int(total) - new - changed,
+                        int(kept))

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 RETIRE_ACTIONS = ("merge", "migrate")
-CORRECTION_ACTIONS = ("unmerge", "correct")
 _ORDER = {"unmerge": 0, "correct": 1, "merge": 2, "migrate": 3, "review": 4}
 CONTENT_FIELDS = ("action", "archive_id", "survivor_archive_id", "from_region", "to_region", "supersedes")
 

@@ -27,7 +27,8 @@ import pyarrow as pa
 
 from linkage.config import Config, load_config
 from linkage.human import HumanDecisions
-from linkage.ingest import RAW_TABLE, read_input
+from linkage.errors import InputError
+from linkage.ingest import RAW_TABLE, REJECTS_TABLE, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.settings import load_model_dict
 from linkage.pipeline import (
@@ -38,7 +39,7 @@ from linkage.standardise.table import standardise_table
 from linkage.state import db
 from linkage.state.affected import HUMAN_TABLE, SCOPE_TABLE, affected_archives, human_table
 from linkage.state.changes import (
-    CHANGES_TABLE, DELTA_TABLE, FINGERPRINTS_TABLE, STALE_TABLE, detect_changes,
+    CHANGES_TABLE, DELTA_TABLE, FINGERPRINTS_TABLE, KEPT_TABLE, STALE_TABLE, detect_changes,
 )
 from linkage.state.commit import NightRecord, commit_night
 from linkage.state.decision_log import RETIRE_ACTIONS, Correction, diff_decisions
@@ -79,10 +80,15 @@ def run_stateful(
     config_path: Path | str | None = None,
     *,
     full: bool = False,
+    allow_vanished: bool = False,
     human: HumanDecisions | None = None,
     show_progress: bool | None = None,
 ) -> NightSummary:
-    """One night against the state at ``state_path`` (created on first use)."""
+    """One night against the state at ``state_path`` (created on first use).
+
+    ``allow_vanished``: accept an export missing more of last night's archives than the
+    config's ``[nightly] max_vanished_share`` (otherwise the run stops: a cut-short file
+    would retire those residents' person IDs)."""
     config = load_config(config_path)
     model_file = Path(model_path) if model_path else default_model_path()
     model = load_model_dict(model_file)
@@ -92,7 +98,7 @@ def run_stateful(
             night = _Night(con, config, model, Path(input_path), Path(out_dir), Path(state_path),
                            StageTimer(show=show_progress))
             night.summary.model = str(model_file)
-            return night.run(full, human)
+            return night.run(full, human, allow_vanished)
         finally:
             con.close()
 
@@ -107,10 +113,13 @@ class _Night:
         self.summary = NightSummary(config=config.source, state=str(state_path))
         self.started = datetime.now(timezone.utc)
 
-    def run(self, full: bool, human: HumanDecisions | None) -> NightSummary:
+    def run(self, full: bool, human: HumanDecisions | None, allow_vanished: bool) -> NightSummary:
         con, summary = self.con, self.summary
         new_state = db.attach_state(con, self.state_path)
-        recover_pending(self.out, lambda run: db.run_committed(con, run))
+        # Runs committed but not published (a crash in between): their outputs are published
+        # now, and their decisions are handed over again in tonight's decisions.csv, since
+        # tonight's outputs replace theirs before the platform could read them.
+        self.recovered = recover_pending(self.out, lambda run: db.run_committed(con, run))
         self.run_id = summary.run_id = db.last_run_id(con) + 1
         self.has_archives = db.table_exists(con, "archives")
 
@@ -125,8 +134,15 @@ class _Night:
         if summary.full_reason:
             log.info("full rebuild: %s", summary.full_reason)
         with self.timer.stage("changes"):
-            counts = detect_changes(con, RAW_TABLE, "st.archives" if self.has_archives else None)
+            counts = detect_changes(con, RAW_TABLE, "st.archives" if self.has_archives else None,
+                                    REJECTS_TABLE)
         summary.changes = counts.as_dict()
+        summary.archives += counts.kept_rejected
+        if summary.archives == 0:
+            raise InputError(f"{self.input_path}: none of its {summary.input_rows} rows could be "
+                             f"used ({_first_reject(con)}); nothing was changed")
+        if not allow_vanished:
+            self._check_vanished(counts.vanished)
 
         with self.timer.stage("standardise"):
             self._standardise(summary.mode == "full")
@@ -137,9 +153,7 @@ class _Night:
         crash_point("score")
 
         if human is None:
-            from linkage.review.store import load_human_decisions
-
-            human = load_human_decisions(self.out)
+            human = self._human_decisions()
         self.unmerged = unmerge_links(con)
         self.human = with_unmerges(human, self.unmerged)
         with self.timer.stage("cluster"):
@@ -166,7 +180,8 @@ class _Night:
 
         with self.timer.stage("write"):
             pending = prepare_pending(self.out, self.run_id)
-            stage_outputs(con, pending, decisions, self.update.emitted, summary, self.timer)
+            stage_outputs(con, pending, decisions, self.update.emitted, summary, self.timer,
+                          self.recovered)
         crash_point("stage")
 
         with self.timer.stage("commit"):
@@ -189,6 +204,34 @@ class _Night:
         return summary
 
     # -- steps ------------------------------------------------------------------------------
+
+    def _human_decisions(self) -> HumanDecisions:
+        """Reviewers' standing verdicts from DIR/review.db; if that store is gone (a new or
+        wiped --out), the verdicts last night applied, kept in the state, so a lost folder
+        never lets the engine merge what a reviewer kept apart."""
+        from linkage.review.store import load_human_decisions, store_path
+
+        if store_path(self.out).exists() or not self.has_archives:
+            return load_human_decisions(self.out)
+        rows = self.con.execute("SELECT archive_id_l, archive_id_r, verdict FROM st.human").fetchall()
+        if rows:
+            log.warning("no review store in %s: applying the %d reviewer verdicts kept in the state",
+                        self.out, len(rows))
+        return HumanDecisions.from_verdicts({(a, b): verdict for a, b, verdict in rows})
+
+    def _check_vanished(self, vanished: int) -> None:
+        """Refuse an export that lacks too many of last night's archives (cut short?)."""
+        if not vanished:
+            return
+        stored = int(self.con.execute("SELECT count(*) FROM st.archives").fetchall()[0][0])
+        limit = self.config.nightly.max_vanished_share
+        if vanished > limit * stored:
+            raise InputError(
+                f"{self.input_path}: {vanished} of last night's {stored} archives "
+                f"({vanished / stored:.1%}) are missing from this export, more than the "
+                f"{limit:.0%} allowed ([nightly] max_vanished_share) — is the file cut short? "
+                "If these archives really left, run again with --allow-vanished; "
+                "nothing was changed")
 
     def _full_reason(self, full: bool, new_state: bool) -> str:
         if full:
@@ -216,7 +259,16 @@ class _Night:
         else:
             con.execute(f"CREATE OR REPLACE TABLE {DELTA_TABLE} AS SELECT * EXCLUDE "
                         f"({', '.join(STATE_ONLY_COLUMNS)}) FROM st.archives LIMIT 0")
-        if full:
+        if full and self.has_archives:
+            # Archives rejected tonight stay as last standardised (linkage.state.changes).
+            con.execute(f"""
+                CREATE OR REPLACE VIEW {MODEL_INPUT_TABLE} AS
+                SELECT * FROM {DELTA_TABLE}
+                UNION ALL BY NAME
+                SELECT * EXCLUDE ({", ".join(STATE_ONLY_COLUMNS)})
+                FROM st.archives SEMI JOIN {KEPT_TABLE} USING (archive_id)
+            """)
+        elif full:
             con.execute(f"CREATE OR REPLACE VIEW {MODEL_INPUT_TABLE} AS SELECT * FROM {DELTA_TABLE}")
         else:
             # Unchanged archives keep their stored features, and the row number they had
@@ -305,8 +357,9 @@ class _Night:
             "SELECT l.* FROM st.decision_log l SEMI JOIN st.standing s USING (decision_id)")
         names = [c[0] for c in cursor.description]
         standing = [dict(zip(names, row)) for row in cursor.fetchall()]
-        touched = set(self.persons.person_of) | {
-            r[0] for r in con.execute(f"SELECT archive_id FROM {CHANGES_TABLE} WHERE change = 'vanished'").fetchall()}
+        vanished = {r[0] for r in con.execute(
+            f"SELECT archive_id FROM {CHANGES_TABLE} WHERE change = 'vanished'").fetchall()}
+        touched = set(self.persons.person_of) | vanished
         in_scope = [d for d in standing
                     if d["archive_id"] in touched or d["survivor_archive_id"] in touched]
         outside = [d for d in standing
@@ -325,7 +378,8 @@ class _Night:
             return _explain(retired, survivor, self.human, self.unmerged,
                             self.group_of.get(survivor, [survivor]))
 
-        self.update = diff_decisions(fresh, in_scope, before, person_of.__contains__, person_of, explain)
+        self.update = diff_decisions(fresh, in_scope, before, lambda a: a not in vanished,
+                                     person_of, explain)
         for seq, row in enumerate(self.update.emitted, start=1):
             row["run_id"], row["seq"] = self.run_id, seq
         # Standing decisions outside the scope still hold; their person IDs are tonight's.
@@ -376,3 +430,12 @@ def _explain(retired: str, survivor: str, human: HumanDecisions,
         if p in human.cannot_links:
             return Correction("reviewer", "reviewer said different people")
     return Correction("engine", "data changed: no longer the same person")
+
+
+def _first_reject(con: duckdb.DuckDBPyConnection) -> str:
+    """The first rejected row, as rejects.csv would show it (row, field, reason; no values)."""
+    rows = con.execute(f"SELECT row, field, reason FROM {REJECTS_TABLE} ORDER BY row LIMIT 1").fetchall()
+    if not rows:
+        return "no rows"
+    row, column, reason = rows[0]
+    return f"first at row {row}, field {column}: {reason}"

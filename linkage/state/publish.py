@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,11 +87,14 @@ def stage_outputs(
     emitted: list[dict[str, Any]],
     summary: Any,
     timer: StageTimer,
+    handed_over: Sequence[int] = (),
 ) -> None:
     """Write every output file of the night, complete, into ``pending``.
 
     summary.json and its per-county counts describe every decision that holds tonight (as
-    in a stateless run); decisions.csv only what this night emits; decision_log.csv every
+    in a stateless run); decisions.csv what this night emits, after the emissions of the
+    ``handed_over`` runs (committed, but their outputs were published only just now, so the
+    platform may never have read them); decision_log.csv every
     decision ever emitted; clusters.csv every archive's person, written by DuckDB straight
     from the person index (a million rows never pass through Python).
     """
@@ -110,8 +113,11 @@ def stage_outputs(
                   REJECTS_TABLE, timer)
     _copy_csv(con, f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} ORDER BY archive_id",
               pending / "clusters.csv")
+    earlier = con.execute(
+        f"SELECT {', '.join(DECISION_COLUMNS)} FROM st.decision_log "
+        "WHERE list_contains(?, run_id) ORDER BY run_id, seq", [list(handed_over)]).fetchall()
     write_bytes_atomic(pending / "decisions.csv", csv_bytes(
-        DECISION_COLUMNS, ([d.get(c) for c in DECISION_COLUMNS] for d in emitted)))
+        DECISION_COLUMNS, [*earlier, *([d.get(c) for c in DECISION_COLUMNS] for d in emitted)]))
     decision_rows_table(con, emitted, "_emitted_tonight")
     columns = ", ".join(DECISION_LOG_COLUMNS)
     _copy_csv(con, f"SELECT {columns} FROM st.decision_log UNION ALL "

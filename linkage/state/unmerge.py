@@ -81,6 +81,10 @@ def unmerge(
                 raise StateError(
                     f"archive {archive_id} is alone in its person: nothing to un-merge"
                     if archive_id is not None else f"person {person_id} has one archive only")
+            # The state's record first: it alone keeps them apart if we die before the
+            # review store has the verdicts (the run applies the state's un-merge links
+            # wherever reviewers have not decided), and it says who and why.
+            unmerge_id = _record(con, by, reason, archive_id, person, links)
             note = f"unmerge: {reason}".strip() if reason else "unmerge"
             with ReviewStore(store_path(out_dir)) as store:
                 standing = store.standing()
@@ -88,7 +92,6 @@ def unmerge(
                     current = standing.get(pair)
                     if current is None or current.verdict != "different":
                         store.decide(pair, "different", by, note=note, source="cli")
-            unmerge_id = _record(con, by, reason, archive_id, person, links)
         finally:
             con.close()
     return UnmergeResult(unmerge_id, person, 1 if archive_id else len(members), len(links))
