@@ -134,6 +134,14 @@ def test_a_merge_carried_out_is_not_corrected():
     assert update.emitted == [] and update.unstand == [old["decision_id"]]
 
 
+def test_a_merge_whose_survivor_left_the_export_is_corrected():
+    old = _emitted(_merge("x", "s"))
+    update = _diff([], [old], {"x": "P1"})  # s left; x stands alone now
+    [row] = update.emitted
+    assert (row["action"], row["archive_id"], row["supersedes"]) == ("correct", "x", old["decision_id"])
+    assert "survivor left the export" in row["reason"]
+
+
 def test_an_archive_that_became_the_survivor_gets_a_correct_row():
     old = _emitted(_merge("x", "s"))
     update = _diff([_merge("s", "x")], [old], {"x": "P1", "s": "P1"})

@@ -126,11 +126,15 @@ def diff_decisions(
         if old["action"] not in RETIRE_ACTIONS:
             continue  # a review pair that is no longer in question
         retired, survivor = old["archive_id"], old["survivor_archive_id"]
-        if not (archives_now(retired) and archives_now(survivor)):
+        if not archives_now(retired):
             continue  # carried out: the retired archive left the export
-        apart = person_of.get(retired) != person_of.get(survivor)
-        why = explain(retired, survivor) if apart else Correction(
-            "engine", "survivor changed: this archive is now its person's survivor")
+        if not archives_now(survivor):
+            apart, why = False, Correction(
+                "engine", "survivor left the export: this archive is now its person's survivor")
+        else:
+            apart = person_of.get(retired) != person_of.get(survivor)
+            why = explain(retired, survivor) if apart else Correction(
+                "engine", "survivor changed: this archive is now its person's survivor")
         emit({
             **{k: old.get(k) for k in ("archive_id", "survivor_archive_id", "from_region", "to_region")},
             "action": "unmerge" if apart else "correct",
