@@ -65,6 +65,8 @@ def pair_guard(
         # Twins: same birth date, sex and home, given names one character apart, and a
         # duplicate archive filed under the sibling's ID makes even the ID agree.
         return "names one character apart (twins?)"
+    if labels.get("sex") == "不同" and not id_confirms:
+        return "sexes differ and no matching ID"
     if name == "空" and not id_confirms:
         return "no name and no matching ID"
     # A dropped character (李红梅/李梅) is not how twins' names differ; with the same birth

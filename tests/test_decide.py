@@ -66,6 +66,8 @@ def test_same_county_cluster_merges():
     ({"name": "空", "id": "空", "dob": "一致"}, True),
     ({"name": "一致", "id": "号同但生日/性别不符", "dob": "不同"}, True),
     ({"name": "一致", "id": "空", "dob": "不同"}, True),
+    ({"name": "一致", "id": "空", "dob": "一致", "sex": "不同"}, True),
+    ({"name": "一致", "id": "一致", "dob": "一致", "sex": "不同"}, False),     # sex typo, ID confirms
 ])
 def test_pair_guard(labels, blocked):
     assert bool(pair_guard(labels)) is blocked
