@@ -307,8 +307,14 @@ def cluster_and_decide(
     for root, group in groups.items():
         group_facts = [facts[a] for a in group]
         for d in decide_cluster(group_facts):
-            best = _best_partner(d.archive_id, group, pair_info)
+            # The evidence of this very pair when it was scored; otherwise of the link that
+            # brought the archive in, saying so (a chain never passes off as a direct match).
+            direct = tuple(sorted((d.archive_id, d.survivor_archive_id)))
+            best = d.survivor_archive_id if direct in pair_info else _best_partner(
+                d.archive_id, group, pair_info)
             prob, weight, text = evidence(d.archive_id, best)
+            if best != d.survivor_archive_id:
+                text = f"via {best}: {text}"
             by_human = any(
                 ((d.archive_id, other) if d.archive_id < other else (other, d.archive_id)) in human_same
                 for other in group

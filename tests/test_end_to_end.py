@@ -66,7 +66,11 @@ def test_decisions_are_consistent_with_clusters(outputs):
     for d in retired:
         assert person[d["archive_id"]] == person[d["survivor_archive_id"]] == d["person_id"]
         assert float(d["match_probability"]) > 0
-        assert d["evidence"].startswith("name=")
+        # The pair's own evidence, or the link that brought it in, named: never a chain
+        # passed off as a direct match.
+        via, _, own = d["evidence"].rpartition(": ")
+        assert own.startswith("name=")
+        assert via == "" or (via.startswith("via ") and person[via[4:]] == d["person_id"])
         if d["action"] == "merge":
             assert d["from_region"][:6] == d["to_region"][:6]
     for d in decisions:
