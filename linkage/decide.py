@@ -37,7 +37,7 @@ def born_before_created(left: "ArchiveFacts", right: "ArchiveFacts") -> bool:
 
 
 # Birth-date levels that say one of the two dates is a typo: it cannot prove anything.
-_DOB_TYPO = {"日月颠倒", "农历生日", "差一年", "仅年份(占位)"}
+_DOB_TYPO = {"日月颠倒", "农历生日", "农历偏差", "差一年", "仅年份(占位)"}
 
 
 def pair_guard(
@@ -81,6 +81,12 @@ def pair_guard(
     if dob == "不同" and not id_confirms:
         return "birth dates differ and no matching ID"
     return ""
+
+
+def apart_by_ids(labels: Mapping[str, str]) -> bool:
+    """Two checksum-valid ID numbers, each fitting its own record: two people, whatever
+    else agrees (twins, namesakes).  Such a pair is not worth a reviewer's time."""
+    return labels.get("id") == "均有效且相符但不同"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ results to the output writer.  ``run`` is the library entry point the CLI calls.
 from __future__ import annotations
 
 import logging
+import atexit
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,7 @@ import pyarrow as pa
 
 from linkage.cluster import ClusterResult, Edge, constrained_clusters
 from linkage.config import REPO_ROOT, Config, load_config
-from linkage.decide import ArchiveFacts, born_before_created, decide_cluster, pair_guard
+from linkage.decide import ArchiveFacts, apart_by_ids, born_before_created, decide_cluster, pair_guard
 from linkage.human import HumanDecisions
 from linkage.ingest import RAW_TABLE, REJECTS_TABLE, IngestResult, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
@@ -97,6 +99,7 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB whose spill files are private to this user."""
     spill = tempfile.mkdtemp(prefix="linkage-duckdb-")
     os.chmod(spill, 0o700)
+    atexit.register(shutil.rmtree, spill, True)  # spill files may hold personal data
     con = duckdb.connect(config={"temp_directory": spill})
     con.execute(f"SET threads = {threads or os.cpu_count() or 2}")
     con.execute("SET preserve_insertion_order = false")
@@ -249,7 +252,8 @@ def cluster_and_decide(
     auto_pairs = [pair for pair, info in pair_info.items()
                   if info["p"] >= th.auto_match_probability and not human.decided(*pair)]
     review_candidates = [pair for pair, info in pair_info.items()
-                         if info["p"] < th.auto_match_probability and not human.decided(*pair)]
+                         if info["p"] < th.auto_match_probability and not human.decided(*pair)
+                         and not apart_by_ids(info["labels"])]
     present = _present(con, features_table, {a for pair in human.must_links for a in pair})
     must_links = [pair for pair in sorted(human.must_links) if pair[0] in present and pair[1] in present]
     involved = {a for pair in auto_pairs for a in pair} | {a for pair in must_links for a in pair}
@@ -332,7 +336,8 @@ def cluster_and_decide(
         pair: "score between review and automatic thresholds" for pair in review_candidates
     }
     for edge, reason in result.refused:
-        review_reasons.setdefault((edge.left, edge.right), reason)
+        if not apart_by_ids(pair_info.get((edge.left, edge.right), {}).get("labels", {})):
+            review_reasons.setdefault((edge.left, edge.right), reason)
     for (a, b), reason in sorted(review_reasons.items()):
         if a in person_of and person_of.get(a) == person_of.get(b):
             continue  # already joined through stronger pairs

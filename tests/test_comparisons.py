@@ -107,7 +107,8 @@ ID_CASES = [
     (_id(ONE_DIGIT, valid=False), _id(ONE_DIGIT, valid=False), "一致但校验失败"),
     (_id(VALID), _id(ONE_DIGIT, valid=False), "一位之差或互换"),
     (_id(VALID), _id(SWAPPED, valid=False), "一位之差或互换"),
-    (_id(VALID), _id(VALID_2), "均有效但不同"),
+    (_id(VALID), _id(VALID_2), "均有效且相符但不同"),
+    (_id(VALID), _id(VALID_2, consistent=False), "均有效但不同"),
     (_id(VALID), _id("110105194912310999", valid=False), "不同"),
     (_id(None), _id(VALID), "空"),
 ]
@@ -133,6 +134,8 @@ DOB_CASES = [
     (_dob(date(1950, 3, 5), lunar=date(1950, 4, 21)), _dob(date(1950, 4, 21)), "农历生日"),
     (_dob(date(1950, 3, 5)), _dob(date(1951, 3, 5)), "差一年"),
     (_dob(date(1950, 1, 1)), _dob(date(1950, 8, 19)), "仅年份(占位)"),
+    (_dob(date(1950, 3, 5)), _dob(date(1950, 4, 2)), "农历偏差"),
+    (_dob(date(1950, 12, 30)), _dob(date(1951, 1, 29)), "农历偏差"),
     (_dob(date(1950, 3, 5)), _dob(date(1950, 3, 19)), "同年同月或同日"),
     (_dob(date(1950, 3, 5)), _dob(date(1950, 11, 20)), "一年内"),
     (_dob(date(1950, 3, 5)), _dob(date(1980, 7, 9)), "不同"),

@@ -61,7 +61,7 @@ def test_training_gives_every_level_m_and_u_and_sensible_weights(trained):
         return math.log2(lvl["m_probability"] / lvl["u_probability"])
 
     assert weight("id", "一致") > 10
-    assert weight("id", "均有效但不同") < 0
+    assert weight("id", "均有效且相符但不同") < weight("id", "均有效但不同") < 0
     assert weight("name", "一致") > weight("name", "仅同姓")
     assert weight("name", "不同") < 0
     assert weight("dob", "一致") > weight("dob", "一年内")

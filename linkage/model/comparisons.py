@@ -107,7 +107,8 @@ def name_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
 
 
 def id_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
-    """ID number: exact and consistent → exact but someone else's → one typo → both valid, different."""
+    """ID number: exact and consistent → exact but someone else's → one typo → two people's
+    valid IDs → valid but different."""
     distance = Dialect.of(dialect).hamming.format(a="id_norm_l", b="id_norm_r")
     return cl.CustomComparison(
         output_column_name="id",
@@ -127,6 +128,12 @@ def id_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
                 f"({distance} = 2 AND id_sorted_l = id_sorted_r))",
                 label_for_charts="一位之差或互换",
             ),
+            # Two checksum-valid IDs, each fitting its own record's birth date and sex: two
+            # people (twins, namesakes), strong evidence against.  When one does not fit its
+            # record it may be a relative's ID filed on a duplicate archive: weak evidence.
+            cll.CustomLevel(
+                "id_consistent_l AND id_consistent_r", label_for_charts="均有效且相符但不同"
+            ),
             cll.CustomLevel("id_valid_l AND id_valid_r", label_for_charts="均有效但不同"),
             cll.ElseLevel().configure(label_for_charts="不同"),
         ],
@@ -134,7 +141,8 @@ def id_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
 
 
 def dob_comparison() -> cl.CustomComparison:
-    """Birth date: exact → 1 January (weak) → day/month swapped → lunar → one year off → same year."""
+    """Birth date: exact → 1 January (weak) → day/month swapped → lunar → about a lunar month
+    apart → one year off → same year."""
     return cl.CustomComparison(
         output_column_name="dob",
         comparison_description="出生日期",
@@ -150,6 +158,12 @@ def dob_comparison() -> cl.CustomComparison:
             ),
             cll.CustomLevel(
                 "dob_lunar_l = dob_best_r OR dob_lunar_r = dob_best_l", label_for_charts="农历生日"
+            ),
+            # A lunar birthday written as a solar date is 20-50 days off (the lunar year
+            # starts 21 Jan - 20 Feb); clerks and conversions get the exact day wrong, so the
+            # band is wider than the exact conversion above.
+            cll.CustomLevel(
+                "abs(dob_days_l - dob_days_r) BETWEEN 15 AND 60", label_for_charts="农历偏差"
             ),
             cll.CustomLevel(
                 "dob_month_l = dob_month_r AND dob_day_l = dob_day_r "
