@@ -7,6 +7,9 @@ joined only if, afterwards,
 * no two archives in the group carry checksum-valid ID numbers that are different, not a
   one-digit or transposition typo of each other, and each consistent with its own record's
   birth date and sex (two real people);
+* no two archives carry checksum-valid ID numbers that are different (not a typo) but
+  encode the same birth date: twins, or a duplicate filed under a twin's ID — whatever the
+  records say, since a record's own birth date may be the mistyped one;
 * no reviewer said "different people" about any two of its archives (cannot-link);
 * no pair across the two groups was scored and found to be clearly different (a weak link
   holding a chain together);
@@ -54,12 +57,14 @@ class _Groups:
         self.parent: dict[str, str] = {}
         self.members: dict[str, list[str]] = {}
         self.ids: dict[str, set[str]] = {}
+        self.valid: dict[str, set[str]] = {}
 
-    def add(self, archive: str, strong_id: str | None) -> None:
+    def add(self, archive: str, strong_id: str | None, valid_id: str | None = None) -> None:
         if archive not in self.parent:
             self.parent[archive] = archive
             self.members[archive] = [archive]
             self.ids[archive] = {strong_id} if strong_id else set()
+            self.valid[archive] = {valid_id} if valid_id else set()
 
     def find(self, archive: str) -> str:
         root = archive
@@ -75,11 +80,18 @@ class _Groups:
         self.parent[drop] = keep
         self.members[keep].extend(self.members.pop(drop))
         self.ids[keep] |= self.ids.pop(drop)
+        self.valid[keep] |= self.valid.pop(drop)
 
 
 def ids_conflict(ids_a: Iterable[str], ids_b: Iterable[str]) -> bool:
     """True if some pair of strong IDs across the groups belongs to two different people."""
     return any(a != b and not is_one_typo(a, b) for a in ids_a for b in ids_b)
+
+
+def twin_ids(ids_a: Iterable[str], ids_b: Iterable[str]) -> bool:
+    """True if two different valid IDs across the groups encode the same birth date."""
+    return any(a != b and a[6:14] == b[6:14] and not is_one_typo(a, b)
+               for a in ids_a for b in ids_b)
 
 
 def constrained_clusters(
@@ -90,11 +102,16 @@ def constrained_clusters(
     must_links: Iterable[tuple[str, str]] = (),
     clearly_different: Iterable[tuple[str, str]] = (),
     max_size: int = 8,
+    valid_ids: Mapping[str, str] | None = None,
 ) -> ClusterResult:
-    """Cluster ``archives``; edges must already be at or above the automatic threshold."""
+    """Cluster ``archives``; edges must already be at or above the automatic threshold.
+
+    ``strong_ids``: valid IDs consistent with their records; ``valid_ids``: every
+    checksum-valid ID (for the twin rule)."""
     groups = _Groups()
+    valid_ids = valid_ids or {}
     for archive in archives:
-        groups.add(archive, strong_ids.get(archive))
+        groups.add(archive, strong_ids.get(archive), valid_ids.get(archive))
     cannot = {frozenset(p) for p in cannot_links}
     different = {frozenset(p) for p in clearly_different}
     result = ClusterResult(root_of={})
@@ -139,6 +156,8 @@ def _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs
         return "reviewer said different people"
     if ids_conflict(groups.ids[ra], groups.ids[rb]):
         return "valid IDs of two different people"
+    if twin_ids(groups.valid[ra], groups.valid[rb]):
+        return "valid IDs with the same birth date (twins?)"
     if len(groups.members[ra]) + len(groups.members[rb]) > max_size:
         return f"cluster would exceed {max_size} archives"
     if blocked_by_pairs(ra, rb, different):

@@ -193,14 +193,17 @@ def _archive_facts(
     return {r[0]: ArchiveFacts(*r) for r in rows}
 
 
-def _strong_ids(con: duckdb.DuckDBPyConnection, features: str, ids: Iterable[str]) -> dict[str, str]:
-    _register_ids(con, "_strong_ids", ids)
+def _valid_ids(con: duckdb.DuckDBPyConnection, features: str,
+               ids: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Checksum-valid IDs of the given archives: those consistent with their own record
+    (strong), and all of them."""
+    _register_ids(con, "_valid_ids", ids)
     rows = con.execute(
-        f"SELECT archive_id, id_norm FROM {features} SEMI JOIN _strong_ids USING (archive_id) "
-        "WHERE id_consistent"
+        f"SELECT archive_id, id_norm, coalesce(id_consistent, false) FROM {features} "
+        "SEMI JOIN _valid_ids USING (archive_id) WHERE id_valid"
     ).fetchall()
-    con.unregister("_strong_ids")
-    return dict(rows)
+    con.unregister("_valid_ids")
+    return {a: i for a, i, strong in rows if strong}, {a: i for a, i, _ in rows}
 
 
 def _pair_rows(con: duckdb.DuckDBPyConnection, sql: str, names: list[str],
@@ -280,14 +283,16 @@ def cluster_and_decide(
     ]
     con.unregister("_involved")
 
+    strong_ids, valid_ids = _valid_ids(con, features_table, involved)
     result: ClusterResult = constrained_clusters(
         archives=sorted(involved),
         edges=edges,
-        strong_ids=_strong_ids(con, features_table, involved),
+        strong_ids=strong_ids,
         cannot_links=human.cannot_links,
         must_links=must_links,
         clearly_different=clearly_different,
         max_size=th.max_auto_cluster_size,
+        valid_ids=valid_ids,
     )
     members: dict[str, list[str]] = {}
     for archive, root in sorted(result.root_of.items()):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from linkage.cluster import Edge, constrained_clusters, ids_conflict
+from linkage.cluster import Edge, constrained_clusters, ids_conflict, twin_ids
+from linkage.standardise.id_number import check_digit
 
 A_ID = "11010519491231002X"
 B_ID = "440524188001010014"
@@ -35,6 +36,18 @@ def test_one_digit_typo_ids_are_the_same_person():
     assert ids_conflict({A_ID}, {B_ID})
     result = constrained_clusters(["a", "b"], [Edge("a", "b", 0.9999, True)], {"a": A_ID, "b": A_TYPO})
     assert _clusters(result) == {frozenset({"a", "b"})}
+
+
+A_TWIN = "11010519491231004" + check_digit("11010519491231004")  # same birth date as A_ID
+
+
+def test_valid_ids_with_one_birth_date_are_twins_even_if_a_record_disagrees():
+    # b's record has a mistyped birth date, so its ID is not "strong"; the IDs still say twins.
+    assert twin_ids({A_ID}, {A_TWIN}) and not twin_ids({A_ID}, {A_TYPO})
+    result = constrained_clusters(["a", "b"], [Edge("a", "b", 0.99999, True)], {"a": A_ID},
+                                  valid_ids={"a": A_ID, "b": A_TWIN})
+    assert _clusters(result) == {frozenset({"a"}), frozenset({"b"})}
+    assert [reason for _, reason in result.refused] == ["valid IDs with the same birth date (twins?)"]
 
 
 def test_cannot_link_blocks_direct_and_chained_joins():
