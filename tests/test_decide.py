@@ -6,7 +6,9 @@ from datetime import date
 
 import pytest
 
-from linkage.decide import ArchiveFacts, decide_cluster, pair_guard, survivor_of, target_region_of
+from linkage.decide import (
+    ArchiveFacts, apart_by_ids, decide_cluster, pair_guard, survivor_of, target_region_of,
+)
 
 
 def _facts(aid, region, created, served=None, valid=True, complete=5):
@@ -71,3 +73,14 @@ def test_same_county_cluster_merges():
 ])
 def test_pair_guard(labels, blocked):
     assert bool(pair_guard(labels)) is blocked
+
+
+@pytest.mark.parametrize("labels,apart", [
+    ({"name": "一字之差", "id": "均有效且相符但不同"}, True),        # twins with their own IDs
+    ({"name": "不同", "id": "号同但生日/性别不符"}, True),            # child under a parent's ID
+    ({"name": "一致", "id": "号同但生日/性别不符"}, False),           # a sex or date typo
+    ({"name": "一致", "id": "均有效但不同"}, False),                  # a relative's ID on a duplicate
+    ({"name": "一致", "id": "空"}, False),
+])
+def test_apart_by_ids(labels, apart):
+    assert apart_by_ids(labels) is apart
