@@ -33,6 +33,12 @@ from linkage.standardise.name import (
         ("阿卜杜 ‧ 热合曼", "阿卜杜·热合曼"),
         ("阿卜杜∙∙热合曼", "阿卜杜·热合曼"),
         ("·阿依古丽·", "阿依古丽"),
+        ("阿依古丽▪买买提", "阿依古丽·买买提"),
+        ("王秀英(已故)", "王秀英"),        # a clerk's note, not part of the name
+        ("王秀英（已故）", "王秀英"),
+        ("李强【户主】(重复)", "李强"),
+        ("王(小)明", "王(小)明"),          # brackets inside a name are kept
+        ("(已故)", None),
         ("", None),
         ("   ", None),
         ("·", None),

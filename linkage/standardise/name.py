@@ -26,7 +26,7 @@ from linkage.standardise._text import WHITESPACE, char_class
 
 SEPARATOR = "·"  # U+00B7, the prescribed separator in transliterated minority names
 # Look-alikes that NFKC leaves alone (or produces), typed in place of U+00B7.
-_SEPARATOR_LOOKALIKES = "•・‧⋅∙.･᛫⸱ꞏ・。-‐‑‒–—―"
+_SEPARATOR_LOOKALIKES = "•・‧⋅∙.･᛫⸱ꞏ・。-‐‑‒–—―▪◦"
 _SEPARATORS_RE = re.compile(char_class(_SEPARATOR_LOOKALIKES + SEPARATOR) + "+")
 _WHITESPACE_RE = re.compile(r"[\s" + char_class(WHITESPACE)[1:-1] + "]+")
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -66,19 +66,26 @@ def _surname_table() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
 _ONLY_HAN_RE = re.compile("[\u4e00-\u9fff]+")
 
 
+# Clerks' notes after a name, 王秀英(已故), 李强【户主】: not part of the name.
+_TRAILING_NOTES_RE = re.compile(r"(?:[(\[【〔][^()\[\]【】〔〕]*[)\]】〕])+$")
+
+
 def _pre_clean(raw: str) -> str:
-    """NFKC, no whitespace, one '·' between parts: everything before OpenCC."""
+    """NFKC, no whitespace, no trailing bracketed note, one '·' between parts: everything
+    before OpenCC."""
     if _ONLY_HAN_RE.fullmatch(raw):
         return raw
     text = _WHITESPACE_RE.sub("", unicodedata.normalize("NFKC", raw))
+    text = _TRAILING_NOTES_RE.sub("", text)
     return _SEPARATORS_RE.sub(SEPARATOR, text).strip(SEPARATOR)
 
 
 def clean_name(raw: str | None) -> str | None:
     """Simplified characters, separators unified to '·', no whitespace; None if blank.
 
-    Deliberately conservative: digits, Latin letters and brackets are kept, since
-    guessing what they mean would merge or split people silently.
+    Deliberately conservative: digits, Latin letters and brackets inside the name are
+    kept, since guessing what they mean would merge or split people silently; only a
+    bracketed note at the end (王秀英(已故)) is dropped.
     """
     return clean_names([raw])[0]
 
