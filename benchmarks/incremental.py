@@ -27,7 +27,6 @@ import csv
 import hashlib
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -36,7 +35,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import psutil
+from linkage.bench.report import machine_facts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,33 +97,6 @@ def timed_run(args: list[str], label: str) -> dict:
     }
 
 
-def machine() -> dict:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import duckdb
-    import splink
-
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
-                                    text=True).stdout.strip())
-    except OSError:
-        commit, dirty = "", False
-    return {
-        "git": commit + (" + uncommitted changes" if dirty else ""),
-        "cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": platform.python_version(), "duckdb": duckdb.__version__, "splink": splink.__version__,
-        "os": platform.platform(),
-    }
-
-
 def same_file(a: Path, b: Path) -> bool:
     return a.read_bytes() == b.read_bytes()
 
@@ -141,7 +113,7 @@ def write_results(results_dir: Path, payload: dict) -> None:
         "",
         f"Generated {payload['generated_at']} by `{payload['command']}`.",
         "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM; Python {m['python']}, "
+        f"Machine: {m['cpu']}, {m['logical_cores']} cores, {m['ram_gb']} GB RAM; Python {m['python']}, "
         f"DuckDB {m['duckdb']}, Splink {m['splink']}; code at {m['git']}.  Shared machine: the "
         "1-minute load average before each run is listed (other work was running).",
         "",
@@ -233,7 +205,7 @@ def main() -> None:
     payload = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": "python benchmarks/incremental.py " + " ".join(sys.argv[1:]),
-        "machine": machine(),
+        "machine": machine_facts(),
         "population": str(archives),
         "new": args.new, "changed": args.changed,
         "runs": runs,

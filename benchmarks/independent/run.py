@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import time
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,8 @@ sys.path.insert(0, str(HERE))
 
 from evaluate import check_targets, evaluate  # noqa: E402
 from generate import generate  # noqa: E402
+
+from linkage.bench.report import machine_facts  # noqa: E402
 
 # as in the original run_all.sh: two full-severity seeds and a milder population
 DEFAULT_SCENARIOS = ["s7:60000:7", "s11:80000:11", "mild:60000:23:0.5"]
@@ -93,39 +93,6 @@ def _sorted_lines(path: Path) -> list[str]:
     return sorted(path.read_text(encoding="utf-8").splitlines())
 
 
-def machine() -> dict[str, Any]:
-    """What a reader needs to compare these numbers with their own machine and code."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import psutil
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        except OSError:
-            return ""
-
-    changed = git("status", "--porcelain", "--", "linkage", "configs", "models", "pyproject.toml")
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "duckdb": metadata.version("duckdb"),
-        "splink": metadata.version("splink"),
-        "git_commit": git("rev-parse", "--short", "HEAD"),
-        # uncommitted changes to what decides the engine's output, if any
-        "engine_files_modified": len(changed.splitlines()),
-    }
-
-
 def run_scenario(sc: dict[str, Any], work: Path, check_gb: bool) -> dict[str, Any]:
     data, out = work / f"data_{sc['name']}", work / f"out_{sc['name']}"
     start = time.perf_counter()
@@ -171,8 +138,6 @@ def write_results(results: Path, payload: dict[str, Any]) -> None:
     (results / "independent.json").write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n",
                                               encoding="utf-8")
     m = payload["machine"]
-    modified = (f" + {m['engine_files_modified']} uncommitted engine files (linkage/, configs/, models/)"
-                if m["engine_files_modified"] else "")
     lines = [
         "# Independent generator: stress test",
         "",
@@ -180,8 +145,8 @@ def write_results(results: Path, payload: dict[str, Any]) -> None:
         "",
         f"Run {payload['generated_at']} with `{payload['command']}` ({payload['total_seconds']:.0f} s in all).",
         "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}; Python {m['python']}, "
-        f"DuckDB {m['duckdb']}, Splink {m['splink']}; code at {m['git_commit']}{modified}.",
+        f"Machine: {m['cpu']}, {m['logical_cores']} cores, {m['ram_gb']} GB RAM, {m['os']}; "
+        f"Python {m['python']}, DuckDB {m['duckdb']}, Splink {m['splink']}; code at {m['git']}.",
         "",
     ]
     for sc in payload["scenarios"]:
@@ -239,7 +204,7 @@ def main() -> None:
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(["python", "benchmarks/independent/run.py", *sys.argv[1:]]),
         "total_seconds": round(time.perf_counter() - start, 1),
-        "machine": machine(),
+        "machine": machine_facts(),
         "scenarios": results,
     }
     write_results(args.results, payload)
