@@ -39,7 +39,7 @@ def _fsync_dir(directory: Path) -> None:
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically, owner-readable only."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, OWNER_ONLY)
@@ -74,6 +74,7 @@ class StagedOutputs:
 
     def __init__(self, out_dir: Path):
         self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # a new folder: ours only
         self.staging = self.out_dir / STAGING
         recover_staged_outputs(self.out_dir)
         if self.staging.exists():

@@ -53,3 +53,11 @@ def test_crash_while_moving_is_rolled_forward(tmp_path):
     assert (tmp_path / "clusters.csv").read_bytes() == b"run2"
     assert (tmp_path / "summary.json").read_bytes() == b"run2"
     assert _mode(tmp_path / "clusters.csv") == 0o600
+
+
+def test_a_new_output_folder_is_owner_only(tmp_path):
+    out = tmp_path / "nested" / "out"
+    staged = StagedOutputs(out)
+    staged.add("clusters.csv", b"x")
+    staged.publish()
+    assert _mode(out) == 0o700 and _mode(out / "clusters.csv") == 0o600
