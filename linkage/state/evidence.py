@@ -56,8 +56,10 @@ def incremental_pairs(scorer: Scorer, delta: str, unchanged: str, stale: str, st
     (changed or vanished: their stored pairs are void); ``stored_archives``: the state's
     archives (features as stored)."""
     con = scorer.con
+    # A table, not a view: refresh reads it twice, and filtering 2.4M stored pairs twice
+    # cost 1.6 s of a 15 s night at 1M archives.
     con.execute(f"""
-        CREATE OR REPLACE VIEW night_stored AS
+        CREATE OR REPLACE TABLE night_stored AS
         SELECT * FROM {stored}
         WHERE archive_id_l NOT IN (SELECT archive_id FROM {stale})
           AND archive_id_r NOT IN (SELECT archive_id FROM {stale})
@@ -65,7 +67,7 @@ def incremental_pairs(scorer: Scorer, delta: str, unchanged: str, stale: str, st
     # Both ends of a stored pair that is still valid are unchanged: their features are read
     # from the stored archives directly.
     scorer.refresh("night_stored", ALL_PAIRS, archives=stored_archives)
-    con.execute("DROP VIEW night_stored")
+    con.execute("DROP TABLE night_stored")
     if not _count(con, delta):
         con.execute(f"CREATE OR REPLACE TABLE {FRESH_PAIRS} AS SELECT * FROM {stored} LIMIT 0")
         return
