@@ -18,7 +18,10 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
 
 OWNER_ONLY = 0o600
 STAGING = ".staging"
@@ -67,6 +70,17 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     for row in rows:
         writer.writerow(["" if value is None else value for value in row])
     return buffer.getvalue().encode("utf-8")
+
+
+def copy_query_csv(con: "duckdb.DuckDBPyConnection", query: str, target: Path) -> None:
+    """A query's rows as a CSV file written by DuckDB, as csv_bytes would write them (UTF-8,
+    ``\n`` line ends, a header) but without passing every row through Python; atomic and
+    owner-readable only."""
+    tmp = Path(target).with_name(f".{Path(target).name}.tmp")
+    quoted = str(tmp).replace("'", "''")
+    con.execute(f"COPY ({query}) TO '{quoted}' (FORMAT csv, HEADER true, NEW_LINE '\n')")
+    os.chmod(tmp, OWNER_ONLY)
+    os.replace(tmp, target)
 
 
 class StagedOutputs:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from linkage.outputs import StagedOutputs, csv_bytes
+from linkage.outputs import StagedOutputs, copy_query_csv, csv_bytes
 from linkage.progress import StageTimer
 
 if TYPE_CHECKING:
@@ -89,6 +89,22 @@ def _register_decisions(con: duckdb.DuckDBPyConnection, result: "LinkResult") ->
                                 ("migrating", pa.bool_())])))
 
 
+def _stage_clusters(con: duckdb.DuckDBPyConnection, staged: StagedOutputs, features: str,
+                    grouped: dict[str, str]) -> None:
+    """clusters.csv written by DuckDB: a million rows never pass through Python's csv."""
+    con.register("_grouped", pa.table({"archive_id": pa.array(list(grouped), pa.string()),
+                                       "person_id": pa.array(list(grouped.values()), pa.string())}))
+    try:
+        target = staged.staging / ".clusters.csv.copy"
+        copy_query_csv(con, f"""
+            SELECT f.archive_id, coalesce(g.person_id, 'P' || f.archive_id) AS person_id
+            FROM {features} f LEFT JOIN _grouped g USING (archive_id) ORDER BY f.archive_id
+        """, target)
+        staged.add_from_file("clusters.csv", target)
+    finally:
+        con.unregister("_grouped")
+
+
 def write_outputs(
     con: duckdb.DuckDBPyConnection,
     out_dir: Path,
@@ -96,13 +112,18 @@ def write_outputs(
     features: str,
     rejects_table: str,
     timer: StageTimer,
+    write_clusters: bool = True,
 ) -> None:
-    """Stage every output file, then publish them together."""
+    """Stage every output file, then publish them together.
+
+    ``result.person_of`` holds the archives in groups of two or more; every other archive of
+    ``features`` is a person of its own (``P<archive_id>``).  ``write_clusters=False``: the
+    caller writes clusters.csv itself (the nightly run, from its person index)."""
     from linkage.pipeline import DECISION_COLUMNS
 
     staged = StagedOutputs(Path(out_dir))
-    clusters = sorted(result.person_of.items())
-    staged.add("clusters.csv", csv_bytes(("archive_id", "person_id"), clusters))
+    if write_clusters:
+        _stage_clusters(con, staged, features, result.person_of)
     staged.add("decisions.csv", csv_bytes(
         DECISION_COLUMNS, ([d[c] for c in DECISION_COLUMNS] for d in result.decisions)))
     rejects = con.execute(f"SELECT row, archive_id, field, reason FROM {rejects_table} ORDER BY row").fetchall()

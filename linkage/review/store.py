@@ -828,11 +828,14 @@ def load_human_decisions(out_dir: Path | str) -> HumanDecisions:
     return HumanDecisions.from_verdicts({pair: d.verdict for pair, d in standing.items()})
 
 
-def publish_queue(out_dir: Path | str, items: list[dict[str, Any]]) -> None:
+def publish_queue(out_dir: Path | str, items: list[dict[str, Any]],
+                  cluster_sizes: dict[str, int] | None = None) -> None:
     """Upsert one run's review pairs into ``out_dir/review.db`` (called at the end of a run).
 
     Decided pairs are never re-queued; open pairs absent from this run are marked stale (kept,
-    not shown).  The size of the cluster at stake comes from the run's clusters.csv.
+    not shown).  The size of the cluster at stake: ``cluster_sizes`` (archive -> size of its
+    cluster) when the caller knows it, else read from the run's clusters.csv.
     """
     with ReviewStore(store_path(out_dir)) as store:
-        store.publish(items, _cluster_sizes(Path(out_dir)))
+        store.publish(items, cluster_sizes if cluster_sizes is not None
+                      else _cluster_sizes(Path(out_dir)))

@@ -13,7 +13,6 @@ folder of a committed run is published, one of an uncommitted run is discarded.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,14 +23,13 @@ import pyarrow as pa
 
 from linkage.ingest import REJECTS_TABLE
 from linkage.model.features import MODEL_INPUT_TABLE
-from linkage.outputs import OWNER_ONLY, StagedOutputs, csv_bytes, write_bytes_atomic
+from linkage.outputs import StagedOutputs, copy_query_csv, csv_bytes, write_bytes_atomic
 from linkage.progress import StageTimer
 from linkage.state.db import DECISION_LOG_COLUMNS, decision_rows_table
 from linkage.state.decision_log import RETIRE_ACTIONS
 from linkage.state.persons import NIGHT_PERSONS
 
 PENDING_PREFIX = ".pending-run-"
-NEWLINE = "\n"  # as linkage.outputs.csv_bytes writes
 
 
 def pending_dir(out_dir: Path, run_id: int) -> Path:
@@ -102,7 +100,7 @@ def stage_outputs(
     from linkage.report import write_outputs
 
     # write_outputs reads the persons of archives with merge/migrate decisions (their
-    # migrations per county); its clusters.csv is replaced below by the full index.
+    # migrations per county); clusters.csv comes from the full person index instead.
     targets = sorted({d["person_id"] for d in decisions if d["action"] in RETIRE_ACTIONS})
     con.register("_targets", pa.table({"person_id": pa.array(targets, pa.string())}))
     movers = dict(con.execute(
@@ -110,9 +108,9 @@ def stage_outputs(
     ).fetchall())
     con.unregister("_targets")
     write_outputs(con, pending, LinkResult(movers, decisions, summary), MODEL_INPUT_TABLE,
-                  REJECTS_TABLE, timer)
-    _copy_csv(con, f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} ORDER BY archive_id",
-              pending / "clusters.csv")
+                  REJECTS_TABLE, timer, write_clusters=False)
+    copy_query_csv(con, f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} ORDER BY archive_id",
+                   pending / "clusters.csv")
     earlier = con.execute(
         f"SELECT {', '.join(DECISION_COLUMNS)} FROM st.decision_log "
         "WHERE list_contains(?, run_id) ORDER BY run_id, seq", [list(handed_over)]).fetchall()
@@ -120,16 +118,7 @@ def stage_outputs(
         DECISION_COLUMNS, [*earlier, *([d.get(c) for c in DECISION_COLUMNS] for d in emitted)]))
     decision_rows_table(con, emitted, "_emitted_tonight")
     columns = ", ".join(DECISION_LOG_COLUMNS)
-    _copy_csv(con, f"SELECT {columns} FROM st.decision_log UNION ALL "
+    copy_query_csv(con, f"SELECT {columns} FROM st.decision_log UNION ALL "
                    f"SELECT {columns} FROM _emitted_tonight ORDER BY run_id, seq",
-              pending / "decision_log.csv")
+                   pending / "decision_log.csv")
     con.execute("DROP TABLE _emitted_tonight")
-
-
-def _copy_csv(con: duckdb.DuckDBPyConnection, query: str, target: Path) -> None:
-    """A query's rows as a CSV file written by DuckDB (as csv_bytes would, much faster)."""
-    tmp = target.with_name(f".{target.name}")
-    quoted = str(tmp).replace("'", "''")
-    con.execute(f"COPY ({query}) TO '{quoted}' (FORMAT csv, HEADER true, NEW_LINE '{NEWLINE}')")
-    os.chmod(tmp, OWNER_ONLY)
-    os.replace(tmp, target)
