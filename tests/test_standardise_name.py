@@ -38,6 +38,8 @@ from linkage.standardise.name import (
         ("王秀英（已故）", "王秀英"),
         ("李强【户主】(重复)", "李强"),
         ("王(小)明", "王(小)明"),          # brackets inside a name are kept
+        ("张伟(大)", "张伟(大)"),          # notes that tell household namesakes apart stay
+        ("王芳(2)", "王芳(2)"),
         ("(已故)", None),
         ("", None),
         ("   ", None),

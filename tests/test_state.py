@@ -246,6 +246,23 @@ def test_reviewer_verdicts_survive_a_lost_output_folder(first_night, archives, m
     assert result.exit_code == 0, result.output
     run(archives, out, model_path, show_progress=False, state_path=state)
     fresh = tmp_path / "new_out"  # the platform points --out somewhere new: no review.db there
-    run(archives, fresh, model_path, show_progress=False, state_path=state, full=True)
-    people = {r["archive_id"]: r["person_id"] for r in read_csv(fresh / "clusters.csv")}
-    assert people[archive] != people[partner]
+    for full in (True, False):  # and on every night after, not just the first
+        run(archives, fresh, model_path, show_progress=False, state_path=state, full=full)
+        people = {r["archive_id"]: r["person_id"] for r in read_csv(fresh / "clusters.csv")}
+        assert people[archive] != people[partner]
+
+
+def test_a_recovered_night_hands_its_decisions_over_only_once(tmp_path):
+    from linkage.state.publish import pending_dir, recover_pending
+
+    out = tmp_path / "out"
+    for run_id in (7, 8):
+        folder = pending_dir(out, run_id)
+        folder.mkdir(parents=True)
+        (folder / "decisions.csv").write_text("action,archive_id\nmerge,1\n", encoding="utf-8")
+        (folder / "summary.json").write_text("{}", encoding="utf-8")
+    # Run 7 committed, run 8 did not: 7 is published with an empty decisions.csv (tonight's
+    # run repeats its rows), 8 is discarded.
+    assert recover_pending(out, lambda run: run == 7, hand_over=True) == [7]
+    assert read_csv(out / "decisions.csv") == [] and (out / "summary.json").is_file()
+    assert not list(out.glob(".pending-run-*"))

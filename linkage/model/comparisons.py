@@ -163,7 +163,8 @@ def dob_comparison() -> cl.CustomComparison:
             # starts 21 Jan - 20 Feb); clerks and conversions get the exact day wrong, so the
             # band is wider than the exact conversion above.
             cll.CustomLevel(
-                "abs(dob_days_l - dob_days_r) BETWEEN 15 AND 60", label_for_charts="农历偏差"
+                "abs(dob_days_l - dob_days_r) BETWEEN 15 AND 60 AND NOT (dob_jan1_l OR dob_jan1_r)",
+                label_for_charts="农历偏差",
             ),
             cll.CustomLevel(
                 "dob_month_l = dob_month_r AND dob_day_l = dob_day_r "

@@ -66,8 +66,13 @@ def _surname_table() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
 _ONLY_HAN_RE = re.compile("[\u4e00-\u9fff]+")
 
 
-# Clerks' notes after a name, 王秀英(已故), 李强【户主】: not part of the name.
-_TRAILING_NOTES_RE = re.compile(r"(?:[(\[【〔][^()\[\]【】〔〕]*[)\]】〕])+$")
+# Clerks' status notes after a name, 王秀英(已故), 李强【户主】: not part of the name.  Only
+# these: other notes, 张伟(大)/张伟(小), (1)/(2), are how clerks tell apart two people of one
+# name in a household, and must keep the names apart.
+_STATUS_NOTES = ("已故", "故", "死亡", "已死亡", "户主", "迁出", "已迁出", "外出", "外出务工",
+                 "务工", "重复", "注销", "已注销", "销户", "已销户", "不详")
+_TRAILING_NOTES_RE = re.compile(
+    r"(?:[(\[【〔](?:" + "|".join(_STATUS_NOTES) + r")[)\]】〕])+$")
 
 
 def _pre_clean(raw: str) -> str:
@@ -85,7 +90,7 @@ def clean_name(raw: str | None) -> str | None:
 
     Deliberately conservative: digits, Latin letters and brackets inside the name are
     kept, since guessing what they mean would merge or split people silently; only a
-    bracketed note at the end (王秀英(已故)) is dropped.
+    bracketed status note at the end (王秀英(已故), 李强【户主】) is dropped.
     """
     return clean_names([raw])[0]
 

@@ -54,6 +54,7 @@ from linkage.state.unmerge import UnmergeNote, unmerge_links, with_unmerges
 log = logging.getLogger(__name__)
 
 STATE_ONLY_COLUMNS = ("fingerprint", "first_run", "changed_run")
+RESTORED_BY = "linkage-state"  # the "reviewer" of verdicts restored from the state
 
 
 @dataclass
@@ -119,7 +120,8 @@ class _Night:
         # Runs committed but not published (a crash in between): their outputs are published
         # now, and their decisions are handed over again in tonight's decisions.csv, since
         # tonight's outputs replace theirs before the platform could read them.
-        self.recovered = recover_pending(self.out, lambda run: db.run_committed(con, run))
+        self.recovered = recover_pending(self.out, lambda run: db.run_committed(con, run),
+                                         hand_over=True)
         self.run_id = summary.run_id = db.last_run_id(con) + 1
         self.has_archives = db.table_exists(con, "archives")
 
@@ -206,18 +208,23 @@ class _Night:
     # -- steps ------------------------------------------------------------------------------
 
     def _human_decisions(self) -> HumanDecisions:
-        """Reviewers' standing verdicts from DIR/review.db; if that store is gone (a new or
-        wiped --out), the verdicts last night applied, kept in the state, so a lost folder
-        never lets the engine merge what a reviewer kept apart."""
-        from linkage.review.store import load_human_decisions, store_path
+        """Reviewers' standing verdicts from DIR/review.db.  If that store is gone (a new or
+        wiped --out), it is first re-created from the verdicts last night applied, kept in
+        the state, so a lost folder never lets the engine merge what a reviewer kept apart,
+        tonight or any later night."""
+        from linkage.review.store import ReviewStore, load_human_decisions, store_path
 
-        if store_path(self.out).exists() or not self.has_archives:
-            return load_human_decisions(self.out)
-        rows = self.con.execute("SELECT archive_id_l, archive_id_r, verdict FROM st.human").fetchall()
-        if rows:
-            log.warning("no review store in %s: applying the %d reviewer verdicts kept in the state",
-                        self.out, len(rows))
-        return HumanDecisions.from_verdicts({(a, b): verdict for a, b, verdict in rows})
+        if not store_path(self.out).exists() and self.has_archives:
+            rows = self.con.execute(
+                "SELECT archive_id_l, archive_id_r, verdict FROM st.human ORDER BY ALL").fetchall()
+            if rows:
+                log.warning("no review store in %s: restoring the %d verdicts kept in the state",
+                            self.out, len(rows))
+                with ReviewStore(store_path(self.out)) as store:
+                    for a, b, verdict in rows:
+                        store.decide((a, b), verdict, RESTORED_BY, source="import",
+                                     note="restored from the nightly state: review.db was missing")
+        return load_human_decisions(self.out)
 
     def _check_vanished(self, vanished: int) -> None:
         """Refuse an export that lacks too many of last night's archives (cut short?)."""

@@ -59,8 +59,13 @@ def publish_pending(out_dir: Path, folder: Path) -> None:
     shutil.rmtree(folder)
 
 
-def recover_pending(out_dir: Path, committed: Callable[[int], bool]) -> list[int]:
-    """Publish pending outputs of committed runs, discard the rest; returns runs published."""
+def recover_pending(out_dir: Path, committed: Callable[[int], bool],
+                    hand_over: bool = False) -> list[int]:
+    """Publish pending outputs of committed runs, discard the rest; returns runs published.
+
+    ``hand_over``: the caller (a nightly run) repeats those runs' decisions in its own
+    decisions.csv, so they are published here with an empty one: the platform never reads
+    the same instruction from two files."""
     published: list[int] = []
     out = Path(out_dir)
     if not out.is_dir():
@@ -71,6 +76,10 @@ def recover_pending(out_dir: Path, committed: Callable[[int], bool]) -> list[int
         except ValueError:
             continue
         if committed(run_id):
+            if hand_over and (folder / "decisions.csv").is_file():
+                from linkage.pipeline import DECISION_COLUMNS
+
+                write_bytes_atomic(folder / "decisions.csv", csv_bytes(DECISION_COLUMNS, []))
             publish_pending(out, folder)
             published.append(run_id)
         else:

@@ -32,7 +32,9 @@ _PACKAGE = Path(linkage.__file__).resolve().parent
 _FEATURE_SOURCES = ("standardise", "model/features.py", "ingest.py", "schema.py")
 _DECISION_SOURCES = ("model/comparisons.py", "model/settings.py", "model/score.py", "cluster.py",
                      "decide.py", "human.py", "pipeline.py", "state/scoring.py",
-                     "state/evidence.py", "state/affected.py")
+                     "state/evidence.py", "state/affected.py", "state/changes.py",
+                     "state/nightly.py", "state/decision_log.py", "state/persons.py",
+                     "state/person_ids.py", "state/unmerge.py")
 
 
 def _sources(names: tuple[str, ...]) -> list[Path]:
