@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linkage.errors import SchemaError
-from linkage.schema import FEATURE_COLUMNS
+from linkage.schema import FEATURE_COLUMNS, INPUT_COLUMNS
 from linkage.standardise._text import sql_ident, sql_strip_ws
 from linkage.standardise.address import bigrams_sql, normalise_address
 from linkage.standardise.dates import dob_sql, parse_date_sql
@@ -37,19 +37,7 @@ from linkage.standardise.name import PINYIN_FIELDS, name_table
 from linkage.standardise.phone import phone_sql
 from linkage.standardise.sex import sex_sql
 
-RAW_COLUMNS: tuple[str, ...] = (
-    "archive_id",
-    "row_number",
-    "name",
-    "sex",
-    "birth_date",
-    "id_number",
-    "region_code",
-    "address",
-    "phone",
-    "created_date",
-    "last_service_date",
-)
+RAW_COLUMNS: tuple[str, ...] = ("archive_id", "row_number", *INPUT_COLUMNS[1:])
 
 
 def _require_columns(con: duckdb.DuckDBPyConnection, relation: str) -> None:
