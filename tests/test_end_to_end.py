@@ -5,7 +5,6 @@ Uses the shipped model (models/default.json), as the nightly batch does.
 
 from __future__ import annotations
 
-import csv
 import json
 import stat
 from pathlib import Path
@@ -15,10 +14,7 @@ import pytest
 from linkage.pipeline import run
 from linkage.synth import generate_population
 
-
-def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+from helpers import read_csv
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +40,9 @@ def outputs(population, tmp_path_factory) -> Path:
 
 
 def test_every_archive_is_in_clusters_or_rejects_exactly_once(population, outputs):
-    archives = _read(population / "archives.csv")
-    clusters = _read(outputs / "clusters.csv")
-    rejects = _read(outputs / "rejects.csv")
+    archives = read_csv(population / "archives.csv")
+    clusters = read_csv(outputs / "clusters.csv")
+    rejects = read_csv(outputs / "rejects.csv")
     assert len(clusters) + len(rejects) == len(archives)
     clustered = [row["archive_id"] for row in clusters]
     assert len(clustered) == len(set(clustered))
@@ -56,8 +52,8 @@ def test_every_archive_is_in_clusters_or_rejects_exactly_once(population, output
 
 
 def test_decisions_are_consistent_with_clusters(outputs):
-    person = {row["archive_id"]: row["person_id"] for row in _read(outputs / "clusters.csv")}
-    decisions = _read(outputs / "decisions.csv")
+    person = {row["archive_id"]: row["person_id"] for row in read_csv(outputs / "clusters.csv")}
+    decisions = read_csv(outputs / "decisions.csv")
     retired = [d for d in decisions if d["action"] in ("merge", "migrate")]
     assert retired, "a population with duplicates yields merges"
     assert len({d["archive_id"] for d in retired}) == len(retired)  # one row per retired archive
@@ -84,8 +80,8 @@ def test_decisions_are_consistent_with_clusters(outputs):
 
 
 def test_accuracy_and_hard_negatives(population, outputs):
-    truth = {row["archive_id"]: row["person_id"] for row in _read(population / "truth.csv")}
-    person = {row["archive_id"]: row["person_id"] for row in _read(outputs / "clusters.csv")}
+    truth = {row["archive_id"]: row["person_id"] for row in read_csv(population / "truth.csv")}
+    person = {row["archive_id"]: row["person_id"] for row in read_csv(outputs / "clusters.csv")}
     members: dict[str, list[str]] = {}
     for archive, pid in person.items():
         members.setdefault(pid, []).append(archive)
@@ -94,7 +90,7 @@ def test_accuracy_and_hard_negatives(population, outputs):
         if truth[a] != truth[b]
     )
     assert wrong <= 1
-    for pair in _read(population / "hard_negatives.csv"):
+    for pair in read_csv(population / "hard_negatives.csv"):
         if pair["tag"] in ("twins", "child_parent_id"):
             assert person[pair["archive_id_l"]] != person[pair["archive_id_r"]]
 

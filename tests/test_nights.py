@@ -23,14 +23,11 @@ from linkage.schema import INPUT_COLUMNS
 from linkage.state.unmerge import unmerge
 from linkage.synth import generate_population
 
+from helpers import read_csv
+
 pytestmark = pytest.mark.slow
 
 Row = dict[str, str]
-
-
-def read_csv(path: Path) -> list[Row]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def write_archives(path: Path, rows: list[Row]) -> Path:

@@ -20,12 +20,9 @@ from linkage.review.store import ReviewStore, store_path
 from linkage.schema import INPUT_COLUMNS
 from linkage.synth import generate_population
 
+from helpers import read_csv
+
 pytestmark = pytest.mark.slow
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def write_archives(path: Path, rows: list[dict[str, str]]) -> Path:

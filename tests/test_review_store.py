@@ -133,12 +133,10 @@ def test_publish_upserts_marks_stale_and_never_requeues_decided(tmp_path):
         assert store.counts().left == 2
 
 
-def test_publish_orders_sides_and_reads_cluster_sizes(tmp_path):
-    (tmp_path / "clusters.csv").write_text(
-        "archive_id,person_id\nA1,PA1\nA2,PA2\nA3,PA2\nA4,PA2\nZ9,PZ9\n", encoding="utf-8")
+def test_publish_orders_sides_and_takes_cluster_sizes(tmp_path):
     flipped = item("Z9", "A1")
     flipped["l_name"], flipped["r_name"] = "左", "右"
-    publish_queue(tmp_path, [flipped, item("A1", "A2")])
+    publish_queue(tmp_path, [flipped, item("A1", "A2")], {"A1": 1, "A2": 3, "Z9": 1})
     with ReviewStore(store_path(tmp_path)) as store:
         items = {i.pair: i for i in store.list_queue()}
     assert items[("A1", "Z9")].side("l")["name"] == "右"  # l is the smaller archive number

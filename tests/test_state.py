@@ -21,12 +21,9 @@ from linkage.state.lock import StateLock, lock_path
 from linkage.state.unmerge import unmerge
 from linkage.synth import generate_population
 
+from helpers import read_csv
+
 pytestmark = pytest.mark.slow
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")

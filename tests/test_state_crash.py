@@ -25,17 +25,14 @@ from linkage.pipeline import CRASH_ENV, run
 from linkage.schema import INPUT_COLUMNS
 from linkage.synth import generate_population
 
+from helpers import read_csv
+
 pytestmark = pytest.mark.slow
 
 BEFORE_COMMIT = ("read", "standardise", "score", "cluster", "decide", "stage", "commit_mid")
 AFTER_COMMIT = ("commit", "publish")
 # Columns that differ between two runs of the same night by nature (clock, timings).
 _VOLATILE = {"runs": {"started_at", "finished_at", "summary"}}
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def snapshot(state: Path) -> dict[str, list[tuple]]:

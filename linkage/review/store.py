@@ -32,7 +32,6 @@ refused for want of a lease: it is recorded, and the latest decision stands.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sqlite3
@@ -794,19 +793,6 @@ def _plain(value: Any) -> Any:
     return str(value)  # dates
 
 
-def _cluster_sizes(out_dir: Path) -> dict[str, int]:
-    """archive_id -> size of its cluster in this run's clusters.csv (empty if absent)."""
-    path = Path(out_dir) / "clusters.csv"
-    if not path.is_file():
-        return {}
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = [(r["archive_id"], r["person_id"]) for r in csv.DictReader(handle)]
-    size: dict[str, int] = {}
-    for _, person in rows:
-        size[person] = size.get(person, 0) + 1
-    return {archive: size[person] for archive, person in rows}
-
-
 def new_token() -> str:
     return uuid.uuid4().hex
 
@@ -833,9 +819,8 @@ def publish_queue(out_dir: Path | str, items: list[dict[str, Any]],
     """Upsert one run's review pairs into ``out_dir/review.db`` (called at the end of a run).
 
     Decided pairs are never re-queued; open pairs absent from this run are marked stale (kept,
-    not shown).  The size of the cluster at stake: ``cluster_sizes`` (archive -> size of its
-    cluster) when the caller knows it, else read from the run's clusters.csv.
+    not shown).  ``cluster_sizes``: archive -> size of its cluster in this run, for the
+    size of the cluster at stake (the run knows it; absent, each pair counts as two).
     """
     with ReviewStore(store_path(out_dir)) as store:
-        store.publish(items, cluster_sizes if cluster_sizes is not None
-                      else _cluster_sizes(Path(out_dir)))
+        store.publish(items, cluster_sizes)
