@@ -22,6 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from linkage.standardise.name_notes import TRAILING_NOTES_RE
 from linkage.standardise._text import WHITESPACE, char_class
 
 SEPARATOR = "·"  # U+00B7, the prescribed separator in transliterated minority names
@@ -66,13 +67,8 @@ def _surname_table() -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
 _ONLY_HAN_RE = re.compile("[\u4e00-\u9fff]+")
 
 
-# Clerks' status notes after a name, 王秀英(已故), 李强【户主】: not part of the name.  Only
-# these: other notes, 张伟(大)/张伟(小), (1)/(2), are how clerks tell apart two people of one
-# name in a household, and must keep the names apart.
-_STATUS_NOTES = ("已故", "故", "死亡", "已死亡", "户主", "迁出", "已迁出", "外出", "外出务工",
-                 "务工", "重复", "注销", "已注销", "销户", "已销户", "不详")
-_TRAILING_NOTES_RE = re.compile(
-    r"(?:[(\[【〔](?:" + "|".join(_STATUS_NOTES) + r")[)\]】〕])+$")
+# Clerks' status notes (王秀英(已故)) are dropped; the list lives in name_notes.
+_TRAILING_NOTES_RE = TRAILING_NOTES_RE
 
 
 def _pre_clean(raw: str) -> str:
