@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from linkage.errors import LinkageError
+from linkage.shipped import example_input_path
 
 EXIT_USER_ERROR = 1
 EXIT_INTERNAL_ERROR = 2
@@ -39,9 +40,11 @@ def cli(verbose: bool) -> None:
 
 
 @cli.command()
-@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path), required=False)
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Folder for clusters.csv, decisions.csv, rejects.csv, summary.json.")
+@click.option("--example", is_flag=True,
+              help="Link the example export bundled with the package instead of INPUT.")
 @click.option("--model", "model_path", type=click.Path(path_type=Path),
               help="Trained model JSON (default: models/default.json).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path),
@@ -54,7 +57,7 @@ def cli(verbose: bool) -> None:
 @click.option("--allow-vanished", is_flag=True,
               help="With --state: accept an export that lacks more of last night's archives "
                    "than [nightly] max_vanished_share allows (they really left).")
-def run(input_path: Path, out_dir: Path, model_path: Path | None, config_path: Path | None,
+def run(input_path: Path | None, out_dir: Path, example: bool, model_path: Path | None, config_path: Path | None,
         state_path: Path | None, full: bool, allow_vanished: bool) -> None:
     """Link one table of archives: clusters, merge/migrate/review decisions, summary.
 
@@ -65,12 +68,17 @@ def run(input_path: Path, out_dir: Path, model_path: Path | None, config_path: P
     Example:
 
     \b
+        linkage run --example --out out/example
         linkage run archives.csv --out out/ --config configs/default.toml
         linkage run /data/export/archives.csv --state /var/lib/linkage/state.duckdb \\
             --out /var/lib/linkage/out
     """
     from linkage.pipeline import run as run_pipeline
 
+    if example == (input_path is not None):
+        raise click.UsageError("give either INPUT or --example")
+    if example:
+        input_path = example_input_path()
     if (full or allow_vanished) and state_path is None:
         raise click.BadParameter("--full and --allow-vanished need --state")
     summary = run_pipeline(input_path, out_dir, model_path, config_path,

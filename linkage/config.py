@@ -16,6 +16,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from linkage import shipped
 from linkage.errors import ConfigError
 from linkage.schema import INPUT_COLUMNS
 
@@ -64,12 +65,12 @@ class Config:
     nightly: Nightly = field(default_factory=Nightly)
 
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = shipped.CHECKOUT_ROOT  # the checkout, for tests and benchmarks
 
 
 def default_config_path() -> Path:
-    """configs/default.toml of the checkout the package is installed from (editable install)."""
-    return REPO_ROOT / "configs" / "default.toml"
+    """configs/default.toml as shipped (the wheel's copy, or the checkout's file)."""
+    return shipped.default_config_path()
 
 
 def load_config(path: Path | str | None = None) -> Config:

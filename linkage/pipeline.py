@@ -23,7 +23,8 @@ import duckdb
 import pyarrow as pa
 
 from linkage.cluster import ClusterResult, Edge, constrained_clusters
-from linkage.config import REPO_ROOT, Config, load_config
+from linkage import shipped
+from linkage.config import Config, load_config
 from linkage.decide import ArchiveFacts, apart_by_ids, born_before_created, decide_cluster, pair_guard
 from linkage.human import HumanDecisions
 from linkage.ingest import RAW_TABLE, REJECTS_TABLE, IngestResult, read_input
@@ -62,7 +63,7 @@ def crash_point(stage: str) -> None:
 
 
 def default_model_path() -> Path:
-    return REPO_ROOT / "models" / "default.json"
+    return shipped.default_model_path()
 
 
 @dataclass
