@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from pathlib import Path
 
 import click
 
-from linkage.errors import LinkageError
+from linkage.errors import LinkageError, PublishPending
 from linkage.shipped import example_input_path
 
 EXIT_USER_ERROR = 1
@@ -226,6 +227,10 @@ def main() -> None:
     except click.exceptions.ClickException as exc:
         exc.show()
         sys.exit(EXIT_USER_ERROR)
+    except PublishPending as exc:
+        _show_traceback_if_verbose()
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_INTERNAL_ERROR)
     except LinkageError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(EXIT_USER_ERROR)
@@ -235,13 +240,20 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - the last line of defence
-        logging.getLogger("linkage").debug("internal error", exc_info=True)
+        _show_traceback_if_verbose()
         click.echo(
-            f"Internal error ({type(exc).__name__}). Re-run with -v and report it; "
-            "no output files were changed.",
+            f"Internal error ({type(exc).__name__}). Re-run with -v for the traceback and "
+            "report it; no output files were changed.",
             err=True,
         )
         sys.exit(EXIT_INTERNAL_ERROR)
+
+
+def _show_traceback_if_verbose() -> None:
+    """With -v, the traceback of the error being handled goes to stderr (it names code and
+    exception types; the library keeps personal data out of its exception messages)."""
+    if logging.getLogger().isEnabledFor(logging.INFO):
+        traceback.print_exc(file=sys.stderr)
 
 
 if __name__ == "__main__":

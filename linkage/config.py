@@ -56,6 +56,21 @@ class Nightly:
 
 
 @dataclass(frozen=True)
+class InputLimits:
+    """How the reader treats broken rows (README "Input"); defaults fit any real export."""
+
+    # A field longer than this is rejected with its row: no name, ID or address is that
+    # long, and standardising megabytes of text would stall the run.
+    max_field_chars: int = 1000
+    # A quoted field may hold line breaks (an address typed on two lines), but a quote that
+    # runs on for more lines than this is an unbalanced quote: that row is rejected alone.
+    max_record_lines: int = 20
+    # Rejecting more than this share of rows means the export itself is broken: the run
+    # publishes nothing and exits 1 instead of linking a fraction of the county.
+    max_rejected_share: float = 0.10
+
+
+@dataclass(frozen=True)
 class Config:
     columns: dict[str, tuple[str, ...]]
     thresholds: Thresholds
@@ -63,6 +78,7 @@ class Config:
     training: Training
     source: str = field(default="<default>")
     nightly: Nightly = field(default_factory=Nightly)
+    input: InputLimits = field(default_factory=InputLimits)
 
 
 REPO_ROOT = shipped.CHECKOUT_ROOT  # the checkout, for tests and benchmarks
@@ -154,4 +170,16 @@ def _parse(raw: dict[str, Any], source: str) -> Config:
         if not 0 <= share <= 1:
             raise ConfigError(f"{source}: [nightly] max_vanished_share must be between 0 and 1")
         nightly = Nightly(max_vanished_share=share)
-    return Config(columns, thresholds, tuple(rules), training, source, nightly)
+    limits = InputLimits()
+    if "input" in raw:
+        section = _section(raw, "input", source)
+        limits = InputLimits(
+            max_field_chars=_get(section, "max_field_chars", int, source, "input"),
+            max_record_lines=_get(section, "max_record_lines", int, source, "input"),
+            max_rejected_share=_get(section, "max_rejected_share", float, source, "input"),
+        )
+        if limits.max_field_chars < 1 or limits.max_record_lines < 1:
+            raise ConfigError(f"{source}: [input] max_field_chars and max_record_lines must be >= 1")
+        if not 0 <= limits.max_rejected_share <= 1:
+            raise ConfigError(f"{source}: [input] max_rejected_share must be between 0 and 1")
+    return Config(columns, thresholds, tuple(rules), training, source, nightly, limits)

@@ -1,9 +1,14 @@
 """Read the input table into DuckDB, map headers, and set aside rows that cannot be used.
 
-Why Python's csv module rather than DuckDB's reader: every rejected row must be reported
-with the row number a clerk sees in a spreadsheet, and DuckDB cannot number the rows it
-accepts once it has skipped a malformed one.  The csv module reads ~1M rows/s here, which
-is small next to linking.  Parquet goes straight through DuckDB.
+Two readers, one truth.  A clean UTF-8 file goes through DuckDB's parallel reader, but only
+when that read is provably the same as the careful one: no row rejected, no blank line, and
+exactly one record per physical line (so its row_number() is the spreadsheet row).  Any
+other file - a malformed row, a blank line, a quoted line break, GB18030 - is read by
+linkage.csv_records, which rejects a broken row alone (an unbalanced quote never swallows
+the rows after it) and numbers rows as a spreadsheet does.  Both paths then share one
+validation query: blank fields become NULL whichever reader produced them (so nightly
+fingerprints do not see '' on one night and NULL on the next), over-long fields are
+rejected per row.  Parquet goes straight through DuckDB after its column types are checked.
 
 Row numbers follow the spreadsheet convention: the header is row 1, the first record row 2.
 """
@@ -19,7 +24,8 @@ import duckdb
 import pyarrow as pa
 
 from linkage.config import Config
-from linkage.errors import InputError, SchemaError
+from linkage.csv_records import read_records, split_lines
+from linkage.errors import InputError, SchemaError, TooManyRejects
 from linkage.schema import INPUT_COLUMNS, REQUIRED_COLUMNS
 
 RAW_TABLE = "raw_archives"
@@ -72,36 +78,34 @@ def _map_header(header: list[str], config: Config, path: Path) -> dict[str, int]
     return mapping
 
 
-def _read_csv_rows(path: Path, config: Config) -> tuple[dict[str, list], list[dict], str, int]:
-    encoding = detect_encoding(path)
+def _read_csv_rows(path: Path, config: Config, encoding: str) -> tuple[dict[str, list], list[dict]]:
+    """Every record of the file by linkage.csv_records: columns of the good rows, rejects."""
+    text = path.read_text(encoding=encoding)
+    lines = split_lines(text)
+    if not lines:
+        raise InputError(f"{path}: the file is empty")
+    header = next(csv.reader([lines[0]]), [])
+    mapping = _map_header(header, config, path)
+    width = len(header)
     columns: dict[str, list] = {c: [] for c in INPUT_COLUMNS}
     row_numbers: list[int] = []
     rejects: list[dict] = []
-    with path.open("r", encoding=encoding, newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise InputError(f"{path}: the file is empty")
-        mapping = _map_header(header, config, path)
-        width = len(header)
-        row_number = 1
-        try:
-            for record in reader:
-                row_number += 1
-                if not record or (len(record) == 1 and not record[0].strip()):
-                    continue  # blank line: not a record
-                if len(record) != width:
-                    rejects.append(_reject(row_number, None, "*",
-                                           f"expected {width} fields, found {len(record)}"))
-                    continue
-                for column in INPUT_COLUMNS:
-                    pos = mapping.get(column)
-                    columns[column].append(record[pos] if pos is not None else None)
-                row_numbers.append(row_number)
-        except csv.Error as exc:
-            raise InputError(f"{path}: row {row_number + 1}: unreadable CSV ({exc})") from None
+    positions = [(column, mapping.get(column)) for column in INPUT_COLUMNS]
+    for record in read_records(lines, width, config.input.max_record_lines):
+        if record.fields is None:
+            rejects.append(_reject(record.row, None, "*", record.problem or "unreadable row"))
+            continue
+        if not record.fields:
+            continue  # blank line: not a record
+        if len(record.fields) != width:
+            rejects.append(_reject(record.row, None, "*",
+                                   f"expected {width} fields, found {len(record.fields)}"))
+            continue
+        for column, pos in positions:
+            columns[column].append(record.fields[pos] if pos is not None else None)
+        row_numbers.append(record.row)
     columns["row_number"] = row_numbers
-    return columns, rejects, encoding, row_number - 1
+    return columns, rejects
 
 
 def _reject(row: int, archive_id: str | None, field: str, reason: str) -> dict:
@@ -112,11 +116,17 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, config: Config) ->
     """Parquet is typed and row-aligned: cast every column to text and number the rows."""
     source = str(path).replace("'", "''")
     try:
-        names = [row[0] for row in con.execute(
-            f"DESCRIBE SELECT * FROM read_parquet('{source}')").fetchall()]
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{source}')").fetchall()
     except duckdb.Error as exc:
         raise InputError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
+    names = [row[0] for row in described]
     mapping = _map_header(names, config, path)
+    wrong = [f"{names[pos]} ({described[pos][1]})" for column, pos in mapping.items()
+             if not _parquet_type_fits(column, str(described[pos][1]))]
+    if wrong:
+        raise SchemaError(
+            f"{path}: column(s) of a type that cannot hold this field exactly: {', '.join(wrong)} "
+            "- write identifiers, codes and phones as text (VARCHAR), dates as text or DATE")
     select = ", ".join(
         f'CAST("{names[mapping[c]]}" AS VARCHAR) AS {c}' if c in mapping else f"NULL::VARCHAR AS {c}"
         for c in INPUT_COLUMNS
@@ -126,6 +136,31 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, config: Config) ->
         SELECT {select}, CAST(file_row_number + 2 AS BIGINT) AS row_number
         FROM read_parquet('{source}', file_row_number = true)
     """)
+
+
+# Parquet types that carry each field without loss.  Floats turn 18-digit IDs into
+# 4.40524E+17 and drop leading zeros; binary is not text: both are refused, not cast.
+_TEXT_TYPES = ("VARCHAR",)
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+                  "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+_DATE_TYPES = ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS",
+               "TIMESTAMP_S")
+_PARQUET_TYPES: dict[str, tuple[str, ...]] = {
+    "archive_id": _TEXT_TYPES + _INTEGER_TYPES,
+    "name": _TEXT_TYPES,
+    "sex": _TEXT_TYPES + _INTEGER_TYPES,
+    "birth_date": _TEXT_TYPES + _DATE_TYPES + _INTEGER_TYPES,
+    "id_number": _TEXT_TYPES + _INTEGER_TYPES,
+    "region_code": _TEXT_TYPES + _INTEGER_TYPES,
+    "address": _TEXT_TYPES,
+    "phone": _TEXT_TYPES + _INTEGER_TYPES,
+    "created_date": _TEXT_TYPES + _DATE_TYPES + _INTEGER_TYPES,
+    "last_service_date": _TEXT_TYPES + _DATE_TYPES + _INTEGER_TYPES,
+}
+
+
+def _parquet_type_fits(column: str, duckdb_type: str) -> bool:
+    return duckdb_type.upper() in _PARQUET_TYPES.get(column, _TEXT_TYPES)
 
 
 def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config) -> IngestResult:
@@ -140,12 +175,12 @@ def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config)
     else:
         encoding = detect_encoding(path)
         if not (encoding == "utf-8-sig" and _read_csv_with_duckdb(con, path, config)):
-            columns, structural, encoding, _ = _read_csv_rows(path, config)
+            columns, structural = _read_csv_rows(path, config, encoding)
             _register_columns(con, columns)
     rows_read = con.execute(f"SELECT count(*) FROM {_LOADED}").fetchall()[0][0] + len(structural)
     if rows_read == 0:
         raise InputError(f"{path}: the table has a header but no rows")
-    con.execute(_VALIDATE_SQL.format(loaded=_LOADED, raw=RAW_TABLE))
+    con.execute(_validate_sql(config.input.max_field_chars))
     reject_table = pa.Table.from_pylist(
         structural,
         schema=pa.schema([("row", pa.int64()), ("archive_id", pa.string()),
@@ -165,24 +200,47 @@ def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config)
     con.execute(f"DROP TABLE {_LOADED}")
     con.execute("DROP TABLE _ingest_checked")
     accepted = con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchall()[0][0]
+    _refuse_broken_export(con, path, rows_read, rows_read - accepted, config.input.max_rejected_share)
     return IngestResult(rows_read, accepted, rows_read - accepted, encoding)
+
+
+def _refuse_broken_export(con: duckdb.DuckDBPyConnection, path: Path, rows_read: int,
+                          rejected: int, max_share: float) -> None:
+    """Stop before any work when the file, not a few rows, is broken: linking the fraction
+    that survived would retire the rest (a nightly run) or report a county as emptied."""
+    if rejected == 0 or (rejected < rows_read and rejected <= max_share * rows_read):
+        return
+    worst = con.execute(f"""
+        SELECT field, count(*) AS n, min(row) AS first_row, arg_min(reason, row) AS reason
+        FROM {REJECTS_TABLE} GROUP BY field ORDER BY n DESC, field LIMIT 3
+    """).fetchall()
+    causes = "; ".join(f"{field}: {n} rows, first at row {first} ({reason})"
+                       for field, n, first, reason in worst)
+    what = "every row was" if rejected == rows_read else (
+        f"{rejected} of {rows_read} rows ({rejected / rows_read:.1%}) were")
+    raise TooManyRejects(
+        f"{path}: {what} rejected, more than [input] max_rejected_share = {max_share:.0%} allows; "
+        f"nothing was published. {causes}")
 
 
 _LOADED = "_ingest_loaded"
 
 # Row-level checks, in the order a clerk would fix them.  The first row with an archive_id
-# keeps it; later rows with the same archive_id are rejected, naming the first row.
+# keeps it; later rows with the same archive_id are rejected, naming the first row.  Blank
+# fields become NULL here, whichever reader loaded them.
 _VALIDATE_SQL = """
 CREATE OR REPLACE TABLE _ingest_checked AS
 WITH t AS (
-    SELECT * EXCLUDE (archive_id, region_code),
+    SELECT {blank_to_null},
            nullif(trim(archive_id), '') AS archive_id,
-           trim(coalesce(region_code, '')) AS region_code
+           trim(coalesce(region_code, '')) AS region_code,
+           row_number
     FROM {loaded}
 ),
 k AS (
     SELECT *,
-           archive_id IS NOT NULL AND regexp_full_match(archive_id, '[0-9A-Za-z_-]{{1,40}}') AS id_ok
+           archive_id IS NOT NULL AND regexp_full_match(archive_id, '[0-9A-Za-z_-]{{1,40}}') AS id_ok,
+           {too_long} AS too_long
     FROM t
 ),
 d AS (
@@ -195,9 +253,11 @@ SELECT *,
          WHEN archive_id IS NULL THEN 'blank archive_id'
          WHEN NOT id_ok THEN 'archive_id has characters other than letters and digits'
          WHEN first_row <> row_number THEN 'duplicate archive_id (first at row ' || first_row || ')'
+         WHEN too_long IS NOT NULL THEN 'longer than {max_chars} characters'
          WHEN NOT regexp_full_match(region_code, '[0-9]{{12}}') THEN 'region_code must be 12 digits'
        END AS reject_reason,
        CASE WHEN archive_id IS NULL OR NOT id_ok OR first_row <> row_number THEN 'archive_id'
+            WHEN too_long IS NOT NULL THEN too_long
             ELSE 'region_code' END AS reject_field,
        CASE WHEN id_ok THEN archive_id END AS reject_archive_id
 FROM d;
@@ -206,6 +266,17 @@ SELECT archive_id, name, sex, birth_date, id_number, region_code, address, phone
        created_date, last_service_date, row_number
 FROM _ingest_checked WHERE reject_reason IS NULL;
 """
+
+
+def _validate_sql(max_field_chars: int) -> str:
+    """The validation query for this run's field-length limit."""
+    others = [c for c in INPUT_COLUMNS if c not in ("archive_id", "region_code")]
+    blank_to_null = ", ".join(f"nullif({c}, '') AS {c}" for c in others)
+    too_long = "CASE " + " ".join(
+        f"WHEN length({c}) > {int(max_field_chars)} THEN '{c}'" for c in INPUT_COLUMNS
+    ) + " END"
+    return _VALIDATE_SQL.format(loaded=_LOADED, raw=RAW_TABLE, blank_to_null=blank_to_null,
+                                too_long=too_long, max_chars=int(max_field_chars))
 
 
 def _register_columns(con: duckdb.DuckDBPyConnection, columns: dict[str, list]) -> None:
@@ -219,8 +290,9 @@ def _register_columns(con: duckdb.DuckDBPyConnection, columns: dict[str, list]) 
 
 
 def _read_csv_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, config: Config) -> bool:
-    """Fast path: DuckDB's parallel reader.  False (nothing loaded) if any row is malformed,
-    so the careful reader can number every rejected row exactly."""
+    """Fast path: DuckDB's parallel reader.  False (nothing loaded) unless its read is the
+    careful reader's: no row rejected, and one record per physical line after the header
+    (a blank line, which DuckDB skips, or a quoted line break would shift row numbers)."""
     with path.open("r", encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle), None)
     if header is None:
@@ -251,7 +323,20 @@ def _read_csv_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, config: Co
         con.execute(f"SET preserve_insertion_order = {str(previous).lower()}")
     con.execute("DROP TABLE IF EXISTS _ingest_rejects")
     con.execute("DROP TABLE IF EXISTS _ingest_scans")
+    if not rejected:
+        loaded = con.execute(f"SELECT count(*) FROM {_LOADED}").fetchall()[0][0]
+        rejected = loaded != _physical_lines(path) - 1
     if rejected:
         con.execute(f"DROP TABLE IF EXISTS {_LOADED}")
         return False
     return True
+
+
+def _physical_lines(path: Path) -> int:
+    """Lines in the file, a last line without a line end included."""
+    count, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(_SNIFF_BYTES):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")

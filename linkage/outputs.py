@@ -1,11 +1,23 @@
-"""Atomic, owner-only output files.
+"""Atomic, owner-only output files, and one run's set of them published as one.
 
 A single file is written to a temporary sibling, flushed to disk and renamed over the target,
-so a reader sees the old file or the new one, never half of one.  A set of files (one run's
-outputs) is staged in ``DIR/.staging`` and marked complete before any is moved into place;
-if a run dies while moving them, the next run (or :func:`recover_staged_outputs`) finishes
-the move, so DIR never stays a mixture of two runs.  ``summary.json`` moves last: when it
-is there, the rest is of the same run.
+so a reader sees the old file or the new one, never half of one.
+
+A set of files (one run's outputs) must change together: a platform that reads
+clusters.csv of one run and decisions.csv of another merges the wrong archives.  Renaming
+files one by one cannot do that, so the set lives in a generation folder and one symlink
+says which generation is current::
+
+    OUT/.generations/g000042/{clusters.csv, decisions.csv, …, MANIFEST.json}
+    OUT/.current -> .generations/g000042         (swapped by one atomic rename)
+    OUT/clusters.csv -> .current/clusters.csv    (fixed links: the names other systems read)
+
+Publishing writes a complete generation folder, runs the caller's ``on_publish(n)`` (the
+review queue is committed there, naming generation n), then swaps ``.current``.  A run
+killed before the swap leaves the previous set visible; one killed after the queue commit
+but before the swap is rolled forward by :func:`recover_outputs` (the queue already names
+it), any other unfinished generation is discarded.  Two runs on one folder are kept apart
+by :class:`OutputLock`.
 """
 
 from __future__ import annotations
@@ -13,19 +25,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from linkage.crash import crash_point
+from linkage.errors import OutputError
 
 if TYPE_CHECKING:
     import duckdb
 
 OWNER_ONLY = 0o600
-STAGING = ".staging"
-COMPLETE_MARKER = "COMPLETE"
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -83,17 +97,182 @@ def copy_query_csv(con: "duckdb.DuckDBPyConnection", query: str, target: Path) -
     os.replace(tmp, target)
 
 
-class StagedOutputs:
-    """Stage files for DIR, then publish them together."""
+GENERATIONS = ".generations"
+CURRENT = ".current"
+MANIFEST = "MANIFEST.json"
+LOCK_NAME = ".lock"
+_KEEP_GENERATIONS = 2  # the current set and the one before it (a reader may still hold it)
 
-    def __init__(self, out_dir: Path):
+
+class OutputLock:
+    """``with OutputLock(out):`` one run (or un-merge) writes to ``out`` at a time.
+
+    An exclusive ``flock`` on ``out/.lock``, taken before any work: a second run exits at once
+    with a clear error instead of interleaving its files with the first one's.  The lock dies
+    with its process, so a killed run never leaves a stale lock.  Taking it is also the
+    up-front check that ``out`` is a folder we can write.
+    """
+
+    def __init__(self, out_dir: Path | str) -> None:
         self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # a new folder: ours only
-        self.staging = self.out_dir / STAGING
-        recover_staged_outputs(self.out_dir)
-        if self.staging.exists():
-            shutil.rmtree(self.staging)  # an unfinished staging of a run that died: discard
-        self.staging.mkdir(parents=True, mode=0o700)
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        ensure_out_dir(self.out_dir)
+        path = self.out_dir / LOCK_NAME
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, OWNER_ONLY)
+        except OSError as exc:
+            raise OutputError(f"{self.out_dir}: cannot write here ({exc.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise OutputError(
+                f"{self.out_dir}: another linkage run is writing to this folder; "
+                "wait for it to finish") from None
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "OutputLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+def ensure_out_dir(out_dir: Path) -> None:
+    """Create ``out_dir`` owner-only, or say clearly why it cannot be an output folder."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: --out must be a folder, and this is a file")
+    try:
+        out.mkdir(parents=True, exist_ok=True, mode=0o700)  # a new folder: ours only
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the output folder ({exc.strerror})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError(f"{out}: the output folder is not writable")
+
+
+def _generation_dirs(out: Path) -> dict[int, Path]:
+    """Complete generation folders by number (a staging folder is not one)."""
+    found: dict[int, Path] = {}
+    root = out / GENERATIONS
+    if root.is_dir():
+        for child in root.iterdir():
+            if child.name.startswith("g") and child.name[1:].isdigit() and (child / MANIFEST).is_file():
+                found[int(child.name[1:])] = child
+    return found
+
+
+def current_generation(out_dir: Path | str) -> int | None:
+    """The generation ``out/.current`` points at; None before the first publication."""
+    link = Path(out_dir) / CURRENT
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return None
+    name = Path(target).name
+    return int(name[1:]) if name.startswith("g") and name[1:].isdigit() else None
+
+
+def current_files(out_dir: Path | str) -> Path | None:
+    """The folder of the current set, resolved once: read every file of one run from it."""
+    generation = current_generation(out_dir)
+    if generation is None:
+        return None
+    return Path(out_dir) / GENERATIONS / f"g{generation:06d}"
+
+
+def current_manifest(out_dir: Path | str) -> dict[str, Any] | None:
+    """The manifest of the current set (generation, files, review_queue, source)."""
+    folder = current_files(out_dir)
+    if folder is None or not (folder / MANIFEST).is_file():
+        return None
+    return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+
+
+def _replace_symlink(link: Path, target: str) -> None:
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    if link.is_dir() and not link.is_symlink():
+        # A copy of the folder that followed the links (shutil.copytree, cp -L): the copied
+        # set is stale the moment this publication lands, so it gives way to the link.
+        shutil.rmtree(link)
+    tmp = link.with_name(f".{link.name.lstrip('.')}.link-tmp")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
+def _make_current(out: Path, generation: int, crash_test: bool = False) -> None:
+    """Swap ``.current`` to ``generation`` (the moment the whole set changes), then make sure
+    every file of the set has its fixed link and no link points at a file the set lacks."""
+    folder = out / GENERATIONS / f"g{generation:06d}"
+    names = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+    _replace_symlink(out / CURRENT, f"{GENERATIONS}/{folder.name}")
+    _fsync_dir(out)
+    if crash_test:
+        crash_point("publish_swapped")
+    for name in names:
+        _replace_symlink(out / name, f"{CURRENT}/{name}")
+    for link in out.iterdir():
+        if link.is_symlink() and link.name != CURRENT and os.readlink(link).startswith(
+                f"{CURRENT}/") and link.name not in names:
+            link.unlink()
+    _fsync_dir(out)
+    for number, old in sorted(_generation_dirs(out).items())[:-_KEEP_GENERATIONS]:
+        if number != generation:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_outputs(out_dir: Path | str, queue_generation: Callable[[], int | None] | None = None) -> None:
+    """Finish or undo what a killed publication left (call with the OutputLock held).
+
+    A complete generation newer than ``.current`` whose review queue was already committed
+    (``queue_generation()`` names it, or it has no queue) is made current: the run had
+    passed its point of no return.  Any other newer generation, and every staging folder,
+    is removed.  Older outputs written file by file (before generations) are left as they
+    are until the next publication replaces them with links.
+    """
+    out = Path(out_dir)
+    root = out / GENERATIONS
+    if not root.is_dir():
+        return
+    for child in root.iterdir():
+        if child.name.startswith(".staging-"):
+            shutil.rmtree(child, ignore_errors=True)
+    current = current_generation(out) or 0
+    if current and current in _generation_dirs(out):
+        _make_current(out, current)  # a kill between the swap and the links: finish the links
+    queued = queue_generation() if queue_generation is not None else None
+    for number, folder in sorted(_generation_dirs(out).items(), reverse=True):
+        if number <= current:
+            break
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        if not manifest.get("review_queue") or queued == number:
+            _make_current(out, number)
+            return
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class StagedOutputs:
+    """Stage one run's files for DIR, then publish them together as a new generation."""
+
+    def __init__(self, out_dir: Path, queue_generation: Callable[[], int | None] | None = None):
+        self.out_dir = Path(out_dir)
+        ensure_out_dir(self.out_dir)
+        root = self.out_dir / GENERATIONS
+        root.mkdir(exist_ok=True, mode=0o700)
+        recover_outputs(self.out_dir, queue_generation)
+        self.staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+        os.chmod(self.staging, 0o700)
         self._names: list[str] = []
 
     def add(self, name: str, data: bytes) -> None:
@@ -106,22 +285,44 @@ class StagedOutputs:
         os.replace(source, self.staging / name)
         self._names.append(name)
 
-    def publish(self) -> None:
-        """Mark the staged set complete, then move every file into DIR (summary.json last)."""
-        order = sorted(self._names, key=lambda n: (n == "summary.json", n))
-        write_bytes_atomic(self.staging / COMPLETE_MARKER, "\n".join(order).encode("utf-8"))
-        recover_staged_outputs(self.out_dir)
+    def publish(self, on_publish: Callable[[int], None] | None = None, source: str | None = None) -> int:
+        """Make the staged set the current one; returns its generation number.
+
+        ``on_publish(n)`` runs after the set is complete on disk and before it becomes
+        visible: the review queue commits there, recording ``n``, so a crash on either side
+        of it is resolved by :func:`recover_outputs` one way or the other.  ``source`` names
+        what was published (a nightly run's pending folder), for :func:`current_manifest`."""
+        existing = _generation_dirs(self.out_dir)
+        generation = max([*existing, current_generation(self.out_dir) or 0]) + 1
+        manifest = {"generation": generation, "files": sorted(set(self._names)),
+                    "review_queue": on_publish is not None, "source": source}
+        write_bytes_atomic(self.staging / MANIFEST,
+                           (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
+        folder = self.out_dir / GENERATIONS / f"g{generation:06d}"
+        os.rename(self.staging, folder)
+        _fsync_dir(folder.parent)
+        crash_point("publish_complete")
+        if on_publish is not None:
+            on_publish(generation)
+        crash_point("publish_queued")
+        _make_current(self.out_dir, generation, crash_test=True)
+        return generation
 
 
-def recover_staged_outputs(out_dir: Path) -> None:
-    """Finish moving a completely staged set of outputs; a partial staging is left to discard."""
-    staging = Path(out_dir) / STAGING
-    marker = staging / COMPLETE_MARKER
-    if not marker.is_file():
-        return
-    for name in marker.read_text(encoding="utf-8").split():
-        source = staging / name
-        if source.exists():
-            os.replace(source, Path(out_dir) / name)
-    _fsync_dir(Path(out_dir))
-    shutil.rmtree(staging, ignore_errors=True)
+class PrivateFolder:
+    """StagedOutputs' interface over a private folder nobody reads yet (a nightly run's
+    pending outputs): files land in place; publication is the caller's later step."""
+
+    def __init__(self, folder: Path) -> None:
+        self.staging = Path(folder)
+        self.staging.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def add(self, name: str, data: bytes) -> None:
+        write_bytes_atomic(self.staging / name, data)
+
+    def add_from_file(self, name: str, source: Path) -> None:
+        os.chmod(source, OWNER_ONLY)
+        os.replace(source, self.staging / name)
+
+    def publish(self, on_publish: Callable[[int], None] | None = None, source: str | None = None) -> int:
+        return 0

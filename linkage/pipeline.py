@@ -24,6 +24,8 @@ import pyarrow as pa
 
 from linkage.cluster import ClusterResult, Edge, constrained_clusters
 from linkage import shipped
+from linkage.crash import CRASH_ENV, crash_point  # noqa: F401 - re-exported for the runs
+from linkage.outputs import OutputLock
 from linkage.config import Config, load_config
 from linkage.decide import ArchiveFacts, apart_by_ids, born_before_created, decide_cluster, pair_guard
 from linkage.human import HumanDecisions
@@ -46,20 +48,6 @@ DECISION_COLUMNS = (
     "match_probability", "match_weight", "evidence", "person_id", "decided_by", "reason",
     "decision_id", "supersedes",
 )
-
-
-CRASH_ENV = "LINKAGE_TEST_CRASH_AT"
-
-
-def crash_point(stage: str) -> None:
-    """Test hook: die like a killed process (exit 137) at ``stage`` if the environment asks.
-
-    Used by tests/test_state_crash.py to prove a run killed at any stage leaves the state as
-    it was; a no-op unless LINKAGE_TEST_CRASH_AT names this stage.
-    """
-    if os.environ.get(CRASH_ENV) == stage:
-        logging.shutdown()
-        os._exit(137)
 
 
 def default_model_path() -> Path:
@@ -97,9 +85,16 @@ class LinkResult:
     summary: RunSummary
 
 
+SPILL_PREFIX = "linkage-duckdb-"
+
+
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB whose spill files are private to this user."""
-    spill = tempfile.mkdtemp(prefix="linkage-duckdb-")
+    """An in-memory DuckDB whose spill files are private to this user.
+
+    The spill folder is named after this process, so the next run can remove the folders
+    of runs that were killed (they may hold personal data) without touching a live one."""
+    _remove_dead_spill_folders()
+    spill = tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-")
     os.chmod(spill, 0o700)
     atexit.register(shutil.rmtree, spill, True)  # spill files may hold personal data
     con = duckdb.connect(config={"temp_directory": spill})
@@ -107,6 +102,30 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET enable_progress_bar = false")
     return con
+
+
+def _remove_dead_spill_folders() -> None:
+    """Spill folders of our own runs whose process is gone (killed: atexit never ran)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}*"):
+        pid_text = folder.name[len(SPILL_PREFIX):].split("-", 1)[0]
+        try:
+            if folder.stat().st_uid != os.getuid():
+                continue
+            if pid_text.isdigit():
+                os.kill(int(pid_text), 0)
+                continue  # alive
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue  # alive under another user, or the folder vanished
+        # A dead process's folder, or an unnamed one from before PIDs (remove only if empty).
+        if pid_text.isdigit():
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
 
 
 def prepare_model_input(
@@ -447,27 +466,27 @@ def run(
                             full=full, allow_vanished=allow_vanished, human=human,
                             show_progress=show_progress)
     from linkage.report import write_outputs
+    from linkage.review.store import load_human_decisions, publish_queue, queue_generation
+    from linkage.review_items import review_items
 
     config = load_config(config_path)
     model_file = Path(model_path) if model_path else default_model_path()
     model = load_model_dict(model_file)
     out = Path(out_dir)
-    if human is None:
-        from linkage.review.store import load_human_decisions
-
-        human = load_human_decisions(out)
-    timer = StageTimer(show=show_progress)
-    con = connect()
-    try:
-        result = link(con, Path(input_path), config, model, human, timer)
-        result.summary.model = str(model_file)
-        with timer.stage("write"):
-            write_outputs(con, out, result, MODEL_INPUT_TABLE, REJECTS_TABLE, timer)
-            from linkage.review.store import publish_queue
-            from linkage.review_items import review_items
-
-            items = review_items(con, result.decisions, MODEL_INPUT_TABLE)
-            publish_queue(out, items, _cluster_sizes(result.person_of, items))
-    finally:
-        con.close()
+    with OutputLock(out):
+        if human is None:
+            human = load_human_decisions(out)
+        timer = StageTimer(show=show_progress)
+        con = connect()
+        try:
+            result = link(con, Path(input_path), config, model, human, timer)
+            result.summary.model = str(model_file)
+            with timer.stage("write"):
+                items = review_items(con, result.decisions, MODEL_INPUT_TABLE)
+                sizes = _cluster_sizes(result.person_of, items)
+                write_outputs(con, out, result, MODEL_INPUT_TABLE, REJECTS_TABLE, timer,
+                              on_publish=lambda n: publish_queue(out, items, sizes, n),
+                              queue_generation=lambda: queue_generation(out))
+        finally:
+            con.close()
     return result.summary

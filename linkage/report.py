@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 import duckdb
 import pyarrow as pa
 
-from linkage.outputs import StagedOutputs, copy_query_csv, csv_bytes
+from linkage.outputs import PrivateFolder, StagedOutputs, copy_query_csv, csv_bytes
 from linkage.progress import StageTimer
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def _register_decisions(con: duckdb.DuckDBPyConnection, result: "LinkResult") ->
                                 ("migrating", pa.bool_())])))
 
 
-def _stage_clusters(con: duckdb.DuckDBPyConnection, staged: StagedOutputs, features: str,
+def _stage_clusters(con: duckdb.DuckDBPyConnection, staged: StagedOutputs | PrivateFolder, features: str,
                     grouped: dict[str, str]) -> None:
     """clusters.csv written by DuckDB: a million rows never pass through Python's csv."""
     con.register("_grouped", pa.table({"archive_id": pa.array(list(grouped), pa.string()),
@@ -113,15 +114,21 @@ def write_outputs(
     rejects_table: str,
     timer: StageTimer,
     write_clusters: bool = True,
+    on_publish: Callable[[int], None] | None = None,
+    queue_generation: Callable[[], int | None] | None = None,
+    private: bool = False,
 ) -> None:
-    """Stage every output file, then publish them together.
+    """Stage every output file, then publish them together (linkage.outputs: ``on_publish``
+    commits the review queue for the new generation just before the set becomes visible;
+    ``private``: write straight into ``out_dir``, a folder nobody reads yet).
 
     ``result.person_of`` holds the archives in groups of two or more; every other archive of
     ``features`` is a person of its own (``P<archive_id>``).  ``write_clusters=False``: the
     caller writes clusters.csv itself (the nightly run, from its person index)."""
     from linkage.pipeline import DECISION_COLUMNS
 
-    staged = StagedOutputs(Path(out_dir))
+    staged: StagedOutputs | PrivateFolder = (
+        PrivateFolder(Path(out_dir)) if private else StagedOutputs(Path(out_dir), queue_generation))
     if write_clusters:
         _stage_clusters(con, staged, features, result.person_of)
     staged.add("decisions.csv", csv_bytes(
@@ -137,4 +144,4 @@ def write_outputs(
     import json
 
     staged.add("summary.json", (json.dumps(summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    staged.publish()
+    staged.publish(on_publish)

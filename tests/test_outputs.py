@@ -1,10 +1,17 @@
-"""Atomic outputs: owner-only files; a run that dies leaves the old set or the new set."""
+"""Atomic outputs: owner-only files; a run's set becomes visible whole or not at all."""
 
 from __future__ import annotations
 
+import os
 import stat
 
-from linkage.outputs import StagedOutputs, csv_bytes, recover_staged_outputs, write_bytes_atomic
+import pytest
+
+from linkage.errors import OutputError
+from linkage.outputs import (
+    CURRENT, GENERATIONS, OutputLock, StagedOutputs, csv_bytes, current_files, current_generation,
+    recover_outputs, write_bytes_atomic,
+)
 
 
 def _mode(path) -> int:
@@ -24,11 +31,22 @@ def test_csv_bytes_blank_for_none():
     assert csv_bytes(("a", "b"), [(1, None), ("x,y", 2)]) == b'a,b\n1,\n"x,y",2\n'
 
 
-def _publish(out, tag: str) -> None:
+def _publish(out, tag: str, on_publish=None) -> int:
     staged = StagedOutputs(out)
     staged.add("clusters.csv", tag.encode())
     staged.add("summary.json", tag.encode())
-    staged.publish()
+    return staged.publish(on_publish)
+
+
+def test_files_keep_their_names_and_change_together(tmp_path):
+    assert _publish(tmp_path, "run1") == 1
+    assert (tmp_path / "clusters.csv").read_bytes() == b"run1"
+    assert _publish(tmp_path, "run2") == 2
+    assert (tmp_path / "clusters.csv").read_bytes() == b"run2"
+    assert (tmp_path / "summary.json").read_bytes() == b"run2"
+    assert os.readlink(tmp_path / "clusters.csv") == f"{CURRENT}/clusters.csv"
+    assert current_generation(tmp_path) == 2
+    assert (current_files(tmp_path) / "summary.json").read_bytes() == b"run2"
 
 
 def test_crash_before_publish_keeps_previous_outputs(tmp_path):
@@ -39,25 +57,72 @@ def test_crash_before_publish_keeps_previous_outputs(tmp_path):
     _publish(tmp_path, "run3")  # the next run discards the unfinished staging
     assert (tmp_path / "clusters.csv").read_bytes() == b"run3"
     assert (tmp_path / "summary.json").read_bytes() == b"run3"
-    assert not (tmp_path / ".staging").exists()
+    assert not [p for p in (tmp_path / GENERATIONS).iterdir() if p.name.startswith(".staging")]
 
 
-def test_crash_while_moving_is_rolled_forward(tmp_path):
-    _publish(tmp_path, "run1")
-    staged = StagedOutputs(tmp_path)
-    staged.add("clusters.csv", b"run2")
-    staged.add("summary.json", b"run2")
-    # Simulate dying after the marker was written but before any file moved.
-    (tmp_path / ".staging" / "COMPLETE").write_text("clusters.csv\nsummary.json")
-    recover_staged_outputs(tmp_path)
+def test_complete_generation_whose_queue_committed_is_rolled_forward(tmp_path):
+    _publish(tmp_path, "run1", on_publish=lambda n: None)
+    committed = []
+
+    class Killed(Exception):
+        pass
+
+    def queue_then_die(n):
+        committed.append(n)
+        raise Killed
+
+    with pytest.raises(Killed):
+        _publish(tmp_path, "run2", on_publish=queue_then_die)
+    assert (tmp_path / "clusters.csv").read_bytes() == b"run1"  # not visible yet
+    recover_outputs(tmp_path, lambda: committed[-1])
     assert (tmp_path / "clusters.csv").read_bytes() == b"run2"
     assert (tmp_path / "summary.json").read_bytes() == b"run2"
-    assert _mode(tmp_path / "clusters.csv") == 0o600
+
+
+def test_complete_generation_without_its_queue_is_discarded(tmp_path):
+    _publish(tmp_path, "run1", on_publish=lambda n: None)
+
+    def die(n):
+        raise RuntimeError("killed before the queue committed")
+
+    with pytest.raises(RuntimeError):
+        _publish(tmp_path, "run2", on_publish=die)
+    recover_outputs(tmp_path, lambda: 1)
+    assert (tmp_path / "clusters.csv").read_bytes() == b"run1"
+    assert current_generation(tmp_path) == 1
+    assert _publish(tmp_path, "run3") == 2 or current_generation(tmp_path) >= 2
+
+
+def test_old_generations_are_pruned(tmp_path):
+    for i in range(5):
+        _publish(tmp_path, f"run{i}")
+    kept = sorted(p.name for p in (tmp_path / GENERATIONS).iterdir())
+    assert kept == ["g000004", "g000005"]
 
 
 def test_a_new_output_folder_is_owner_only(tmp_path):
     out = tmp_path / "nested" / "out"
-    staged = StagedOutputs(out)
-    staged.add("clusters.csv", b"x")
-    staged.publish()
+    _publish(out, "x")
     assert _mode(out) == 0o700 and _mode(out / "clusters.csv") == 0o600
+    assert _mode(out / GENERATIONS) == 0o700
+
+
+def test_output_lock_refuses_a_second_writer(tmp_path):
+    with OutputLock(tmp_path / "out"):
+        with pytest.raises(OutputError, match="another linkage run"):
+            OutputLock(tmp_path / "out").acquire()
+    with OutputLock(tmp_path / "out"):
+        pass  # released with the first
+
+
+def test_out_that_is_a_file_is_refused(tmp_path):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    with pytest.raises(OutputError, match="must be a folder"):
+        OutputLock(target).acquire()
+
+
+def test_out_that_cannot_be_created_is_refused(tmp_path):
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(OutputError, match="cannot create"):
+        OutputLock(tmp_path / "file.txt" / "out").acquire()

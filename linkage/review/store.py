@@ -354,9 +354,14 @@ class ReviewStore:
 
     # -- the queue --------------------------------------------------------------------------
 
-    def publish(self, items: Iterable[dict[str, Any]], cluster_sizes: dict[str, int] | None = None) -> dict[str, int]:
+    def publish(self, items: Iterable[dict[str, Any]], cluster_sizes: dict[str, int] | None = None,
+                generation: int | None = None) -> dict[str, int]:
         """Upsert this run's review pairs; pairs already decided are not queued; the rest of
-        the open queue goes stale.  Returns counts (queued, already_decided, stale)."""
+        the open queue goes stale.  Returns counts (queued, already_decided, stale).
+
+        ``generation``: the output generation (linkage.outputs) this queue belongs to,
+        recorded in the same transaction, so a publication killed before its files became
+        visible can tell whether the queue already moved on."""
         sizes = cluster_sizes or {}
         now = self._now()
         queued = decided = 0
@@ -367,6 +372,11 @@ class ReviewStore:
                 "INSERT INTO meta VALUES ('last_published', ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (now,)
             )
+            if generation is not None:
+                con.execute(
+                    "INSERT INTO meta VALUES ('output_generation', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(generation),)
+                )
             standing = {(r[0], r[1]) for r in con.execute("SELECT archive_id_l, archive_id_r FROM current")}
             for item in items:
                 pair = ordered_pair(item["archive_id_l"], item["archive_id_r"])
@@ -814,8 +824,23 @@ def load_human_decisions(out_dir: Path | str) -> HumanDecisions:
     return HumanDecisions.from_verdicts({pair: d.verdict for pair, d in standing.items()})
 
 
+def queue_generation(out_dir: Path | str) -> int | None:
+    """The output generation the review queue was last published for (None: no store yet)."""
+    path = store_path(out_dir)
+    if not path.is_file():
+        return None
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'output_generation'").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+    return int(row[0]) if row else None
+
+
 def publish_queue(out_dir: Path | str, items: list[dict[str, Any]],
-                  cluster_sizes: dict[str, int] | None = None) -> None:
+                  cluster_sizes: dict[str, int] | None = None, generation: int | None = None) -> None:
     """Upsert one run's review pairs into ``out_dir/review.db`` (called at the end of a run).
 
     Decided pairs are never re-queued; open pairs absent from this run are marked stale (kept,
@@ -823,4 +848,4 @@ def publish_queue(out_dir: Path | str, items: list[dict[str, Any]],
     size of the cluster at stake (the run knows it; absent, each pair counts as two).
     """
     with ReviewStore(store_path(out_dir)) as store:
-        store.publish(items, cluster_sizes)
+        store.publish(items, cluster_sizes, generation)

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from linkage.config import Thresholds
 from linkage.model.features import MODEL_INPUT_TABLE
-from linkage.pipeline import crash_point
+from linkage.crash import crash_point
 from linkage.state import db
 from linkage.state.affected import HUMAN_TABLE, KEPT_TABLE_SQL, class_sql
 from linkage.state.changes import CHANGES_TABLE, DELTA_TABLE, FINGERPRINTS_TABLE, STALE_TABLE

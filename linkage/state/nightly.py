@@ -27,14 +27,17 @@ import pyarrow as pa
 
 from linkage.config import Config, load_config
 from linkage.human import HumanDecisions
-from linkage.errors import InputError
+from linkage.errors import InputError, PublishPending
 from linkage.ingest import RAW_TABLE, REJECTS_TABLE, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.settings import load_model_dict
 from linkage.pipeline import (
     FEATURES_TABLE, RunSummary, cluster_and_decide, connect, crash_point, default_model_path,
 )
+from linkage.outputs import OutputLock
 from linkage.progress import StageTimer
+from linkage.review.store import publish_queue, queue_generation
+from linkage.review_items import review_items
 from linkage.standardise.table import standardise_table
 from linkage.state import db
 from linkage.state.affected import HUMAN_TABLE, SCOPE_TABLE, affected_archives, human_table
@@ -93,7 +96,7 @@ def run_stateful(
     config = load_config(config_path)
     model_file = Path(model_path) if model_path else default_model_path()
     model = load_model_dict(model_file)
-    with StateLock(state_path), db.owner_only():
+    with OutputLock(Path(out_dir)), StateLock(state_path), db.owner_only():
         con = connect()
         try:
             night = _Night(con, config, model, Path(input_path), Path(out_dir), Path(state_path),
@@ -121,7 +124,8 @@ class _Night:
         # now, and their decisions are handed over again in tonight's decisions.csv, since
         # tonight's outputs replace theirs before the platform could read them.
         self.recovered = recover_pending(self.out, lambda run: db.run_committed(con, run),
-                                         hand_over=True)
+                                         hand_over=True,
+                                         queue_generation=lambda: queue_generation(self.out))
         self.run_id = summary.run_id = db.last_run_id(con) + 1
         self.has_archives = db.table_exists(con, "archives")
 
@@ -184,6 +188,9 @@ class _Night:
             pending = prepare_pending(self.out, self.run_id)
             stage_outputs(con, pending, decisions, self.update.emitted, summary, self.timer,
                           self.recovered)
+            # The review queue is prepared before the commit: whatever can fail in it
+            # (an archive the queue cannot place) fails while nothing is committed yet.
+            items, sizes = self._review_queue(decisions)
         crash_point("stage")
 
         with self.timer.stage("commit"):
@@ -196,8 +203,12 @@ class _Night:
         crash_point("commit")
 
         with self.timer.stage("publish"):
-            publish_pending(self.out, pending)
-            self._publish_queue(decisions)
+            try:
+                publish_pending(self.out, pending,
+                                on_publish=lambda n: publish_queue(self.out, items, sizes, n),
+                                queue_generation=lambda: queue_generation(self.out))
+            except Exception as exc:
+                raise PublishPending(self.run_id, pending) from exc
         crash_point("publish")
         summary.stage_seconds = dict(self.timer.seconds)
         log.info("run %d (%s): %s; %d archives re-clustered; person IDs %s; emitted %s",
@@ -309,12 +320,9 @@ class _Night:
         self.summary.pairs_stored = count(ALL_PAIRS)
         self.summary.pairs_kept = count(KEPT_PAIRS)
 
-    def _publish_queue(self, decisions: list[dict[str, Any]]) -> None:
-        """Hand every review pair that holds tonight to the review store (pairs not handed
-        over go stale there), with the size of the persons at stake."""
-        from linkage.review.store import ReviewStore, store_path
-        from linkage.review_items import review_items
-
+    def _review_queue(self, decisions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        """Every review pair that holds tonight (pairs not handed over go stale in the
+        store), with the size of the persons at stake."""
         items = review_items(self.con, decisions, MODEL_INPUT_TABLE)
         wanted = sorted({a for item in items for a in (item["archive_id_l"], item["archive_id_r"])})
         self.con.register("_wanted", pa.table({"archive_id": pa.array(wanted, pa.string())}))
@@ -323,8 +331,7 @@ class _Night:
             JOIN (SELECT person_id, count(*) AS n FROM {NIGHT_PERSONS} GROUP BY person_id) s USING (person_id)
         """).fetchall())
         self.con.unregister("_wanted")
-        with ReviewStore(store_path(self.out)) as store:
-            store.publish(items, sizes)
+        return items, sizes
 
     def _cluster(self, full: bool) -> tuple[dict[str, str], list[dict[str, Any]]]:
         """Cluster the archives whose persons may have changed (all of them in a full run);

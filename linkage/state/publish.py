@@ -23,7 +23,9 @@ import pyarrow as pa
 
 from linkage.ingest import REJECTS_TABLE
 from linkage.model.features import MODEL_INPUT_TABLE
-from linkage.outputs import StagedOutputs, copy_query_csv, csv_bytes, write_bytes_atomic
+from linkage.outputs import (
+    StagedOutputs, copy_query_csv, csv_bytes, current_manifest, recover_outputs, write_bytes_atomic,
+)
 from linkage.progress import StageTimer
 from linkage.state.db import DECISION_LOG_COLUMNS, decision_rows_table
 from linkage.state.decision_log import RETIRE_ACTIONS
@@ -45,22 +47,28 @@ def prepare_pending(out_dir: Path, run_id: int) -> Path:
     return folder
 
 
-def publish_pending(out_dir: Path, folder: Path) -> None:
-    """Copy the pending files into ``out_dir`` as one staged set, then drop the folder.
+def publish_pending(out_dir: Path, folder: Path,
+                    on_publish: Callable[[int], None] | None = None,
+                    queue_generation: Callable[[], int | None] | None = None) -> int:
+    """Copy the pending files into ``out_dir`` as one new generation (linkage.outputs), then
+    drop the folder; returns the generation.  ``on_publish`` commits the review queue just
+    before the set becomes visible.
 
     Copies, not moves: if this dies half-way, the pending folder is still whole and the
     next run publishes it again.
     """
-    staged = StagedOutputs(Path(out_dir))
+    staged = StagedOutputs(Path(out_dir), queue_generation)
     for path in sorted(folder.iterdir()):
         if path.is_file() and not path.name.startswith("."):
             staged.add(path.name, path.read_bytes())
-    staged.publish()
+    generation = staged.publish(on_publish, source=folder.name)
     shutil.rmtree(folder)
+    return generation
 
 
 def recover_pending(out_dir: Path, committed: Callable[[int], bool],
-                    hand_over: bool = False) -> list[int]:
+                    hand_over: bool = False,
+                    queue_generation: Callable[[], int | None] | None = None) -> list[int]:
     """Publish pending outputs of committed runs, discard the rest; returns runs published.
 
     ``hand_over``: the caller (a nightly run) repeats those runs' decisions in its own
@@ -70,7 +78,12 @@ def recover_pending(out_dir: Path, committed: Callable[[int], bool],
     out = Path(out_dir)
     if not out.is_dir():
         return published
+    recover_outputs(out, queue_generation)
+    visible = (current_manifest(out) or {}).get("source")
     for folder in sorted(out.glob(f"{PENDING_PREFIX}*")):
+        if folder.name == visible:
+            shutil.rmtree(folder)  # killed after its set became visible: published already
+            continue
         try:
             run_id = int(folder.name[len(PENDING_PREFIX):])
         except ValueError:
@@ -80,7 +93,7 @@ def recover_pending(out_dir: Path, committed: Callable[[int], bool],
                 from linkage.pipeline import DECISION_COLUMNS
 
                 write_bytes_atomic(folder / "decisions.csv", csv_bytes(DECISION_COLUMNS, []))
-            publish_pending(out, folder)
+            publish_pending(out, folder, queue_generation=queue_generation)
             published.append(run_id)
         else:
             shutil.rmtree(folder)
@@ -117,7 +130,7 @@ def stage_outputs(
     ).fetchall())
     con.unregister("_targets")
     write_outputs(con, pending, LinkResult(movers, decisions, summary), MODEL_INPUT_TABLE,
-                  REJECTS_TABLE, timer, write_clusters=False)
+                  REJECTS_TABLE, timer, write_clusters=False, private=True)
     copy_query_csv(con, f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} ORDER BY archive_id",
                    pending / "clusters.csv")
     earlier = con.execute(
