@@ -214,7 +214,7 @@ def _refuse_broken_export(con: duckdb.DuckDBPyConnection, path: Path, rows_read:
         SELECT field, count(*) AS n, min(row) AS first_row, arg_min(reason, row) AS reason
         FROM {REJECTS_TABLE} GROUP BY field ORDER BY n DESC, field LIMIT 3
     """).fetchall()
-    causes = "; ".join(f"{field}: {n} rows, first at row {first} ({reason})"
+    causes = "; ".join(f"{field}: {n} row{'s' if n > 1 else ''}, first at row {first} ({reason})"
                        for field, n, first, reason in worst)
     what = "every row was" if rejected == rows_read else (
         f"{rejected} of {rows_read} rows ({rejected / rows_read:.1%}) were")

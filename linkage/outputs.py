@@ -262,6 +262,25 @@ def recover_outputs(out_dir: Path | str, queue_generation: Callable[[], int | No
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def settle_outputs(out_dir: Path | str, queue_generation: Callable[[], int | None]) -> bool:
+    """For readers (``linkage review``): finish a publication a killed run left between its
+    queue commit and its swap, so the files and the queue they see are one run's.  Does
+    nothing while a run holds the folder (it will finish itself); True if it settled."""
+    out = Path(out_dir)
+    if not (out / GENERATIONS).is_dir():
+        return False
+    lock = OutputLock(out)
+    try:
+        lock.acquire()
+    except OutputError:
+        return False
+    try:
+        recover_outputs(out, queue_generation)
+    finally:
+        lock.release()
+    return True
+
+
 class StagedOutputs:
     """Stage one run's files for DIR, then publish them together as a new generation."""
 

@@ -36,11 +36,11 @@ def review_items(
     wanted = sorted({a for pair in pairs for a in pair})
     con.register("_review_ids", pa.table({"archive_id": pa.array(wanted, pa.string())}))
     cursor = con.execute(f"""
-        SELECT r.archive_id, r.name, f.name_py, r.sex, r.birth_date, r.id_number, f.id_status,
+        SELECT f.archive_id, r.name, f.name_py, r.sex, r.birth_date, r.id_number, f.id_status,
                r.region_code, r.address, r.phone, r.created_date, r.last_service_date,
                f.county, f.township
-        FROM {RAW_TABLE} r JOIN {features} f USING (archive_id)
-        WHERE r.archive_id IN (SELECT archive_id FROM _review_ids)
+        FROM {features} f LEFT JOIN {RAW_TABLE} r USING (archive_id)
+        WHERE f.archive_id IN (SELECT archive_id FROM _review_ids)
     """)
     columns = [c[0] for c in cursor.description]
     by_id = {row[0]: dict(zip(columns, row)) for row in cursor.fetchall()}
@@ -49,7 +49,10 @@ def review_items(
     for d in decisions:
         if d["action"] != "review":
             continue
-        left, right = by_id[d["archive_id"]], by_id[d["survivor_archive_id"]]
+        # An archive whose row was rejected tonight keeps last night's features (a nightly
+        # run) but has no raw row: it is shown with what the engine kept, never a crash.
+        left = by_id.get(d["archive_id"], {"archive_id": d["archive_id"]})
+        right = by_id.get(d["survivor_archive_id"], {"archive_id": d["survivor_archive_id"]})
         item: dict[str, Any] = {
             "archive_id_l": d["archive_id"], "archive_id_r": d["survivor_archive_id"],
             "match_probability": d["match_probability"], "match_weight": d["match_weight"],

@@ -45,6 +45,17 @@ def test_chinese_headers_are_mapped(tmp_path, con):
     assert result.rows_accepted == 1
 
 
+def lenient_config(tmp_path, share: float = 1.0):
+    """The default config, but accepting any share of rejected rows (to look at them)."""
+    from linkage.config import default_config_path
+
+    text = default_config_path().read_text(encoding="utf-8")
+    path = tmp_path / "lenient.toml"
+    path.write_text(text.replace("max_rejected_share = 0.10", f"max_rejected_share = {share}"),
+                    encoding="utf-8")
+    return load_config(path)
+
+
 def test_rejects_name_rows_and_reasons_and_keep_first_duplicate(tmp_path, con):
     lines = [
         HEADER,
@@ -57,7 +68,7 @@ def test_rejects_name_rows_and_reasons_and_keep_first_duplicate(tmp_path, con):
     ]
     path = tmp_path / "in.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = read_input(con, path, load_config())
+    result = read_input(con, path, lenient_config(tmp_path))
     assert (result.rows_read, result.rows_accepted, result.rows_rejected) == (6, 2, 4)
     rejects = con.execute(f"SELECT row, field FROM {REJECTS_TABLE} ORDER BY row").fetchall()
     assert rejects == [(3, "archive_id"), (4, "*"), (5, "archive_id"), (6, "region_code")]

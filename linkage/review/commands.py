@@ -35,7 +35,7 @@ from linkage.review.screen import run_terminal, terminal_keys
 from linkage.review.session import Session
 from linkage.review.stats import agreement_by_band
 from linkage.review.store import (
-    ORDERS, QueueFilter, ReviewStore, ordered_pair, store_path,
+    ORDERS, QueueFilter, ReviewStore, ordered_pair, settle_run_folder, store_path,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,6 +74,7 @@ def _run_dir(ctx: click.Context, run_dir: Path | None) -> Path:
         raise click.UsageError("--run DIR is required (the output folder of `linkage run`)")
     if not Path(run_dir).is_dir():
         raise ReviewError(f"run folder not found: {run_dir}")
+    settle_run_folder(run_dir)
     return Path(run_dir)
 
 

@@ -46,6 +46,7 @@ from typing import Any
 
 from linkage.errors import ReviewError, StateError
 from linkage.human import HumanDecisions
+from linkage.outputs import settle_outputs
 
 STORE_NAME = "review.db"
 SCHEMA_VERSION = "1"
@@ -837,6 +838,12 @@ def queue_generation(out_dir: Path | str) -> int | None:
     finally:
         con.close()
     return int(row[0]) if row else None
+
+
+def settle_run_folder(out_dir: Path | str) -> None:
+    """Before a reviewer reads ``out_dir``: make its files and its queue one run's again if a
+    run was killed between committing the queue and swapping the files (linkage.outputs)."""
+    settle_outputs(out_dir, lambda: queue_generation(out_dir))
 
 
 def publish_queue(out_dir: Path | str, items: list[dict[str, Any]],
