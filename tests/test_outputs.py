@@ -126,3 +126,14 @@ def test_out_that_cannot_be_created_is_refused(tmp_path):
     (tmp_path / "file.txt").write_text("x")
     with pytest.raises(OutputError, match="cannot create"):
         OutputLock(tmp_path / "file.txt" / "out").acquire()
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\",\"a\")", "@SUM(A1)", "+1", "-2+3",
+                                  "\tx", "\rx"])
+def test_formula_text_is_neutralised_in_csv(text):
+    body = csv_bytes(("note",), [(text,)]).decode("utf-8").splitlines()[1]
+    assert body.lstrip('"').startswith("'")
+
+
+def test_numbers_and_plain_text_pass_unchanged():
+    assert csv_bytes(("a", "b", "c"), [(-1.5, "王芳", "a=b")]) == "a,b,c\n-1.5,王芳,a=b\n".encode()
