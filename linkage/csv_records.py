@@ -30,6 +30,8 @@ class Record:
     row: int
     fields: list[str] | None
     problem: str | None = None
+    # The physical line a broken record starts on, so the caller can still name the archive.
+    line: str | None = None
 
 
 class _LineFeeder:
@@ -104,7 +106,7 @@ def read_records(lines: Sequence[str], width: int, max_record_lines: int,
                 if fields is None or (spanned > 1 and (
                         spanned >= max_record_lines or len(fields) != width
                         or _swallows_a_record(lines, begun, spanned, width))):
-                    yield Record(row, None, UNBALANCED_QUOTE)
+                    yield Record(row, None, UNBALANCED_QUOTE, lines[begun])
                     restart_at = begun + 1
                     break
                 if len(fields) == 1 and not fields[0].strip():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,14 +92,17 @@ def _read_csv_rows(path: Path, config: Config, encoding: str) -> tuple[dict[str,
     row_numbers: list[int] = []
     rejects: list[dict] = []
     positions = [(column, mapping.get(column)) for column in INPUT_COLUMNS]
+    id_pos = mapping["archive_id"]
     for record in read_records(lines, width, config.input.max_record_lines):
         if record.fields is None:
-            rejects.append(_reject(record.row, None, "*", record.problem or "unreadable row"))
+            salvaged = next(csv.reader([record.line or ""]), [])
+            rejects.append(_reject(record.row, _archive_id_of(salvaged, id_pos), "*",
+                                   record.problem or "unreadable row"))
             continue
         if not record.fields:
             continue  # blank line: not a record
         if len(record.fields) != width:
-            rejects.append(_reject(record.row, None, "*",
+            rejects.append(_reject(record.row, _archive_id_of(record.fields, id_pos), "*",
                                    f"expected {width} fields, found {len(record.fields)}"))
             continue
         for column, pos in positions:
@@ -106,6 +110,22 @@ def _read_csv_rows(path: Path, config: Config, encoding: str) -> tuple[dict[str,
         row_numbers.append(record.row)
     columns["row_number"] = row_numbers
     return columns, rejects
+
+
+# What an archive_id may look like (letters, digits, _ and -; at most 40): one pattern for
+# the validation query and for naming the archive of a broken row.
+ARCHIVE_ID_PATTERN = "[0-9A-Za-z_-]{1,40}"
+_ARCHIVE_ID_RE = re.compile(ARCHIVE_ID_PATTERN)
+
+
+def _archive_id_of(fields: list[str], position: int) -> str | None:
+    """The archive_id of a broken row when its field still reads as one: a nightly run then
+    keeps last night's version of that archive instead of counting it as vanished."""
+    if position < len(fields):
+        value = fields[position].strip()
+        if _ARCHIVE_ID_RE.fullmatch(value):
+            return value
+    return None
 
 
 def _reject(row: int, archive_id: str | None, field: str, reason: str) -> dict:
@@ -239,7 +259,7 @@ WITH t AS (
 ),
 k AS (
     SELECT *,
-           archive_id IS NOT NULL AND regexp_full_match(archive_id, '[0-9A-Za-z_-]{{1,40}}') AS id_ok,
+           archive_id IS NOT NULL AND regexp_full_match(archive_id, '{id_pattern}') AS id_ok,
            {too_long} AS too_long
     FROM t
 ),
@@ -276,6 +296,7 @@ def _validate_sql(max_field_chars: int) -> str:
         f"WHEN length({c}) > {int(max_field_chars)} THEN '{c}'" for c in INPUT_COLUMNS
     ) + " END"
     return _VALIDATE_SQL.format(loaded=_LOADED, raw=RAW_TABLE, blank_to_null=blank_to_null,
+                                id_pattern=ARCHIVE_ID_PATTERN,
                                 too_long=too_long, max_chars=int(max_field_chars))
 
 

@@ -136,3 +136,21 @@ def test_a_rejected_archive_in_a_review_pair_does_not_break_the_night(inputs, tm
     assert {"archive_id": pair["archive_id"], "field": "region_code"}.items() <= next(
         r for r in rejects if r["archive_id"] == pair["archive_id"]).items()
     assert _queue_generation(out) == current_generation(out)
+
+
+def test_a_reader_fault_never_retires_person_ids(inputs, tmp_path):
+    """One unbalanced quote in tonight's export: its row is rejected (and kept as last
+    night's), every row after it is still read, nothing vanishes, no person ID retires."""
+    out, state = tmp_path / "out", tmp_path / "state.duckdb"
+    assert _cli(["run", str(inputs["a"]), "--out", str(out), "--state", str(state)]).returncode == 0
+    lines = inputs["a"].read_text(encoding="utf-8").splitlines(keepends=True)
+    fields = lines[4].split(",")
+    fields[1] = '"' + fields[1]  # row 5 opens a quote it never closes
+    lines[4] = ",".join(fields)
+    night2 = tmp_path / "night2.csv"
+    night2.write_text("".join(lines), encoding="utf-8")
+    done = _cli(["-v", "run", str(night2), "--out", str(out), "--state", str(state)])
+    assert done.returncode == 0, done.stderr
+    assert "0 vanished" in done.stdout and "0 retired" in done.stdout
+    rejects = read_csv(out / "rejects.csv")
+    assert any(r["row"] == "5" and r["field"] == "*" for r in rejects)

@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from linkage.errors import StateError
+from linkage.outputs import OutputLock
 from linkage.human import HumanDecisions
 from linkage.state.db import attach_state, owner_only, transaction
 from linkage.state.lock import StateLock
@@ -59,19 +60,20 @@ def unmerge(
     by = (by or "").strip()
     if not by or len(by) > 64:
         raise StateError("say who un-merges (--by NAME, 1 to 64 characters)")
-    from linkage.review.store import ReviewStore, store_path
+    from linkage.review.store import ReviewStore, queue_generation, store_path
     from linkage.pipeline import connect
 
     state_path = Path(state_path)
     if not state_path.exists():
         raise StateError(f"no state at {state_path}: run `linkage run ... --state` first")
-    with StateLock(state_path), owner_only():
+    with OutputLock(Path(out_dir)), StateLock(state_path), owner_only():
         con = connect(threads=1)
         try:
             attach_state(con, state_path, create=False)
             from linkage.state.db import run_committed
 
-            recover_pending(Path(out_dir), lambda run: run_committed(con, run))
+            recover_pending(Path(out_dir), lambda run: run_committed(con, run),
+                            queue_generation=lambda: queue_generation(Path(out_dir)))
             person, members = _members(con, archive_id, person_id)
             if archive_id is not None:
                 links = sorted(_pair(archive_id, m) for m in members if m != archive_id)
