@@ -81,6 +81,7 @@ def test_movers_point_at_archives_in_both_counties(population: Path) -> None:
     _, truth = _rows(population / "truth.csv")
     _, movers = _rows(population / "movers.csv")
     assert movers
+    assert len({m["person_id"] for m in movers}) == len(movers)  # one move per person
     by_id = {t["archive_id"]: t for t in truth}
     for m in movers:
         new = by_id[m["new_archive_id"]]

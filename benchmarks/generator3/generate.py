@@ -127,7 +127,11 @@ HOMOPHONES = ["丽莉俐", "华桦骅", "红宏虹鸿", "芳方", "娟鹃涓", "
 LOOKALIKES = ["己已", "未末", "王玉", "淮准", "候侯", "晴睛", "崇祟", "娟绢", "玲铃",
               "瑞端", "祥样", "风凤", "丹舟", "桂挂", "萍苹", "杨扬", "汩汨", "戌戍",
               "壁璧", "辩辨", "茶荼", "春舂", "刁刀", "干千", "太犬", "免兔", "贝见",
-              "亨享", "旦且", "兵乒", "沛市", "治冶", "梁粱", "银锒", "彩采"]
+              "亨享", "旦且", "兵乒", "沛市", "治冶", "梁粱", "银锒", "彩采",
+              # shape-alikes a Wubi or stroke IME offers for common name characters
+              "宇字", "怡恰", "悦锐", "博搏", "晓烧", "娜哪", "雪雷", "平乎", "全金", "贵责",
+              "发友", "生牛", "福幅", "堂常", "珍玲", "枝技", "娥蛾", "才寸", "祥详", "存在",
+              "粉纷", "改攻", "明朋", "华毕", "军车", "涵函", "倩情", "浩洁", "婷停", "林材"]
 TRADITIONAL = dict(zip(
     "华国丽红兰凤龙云东军刚杰伟涛强马刘张陈杨赵黄吴郑孙冯邓许韩苏卢贾艳庆宝贵兴录银钱"
     "叶万乔齐严汉学礼义顺娇莲亚卫进宁发财绪鹏飞轩晓静梦忆乐爱丰阳胜广",
@@ -245,8 +249,9 @@ class Archive:
 class Population:
     """One population; every random draw goes through ``self.r`` in a fixed order."""
 
-    def __init__(self, persons: int, seed: int) -> None:
+    def __init__(self, persons: int, seed: int, severity: float = 1.0) -> None:
         self.n = persons
+        self.sev = severity
         self.r = random.Random(f"generator3:{seed}")
         self.villages = _load_villages()
         self.by_county: dict[str, list[Village]] = collections.defaultdict(list)
@@ -271,6 +276,14 @@ class Population:
     # ------------------------------------------------------------ small draws
     def chance(self, p: float) -> bool:
         return self.r.random() < p
+
+    def corrupts(self, p: float) -> bool:
+        """A corruption with rate ``p``, scaled by the severity."""
+        return self.r.random() < p * self.sev
+
+    def roll(self) -> float:
+        """A draw to compare with cumulative corruption rates (scaled by the severity)."""
+        return self.r.random() / self.sev if self.sev > 0 else 2.0
 
     def surname(self) -> str:
         items, cum = SURNAME_TABLE
@@ -312,7 +325,8 @@ class Population:
 
     def address(self, v: Village) -> str:
         """A household address as the clerk of that village writes it."""
-        if int(v.code[6:9]) < 100:  # street community: building / unit / room
+        urban = int(v.code[6:9]) < 100 or int(v.code[9:12]) < 200 and self.chance(0.5)
+        if urban:  # a residents' committee: building / unit / room
             estate = self.r.choice(["家属院", "小区", "花园", "新村", "佳苑"])
             return (f"甘肃省庆阳市{v.county}{v.township}{v.short}{v.short[:2]}{estate}"
                     f"{self.r.randint(1, 24)}号楼{self.r.randint(1, 6)}单元{self.r.randint(1, 6)}"
@@ -478,6 +492,8 @@ class Population:
                     twin_of = None  # fall back to a random number if taken
                 else:
                     seq = self.r.randrange(0, 999)
+                if seq > 999:
+                    seq = self.r.randrange(0, 999)
                 if seq % 2 != (1 if p.sex == "M" else 0):
                     seq = seq + 1 if seq < 999 else seq - 1
                 candidate = make_id(code, p.dob, seq)
@@ -539,25 +555,25 @@ class Population:
             if p.pid in moved or p.age < 1 or not self.chance(P_MOVE):
                 continue
             group = [p]
-            if p.spouse is not None and self.chance(P_MOVE_WITH_SPOUSE):
+            if p.spouse is not None and p.spouse not in moved and self.chance(P_MOVE_WITH_SPOUSE):
                 group.append(self.people[p.spouse])
             self._move(group)
             moved.update(q.pid for q in group)
 
     def _orig_noise(self, a: Archive, p: Person) -> None:
-        if self.chance(ORIG_ID_BLANK[p.band]):
+        if self.corrupts(ORIG_ID_BLANK[p.band]):
             a.id_number = ""
             a.tags.append("id_blank")
-        elif self.chance(ORIG_RATES["id_typo"]):
+        elif self.corrupts(ORIG_RATES["id_typo"]):
             a.id_number = self._id_typo(a.id_number)
             a.tags.append("id_typo")
-        if self.chance(ORIG_RATES["phone_blank"]):
+        if self.corrupts(ORIG_RATES["phone_blank"]):
             a.phone = ""
             a.tags.append("phone_blank")
-        if self.chance(ORIG_RATES["dob_placeholder"]):
+        if self.corrupts(ORIG_RATES["dob_placeholder"]):
             a.dob = dt.date(1900, 1, 1)
             a.tags.append("dob_placeholder")
-        if self.chance(ORIG_RATES["sex_blank"]):
+        if self.corrupts(ORIG_RATES["sex_blank"]):
             a.sex = ""
             a.tags.append("sex_blank")
 
@@ -578,7 +594,7 @@ class Population:
             forms = [f for f in forms if not f[0].startswith(("之", "宝", "的"))]
         a.name = self.r.choices([f[0] for f in forms], [f[1] for f in forms])[0]
         a.tags.append("newborn_placeholder")
-        if self.chance(ID_BLANK["newborn"]):
+        if self.corrupts(ID_BLANK["newborn"]):
             a.id_number = ""
             a.tags.append("id_blank")
         if mother and mother.phone:
@@ -586,7 +602,7 @@ class Population:
         if a.name in ("婴儿", "新生儿", "小孩", f"{mname}之婴") and self.chance(0.5):
             a.sex = ""
             a.tags.append("sex_blank")
-        if self.chance(0.08):
+        if self.corrupts(0.08):
             a.dob = p.dob + dt.timedelta(days=self.r.choice([-2, -1, 1, 2, 3]))
             a.tags.append("dob_shift")
 
@@ -618,9 +634,10 @@ class Population:
         new_county = self.r.choice(counties)
         new_village = self.r.choice(self.by_county[new_county])
         new_address = self.address(new_village)
-        shared_phone = self.mobile() if self.chance(P_PHONE_CHANGED_MOVER) else None
+        shared_phone = self.mobile() if self.corrupts(P_PHONE_CHANGED_MOVER) else None
+        youngest = max(p.dob for p in group)
+        moved_on = self.date_in(max(dt.date(2012, 1, 1), youngest + dt.timedelta(days=200)), REF)
         for p in group:
-            moved_on = self.date_in(max(dt.date(2012, 1, 1), p.dob + dt.timedelta(days=200)), REF)
             for old in self.archives_of[p.pid]:  # no service in the old county after the move
                 if old.created >= moved_on:
                     old.created = max(old.dob or p.dob, p.dob,
@@ -640,7 +657,7 @@ class Population:
         tag = a.tags.append
         r = self.r
         # name: at most one character-level change, plus sometimes a clerk's note
-        roll = r.random()
+        roll = self.roll()
         acc = 0.0
         for kind, rate in NAME_RATES.items():
             acc += rate
@@ -652,11 +669,11 @@ class Population:
                 break
         # ID
         if a.id_number == p.id18:
-            if self.chance(ID_BLANK[band]):
+            if self.corrupts(ID_BLANK[band]):
                 a.id_number = r.choice([""] * 12 + ["无", "不详"])
                 tag("id_blank")
             else:
-                roll, acc = r.random(), 0.0
+                roll, acc = self.roll(), 0.0
                 for kind, rate in ID_RATES.items():
                     acc += rate
                     if roll < acc:
@@ -668,11 +685,11 @@ class Population:
         # birth date
         if a.dob is not None and a.dob.year > 1900:
             lunar = P_LUNAR.get(band, P_LUNAR[p.band])
-            if self.chance(lunar):
+            if self.corrupts(lunar):
                 a.dob = a.dob - dt.timedelta(days=round(r.triangular(19, 54, 37)))
                 tag("dob_lunar")
             else:
-                roll, acc = r.random(), 0.0
+                roll, acc = self.roll(), 0.0
                 for kind, rate in DOB_RATES.items():
                     acc += rate
                     if roll < acc:
@@ -683,7 +700,7 @@ class Population:
                         break
         # sex
         if a.sex:
-            roll = r.random()
+            roll = self.roll()
             if roll < SEX_RATES["sex_swap"]:
                 a.sex = "F" if a.sex == "M" else "M"
                 tag("sex_swap")
@@ -692,7 +709,7 @@ class Population:
                 tag("sex_blank")
         # phone
         if phone:
-            roll = r.random()
+            roll = self.roll()
             if roll < PHONE_RATES["phone_changed"]:
                 a.phone = self.mobile()
                 tag("phone_changed")
@@ -706,7 +723,7 @@ class Population:
                     a.phone = r.choice(mates)
                     tag("phone_relative")
         # address
-        roll = r.random()
+        roll = self.roll()
         if address and roll < ADDR_RATES["addr_blank"]:
             a.address = ""
             tag("addr_blank")
@@ -862,13 +879,27 @@ class Population:
 
         codes = style.random() < (0.6 if a.village.code[:6] in TWENTY_DIGIT_COUNTIES else 0.3)
         sex = {"M": "1" if codes else "男", "F": "2" if codes else "女", "": ""}[a.sex]
+        phone = a.phone
+        roll = style.random()
+        if phone.startswith("1") and len(phone) == 11 and roll < 0.09:
+            if roll < 0.03:
+                phone = f"{phone[:3]} {phone[3:7]} {phone[7:]}"
+            elif roll < 0.05:
+                phone = f"{phone[:3]}-{phone[3:7]}-{phone[7:]}"
+            elif roll < 0.06:
+                phone = "+86" + phone
+            else:  # two numbers in one field: the resident's and the household's
+                other = self.households[self.people[a.pid].hh].phone
+                if other != phone:
+                    phone = phone + style.choice(["/", "，", " ", ";"]) + other
+                    a.tags.append("phone_two")
         id_number = a.id_number
         if id_number.endswith("X") and style.random() < 0.3:
             id_number = id_number[:-1] + "x"
         last = a.created + dt.timedelta(days=style.randrange(max(1, (a.service_until - a.created).days + 1)))
         return {"archive_id": a.archive_id, "name": a.name, "sex": sex, "birth_date": date(a.dob),
                 "id_number": id_number, "region_code": a.village.code, "address": a.address,
-                "phone": a.phone, "created_date": date(a.created), "last_service_date": date(last)}
+                "phone": phone, "created_date": date(a.created), "last_service_date": date(last)}
 
     def generate(self) -> None:
         self.build_people()
@@ -911,11 +942,17 @@ def _csv(header: list[str], rows: list[list[Any]] | list[dict[str, str]]) -> str
     return buf.getvalue()
 
 
-def generate(persons: int, seed: int, out: Path) -> dict[str, Any]:
-    """Write one population to ``out``; returns the manifest."""
+def generate(persons: int, seed: int, out: Path, severity: float = 1.0) -> dict[str, Any]:
+    """Write one population to ``out``; returns the manifest.
+
+    ``severity`` scales every corruption rate (not the duplicate, move or hard-negative
+    rates): 0 gives clean extra archives, 1 the rates above.
+    """
     if persons < 1:
-        raise ValueError("--persons must be at least 1")
-    pop = Population(persons, seed)
+        raise ValueError("persons must be at least 1")
+    if not 0 <= severity <= 3:
+        raise ValueError("severity must be between 0 and 3")
+    pop = Population(persons, seed, severity)
     pop.generate()
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)
@@ -923,7 +960,8 @@ def generate(persons: int, seed: int, out: Path) -> dict[str, Any]:
     order = list(range(len(pop.archives)))
     random.Random(f"generator3-order:{seed}").shuffle(order)
     pid = lambda p: f"P{p:07d}"  # noqa: E731
-    _write(out / "archives.csv", _csv(COLUMNS, [pop.render(pop.archives[i], style) for i in order]))
+    rows = [pop.render(pop.archives[i], style) for i in order]  # may add a phone_two tag
+    _write(out / "archives.csv", _csv(COLUMNS, rows))
     _write(out / "truth.csv", _csv(
         ["archive_id", "person_id", "tags", "county", "role"],
         [[a.archive_id, pid(a.pid), " ".join(a.tags), a.village.code[:6], a.role]
@@ -936,7 +974,7 @@ def generate(persons: int, seed: int, out: Path) -> dict[str, Any]:
         [[pid(p), pop.archives[i].archive_id, old, new] for p, i, old, new in pop.movers]))
     tags: collections.Counter[str] = collections.Counter(t for a in pop.archives for t in a.tags)
     manifest = {
-        "generator": "benchmarks/generator3", "seed": seed, "persons": persons,
+        "generator": "benchmarks/generator3", "seed": seed, "persons": persons, "severity": severity,
         "archives": len(pop.archives), "households": len(pop.households),
         "extra_archives_share": round(len(pop.archives) / persons - 1, 4),
         "roles": dict(sorted(collections.Counter(a.role for a in pop.archives).items())),
@@ -953,10 +991,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--persons", type=int, required=True, help="number of residents")
     parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same files)")
     parser.add_argument("--out", type=Path, required=True, help="folder to write")
+    parser.add_argument("--severity", type=float, default=1.0,
+                        help="scale of all corruption rates, 0-3 (default 1)")
     args = parser.parse_args(argv)
     if args.persons < 1:
         parser.error("--persons must be at least 1")
-    m = generate(args.persons, args.seed, args.out)
+    if not 0 <= args.severity <= 3:
+        parser.error("--severity must be between 0 and 3")
+    m = generate(args.persons, args.seed, args.out, args.severity)
     print(f"{m['persons']} persons, {m['archives']} archives "
           f"({m['extra_archives_share'] * 100:.1f}% extra), {m['movers']} movers -> {args.out}")
 
