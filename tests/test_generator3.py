@@ -139,6 +139,16 @@ def test_the_independent_evaluator_scores_it_unchanged(population: Path, tmp_pat
     assert m["twin_links"] == 0 and m["hard_negative_person_pairs"].get("twin", 0) > 0
 
 
+def test_severity_zero_leaves_only_structure(tmp_path: Path) -> None:
+    """At severity 0 extra archives are copies: only placement and built-in tags remain."""
+    GEN.generate(400, 5, tmp_path / "clean", severity=0)
+    _, truth = _rows(tmp_path / "clean" / "truth.csv")
+    tags = {t for row in truth for t in row["tags"].split()}
+    allowed = {"dup", "same_village", "same_township", "other_township", "move",
+               "newborn_placeholder", "sex_blank", "id_parent", "id_spouse", "phone_two"}
+    assert tags <= allowed, tags - allowed
+
+
 def test_cli_rejects_zero_persons(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         GEN.main(["--persons", "0", "--out", str(tmp_path / "x")])

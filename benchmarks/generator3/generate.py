@@ -38,7 +38,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 VILLAGES_CSV = HERE / "qingyang_villages.csv"
@@ -778,7 +778,7 @@ class Population:
         if kind == "id_excel_sci":
             if id18.endswith("X"):
                 return None
-            return f"{int(id18):.5E}".replace("E+", "E+")
+            return f"{int(id18):.5E}"  # what Excel shows: 6.21002E+17
         if kind == "id_excel_trunc":
             if id18.endswith("X"):
                 return None
