@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import fcntl
 import os
 import shutil
 import tempfile
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from linkage.crash import crash_point
 from linkage.errors import OutputError
+from linkage.file_lock import ExclusiveLock
 
 if TYPE_CHECKING:
     import duckdb
@@ -117,47 +117,28 @@ LOCK_NAME = ".lock"
 _KEEP_GENERATIONS = 2  # the current set and the one before it (a reader may still hold it)
 
 
-class OutputLock:
+class OutputLock(ExclusiveLock):
     """``with OutputLock(out):`` one run (or un-merge) writes to ``out`` at a time.
 
-    An exclusive ``flock`` on ``out/.lock``, taken before any work: a second run exits at once
-    with a clear error instead of interleaving its files with the first one's.  The lock dies
-    with its process, so a killed run never leaves a stale lock.  Taking it is also the
-    up-front check that ``out`` is a folder we can write.
+    Taken before any work: a second run exits at once with a clear error instead of
+    interleaving its files with the first one's.  Taking it is also the up-front check that
+    ``out`` is a folder we can write.
     """
 
     def __init__(self, out_dir: Path | str) -> None:
         self.out_dir = Path(out_dir)
-        self._fd: int | None = None
+        super().__init__(self.out_dir / LOCK_NAME)
 
     def acquire(self) -> None:
         ensure_out_dir(self.out_dir)
-        path = self.out_dir / LOCK_NAME
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, OWNER_ONLY)
-        except OSError as exc:
-            raise OutputError(f"{self.out_dir}: cannot write here ({exc.strerror})") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise OutputError(
-                f"{self.out_dir}: another linkage run is writing to this folder; "
-                "wait for it to finish") from None
-        self._fd = fd
+        super().acquire()
 
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+    def busy(self) -> Exception:
+        return OutputError(f"{self.out_dir}: another linkage run is writing to this folder; "
+                           "wait for it to finish")
 
-    def __enter__(self) -> "OutputLock":
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.release()
+    def cannot_create(self, exc: OSError) -> Exception:
+        return OutputError(f"{self.out_dir}: cannot write here ({exc.strerror})")
 
 
 def ensure_out_dir(out_dir: Path) -> None:
