@@ -222,7 +222,9 @@ def history(state_path: Path) -> list[dict[str, Any]]:
     except duckdb.Error:
         raise StateError(f"{state_path}: cannot open the state read-only — is a run using it?") from None
     try:
-        rows = con.execute("SELECT run_id, finished_at, summary FROM runs ORDER BY run_id").fetchall()
+        rows = con.execute(
+            "SELECT run_id, strftime(timezone('UTC', finished_at), '%Y-%m-%dT%H:%M:%S+00:00'), summary "
+            "FROM runs ORDER BY run_id").fetchall()
     finally:
         con.close()
     out = []
@@ -230,7 +232,7 @@ def history(state_path: Path) -> list[dict[str, Any]]:
         s = json.loads(text or "{}")
         resolved = int(s.get("merges", 0)) + int(s.get("migrations", 0))
         open_ = int(s.get("review_pairs", 0))
-        out.append({"run_id": int(run_id), "at": finished.astimezone(timezone.utc).isoformat(timespec="seconds"),
+        out.append({"run_id": int(run_id), "at": finished,
                     "found": resolved + open_, "open": open_, "resolved": resolved,
                     "archives": int(s.get("archives", 0))})
     return out
