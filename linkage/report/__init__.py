@@ -28,6 +28,8 @@ from linkage.report.html import chart, page, table
 from linkage.report.sheet import SHEET_NAME, workbook_bytes
 
 HTML_NAME = "report.html"
+NIGHT_COLUMNS = (("run_id", "运行", "int"), ("at", "完成时间 (UTC)", "text"), ("archives", "档案数", "int"),
+                 ("found", "发现重复", "int"), ("resolved", "已处理", "int"), ("open", "待审核(对)", "int"))
 TITLE = "居民电子健康档案 重复档案清零报告"
 
 
@@ -93,7 +95,8 @@ def build_report(
         ("各区县", table(columns, [r.values for r in fig.counties], fig.totals, "counties")),
         ("重复档案清零进度", chart(charts.render(charts.burn_down(
             history, fig.deadline.isoformat() if fig.deadline else None)), "burn_down")
-         + ("" if fig.history else '<p class="note">只有本次运行：用 --state 指定夜间状态文件可看逐夜趋势。</p>')),
+         + (table(NIGHT_COLUMNS, fig.history, None, "nights") if fig.history else
+            '<p class="note">只有本次运行：用 --state 指定夜间状态文件可看逐夜趋势。</p>')),
         ("各乡镇待审核", chart(charts.render(charts.open_by_township(
             [r.values for r in fig.townships])), "open_by_township")),
         ("各乡镇", table(columns, [r.values for r in fig.townships], None, "townships")),

@@ -33,16 +33,18 @@ def open_by_township(rows: list[dict[str, Any]], limit: int = 40) -> dict[str, A
                  encoding={
                      "y": {"field": "乡镇", "type": "nominal", "sort": "-x", "title": None},
                      "x": {"field": "待审核", "type": "quantitative", "title": "待审核（对）",
-                           "axis": {"tickMinStep": 1}},
+                           "axis": {"tickMinStep": 1, "format": "d"}},
                      "tooltip": [{"field": "乡镇"}, {"field": "待审核"}, {"field": "已处理"}]})
 
 
 def burn_down(history: list[dict[str, Any]], deadline: str | None) -> dict[str, Any]:
-    """Duplicates found and still open, night over night, with the deadline as a rule."""
+    """Duplicates found and still open, night over night, with the deadline as a rule and
+    the pace (dotted) that would bring the open pairs to zero by then."""
     values = [{"时间": h["at"], "指标": label, "数量": h[key]}
               for h in history for key, label in (("found", "发现重复"), ("open", "待审核"))]
     line = {"mark": {"type": "line", "point": {"size": 60}},
-            "encoding": {"x": {"field": "时间", "type": "temporal", "title": "运行时间 (UTC)"},
+            "encoding": {"x": {"field": "时间", "type": "temporal", "title": "运行时间 (UTC)",
+                               "axis": {"format": "%Y-%m-%d", "labelAngle": 0, "tickCount": 6}},
                          "y": {"field": "数量", "type": "quantitative", "title": "档案（对）数"},
                          "color": {"field": "指标", "type": "nominal", "title": None,
                                    "scale": {"domain": ["发现重复", "待审核"],
@@ -50,6 +52,13 @@ def burn_down(history: list[dict[str, Any]], deadline: str | None) -> dict[str, 
                          "tooltip": [{"field": "时间", "type": "temporal", "format": "%Y-%m-%d %H:%M"},
                                      {"field": "指标"}, {"field": "数量"}]}}
     layers: list[dict[str, Any]] = [line]
+    if deadline and history:
+        # The pace that reaches zero open duplicates on the deadline, from the first night.
+        pace = [{"时间": history[0]["at"], "数量": history[0]["open"]}, {"时间": deadline, "数量": 0}]
+        layers.append({"data": {"values": pace},
+                       "mark": {"type": "line", "strokeDash": [2, 3], "color": COLORS["待审核"], "opacity": 0.6},
+                       "encoding": {"x": {"field": "时间", "type": "temporal"},
+                                    "y": {"field": "数量", "type": "quantitative"}}})
     if deadline:
         layers.append({"data": {"values": [{"时间": deadline, "label": f"清零期限 {deadline}"}]},
                        "mark": {"type": "rule", "color": "#333", "strokeDash": [6, 4]},
@@ -114,7 +123,7 @@ def review_queue(queue: list[dict[str, Any]], county_names: dict[str, str]) -> d
                      "x": {"field": "等待", "type": "ordinal", "title": "已等待",
                            "scale": {"domain": [label for _, label in AGE_BANDS]}, "axis": {"labelAngle": 0}},
                      "y": {"aggregate": "count", "type": "quantitative", "title": "待审核（对）",
-                           "axis": {"tickMinStep": 1}},
+                           "axis": {"tickMinStep": 1, "format": "d"}},
                      "color": {"field": "区县", "type": "nominal"}})
 
 

@@ -14,9 +14,9 @@ body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","Ping
 margin:24px;color:#222;max-width:1200px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
-th,td{border:1px solid #ccc;padding:3px 6px}th{background:#f2f2f2}
+th,td{border:1px solid #ccc;padding:3px 6px}th{background:#f2f2f2}td{white-space:nowrap}
 td.n{text-align:right;font-variant-numeric:tabular-nums}tr.total td{font-weight:bold;background:#fafafa}
-.meta td:first-child{color:#555;white-space:nowrap}.chart{margin:12px 0}.note{color:#555;font-size:13px}
+.meta td{white-space:normal}.meta td:first-child{color:#555;white-space:nowrap}.chart{margin:12px 0}.note{color:#555;font-size:13px}
 .warn{color:#b00}
 """
 
