@@ -204,7 +204,7 @@ def bench(sizes: str, seed: int, systems: str, work_dir: Path, results_dir: Path
 @click.option("--state", "state_path", type=click.Path(path_type=Path),
               help="The nightly state: adds the burn-down, night over night.")
 @click.option("--population", "population_path", type=click.Path(path_type=Path),
-              help="CSV of 常住人口 by county/township (区划代码,常住人口): 有效建档率.")
+              help="Population CSV (区划代码,常住人口): adds 有效建档率.")
 @click.option("--target", type=click.FloatRange(0, 1), default=0.9, show_default=True,
               help="Target 有效建档率 (with --population).")
 @click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]),
@@ -249,7 +249,8 @@ def explain(archive_a: str, archive_b: str, run_dir: Path, html_path: Path | Non
 
     \b
         linkage explain 62080210010100021 62080210010100022 --run out/
-        linkage explain 62080210010100021 62082110010100007 --run out/ --html why.html
+        linkage explain 62080210010100021 62082110010100007 --run out/ \\
+            --html why.html
     """
     from linkage.explain import explain_pair, render_text, write_html
 

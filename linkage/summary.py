@@ -179,7 +179,7 @@ def _file_facts(path: str) -> dict[str, Any]:
     """Name, path and hash of an input, model or config file ('' if the run had none)."""
     if not path or path.startswith("<"):
         return {"file": path, "sha256": ""}
-    p = Path(path)
+    p = Path(path).resolve()  # absolute: `linkage explain` may run from another folder
     return {"file": p.name, "path": str(p), "sha256": file_sha256(p) if p.is_file() else ""}
 
 

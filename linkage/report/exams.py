@@ -48,9 +48,12 @@ def find_exam_summary(run_dir: Path, exams: Path | None) -> Path | None:
 
 def exam_tables(data: dict[str, Any], path: Path) -> dict[str, list[dict[str, Any]]]:
     """Rows per level (区县, 乡镇, 村, 机构), most copied first; bad entries name the key."""
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not an exam summary (a JSON object expected)")
     tables: dict[str, list[dict[str, Any]]] = {}
     for key, label in LEVELS:
-        section = data.get(key) or {}
+        section = data.get(key)
+        section = {} if section is None else section
         if not isinstance(section, dict):
             raise InputError(f"{path}: field {key} must be an object of code -> counts")
         rows = []

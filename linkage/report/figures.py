@@ -132,15 +132,23 @@ def read_json(path: Path) -> dict[str, Any]:
 
 
 def _decision_weights(run_dir: Path) -> list[dict[str, Any]]:
+    """Match weights of the decisions that hold: decisions.csv of a stateless run; for a
+    nightly run (which lists only tonight's emissions there) decision_log.csv less the rows
+    a later correction superseded."""
     path = run_dir / "decisions.csv"
     if not path.is_file():
         raise InputError(f"{path}: not found — is this a run's output folder?")
+    log = run_dir / "decision_log.csv"
+    with (log if log.is_file() else path).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    superseded = {r["supersedes"] for r in rows if r.get("supersedes")}
     out = []
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            if row.get("match_weight") and row.get("action") in ("merge", "migrate", "review"):
-                out.append({"action": row["action"], "weight": float(row["match_weight"]),
-                            "probability": float(row["match_probability"] or "nan")})
+    for row in rows:
+        if row.get("decision_id") in superseded:
+            continue
+        if row.get("match_weight") and row.get("action") in ("merge", "migrate", "review"):
+            out.append({"action": row["action"], "weight": float(row["match_weight"]),
+                        "probability": float(row["match_probability"] or "nan")})
     return out
 
 
