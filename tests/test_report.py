@@ -151,6 +151,7 @@ def test_two_nights_make_a_burn_down_of_two_points(population: Path, tmp_path: P
     assert nights[-1]["open"] == summary["review_pairs"]
     html = files.html.read_text(encoding="utf-8")
     assert "重复档案清零进度（2 次运行）" in html and "清零期限 2027-03-31" in html
+    assert 'data-chart="burn_down_by_county"' in html and html.count("<svg") == 6
     import duckdb
 
     con = duckdb.connect(str(state), read_only=True)

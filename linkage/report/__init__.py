@@ -96,7 +96,9 @@ def build_report(
         ("重复档案清零进度", chart(charts.render(charts.burn_down(
             history, fig.deadline.isoformat() if fig.deadline else None)), "burn_down")
          + (table(NIGHT_COLUMNS, fig.history, None, "nights") if fig.history else
-            '<p class="note">只有本次运行：用 --state 指定夜间状态文件可看逐夜趋势。</p>')),
+            '<p class="note">只有本次运行：用 --state 指定夜间状态文件可看逐夜趋势。</p>')
+         + (chart(charts.render(charts.burn_down_by_county(fig.county_history, county_names)),
+                  "burn_down_by_county") if fig.county_history else "")),
         ("各乡镇待审核", chart(charts.render(charts.open_by_township(
             [r.values for r in fig.townships])), "open_by_township")),
         ("各乡镇", table(columns, [r.values for r in fig.townships], None, "townships")),

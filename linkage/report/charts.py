@@ -70,6 +70,23 @@ def burn_down(history: list[dict[str, Any]], deadline: str | None) -> dict[str, 
     return _spec(f"重复档案清零进度（{len(history)} 次运行）", values, width=560, height=240, layer=layers)
 
 
+def burn_down_by_county(rows: list[dict[str, Any]], names: dict[str, str]) -> dict[str, Any]:
+    """The burn-down per county, small multiples (from the state's area_history)."""
+    values = [{"时间": r["at"], "区县": names.get(r["county"], r["county"]), "指标": label, "数量": r[key]}
+              for r in rows for key, label in (("found", "发现重复"), ("open", "待审核"))]
+    return _spec("各区县逐夜进度", values, columns=3,
+                 facet={"field": "区县", "type": "nominal", "title": None,
+                        "sort": [names.get(c, c) for c in sorted({r["county"] for r in rows})]},
+                 spec={"width": 220, "height": 110, "mark": {"type": "line", "point": True},
+                       "encoding": {
+                           "x": {"field": "时间", "type": "temporal", "title": None,
+                                 "axis": {"format": "%m-%d", "labelAngle": 0, "tickCount": 4}},
+                           "y": {"field": "数量", "type": "quantitative", "title": None},
+                           "color": {"field": "指标", "type": "nominal", "title": None,
+                                     "scale": {"domain": ["发现重复", "待审核"],
+                                               "range": [COLORS["发现重复"], COLORS["待审核"]]}}}})
+
+
 def weight_distribution(weights: list[dict[str, Any]], thresholds: dict[str, float]) -> dict[str, Any]:
     """Match weights of this run's decided and review pairs, with the two thresholds."""
     action = {"merge": "合并", "migrate": "迁移", "review": "待审核"}

@@ -73,6 +73,7 @@ class Figures:
     levels: list[dict[str, Any]]  # the model's weight per comparison level
     queue: list[dict[str, Any]]  # open review pairs: age in days, county
     history: list[dict[str, Any]] = field(default_factory=list)  # one row per night
+    county_history: list[dict[str, Any]] = field(default_factory=list)  # per night and county
     target: float = 0.9
     has_population: bool = False
     deadline: date | None = None
@@ -246,6 +247,30 @@ def history(state_path: Path) -> list[dict[str, Any]]:
     return out
 
 
+def county_history(state_path: Path) -> list[dict[str, Any]]:
+    """Per county and night: duplicates found (resolved + open) and open, from the state's
+    ``area_history`` (nights before that table existed are simply absent)."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(state_path), read_only=True)
+    except duckdb.Error:
+        raise StateError(f"{state_path}: cannot open the state read-only — is a run using it?") from None
+    try:
+        rows = con.execute("""
+            SELECT h.run_id, strftime(timezone('UTC', r.finished_at), '%Y-%m-%dT%H:%M:%S+00:00'),
+                   h.area, h.duplicate_archives + h.review_pairs, h.review_pairs
+            FROM area_history h JOIN runs r USING (run_id)
+            WHERE h.level = 'county' ORDER BY h.run_id, h.area
+        """).fetchall()
+    except duckdb.CatalogException:
+        rows = []
+    finally:
+        con.close()
+    return [{"run_id": r[0], "at": r[1], "county": r[2], "found": int(r[3]), "open": int(r[4])}
+            for r in rows]
+
+
 def read_population(path: Path) -> dict[str, int]:
     """常住人口 by county or township: a CSV (UTF-8 or GB18030) with a code column
     (区划代码 / code) and a population column (常住人口 / population)."""
@@ -291,6 +316,7 @@ def collect(run_dir: Path, *, state_path: Path | None = None, population: dict[s
         totals=_totals(counties, summary, population, target),
         weights=_decision_weights(run_dir), thresholds=_thresholds(summary),
         levels=model_levels(_model(summary)), queue=_queue(run_dir, as_of),
-        history=history(state_path) if state_path else [], target=target,
+        history=history(state_path) if state_path else [],
+        county_history=county_history(state_path) if state_path else [], target=target,
         has_population=population is not None, deadline=deadline,
     )
