@@ -52,13 +52,33 @@ def workbook_bytes(fig: Figures, columns: tuple[tuple[str, str, str], ...],
         about.append([key, value])
     about.column_dimensions["A"].width = 18
     about.column_dimensions["B"].width = 100
-    # Fixed document times: the same run gives the same workbook.
-    created = fig.summary.get("run_at")
-    if created:
-        from datetime import datetime
+    # Document times are the run's: the same run gives the same workbook.
+    from datetime import datetime, timezone
 
-        stamp = datetime.fromisoformat(created).replace(tzinfo=None)
-        wb.properties.created = wb.properties.modified = stamp
+    run_at = fig.summary.get("run_at")
+    stamp = (datetime.fromisoformat(run_at) if run_at else datetime(1980, 1, 1, tzinfo=timezone.utc))
+    stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
+    wb.properties.created = stamp
     buffer = BytesIO()
     wb.save(buffer)
-    return buffer.getvalue()
+    return _reproducible(buffer.getvalue(), stamp.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _reproducible(data: bytes, stamp: str) -> bytes:
+    """The same workbook with the clock taken out: openpyxl dates each zip entry and the
+    'modified' property with the wall clock at save; here they are the run's time."""
+    import re
+    import zipfile
+
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>" + stamp.encode() + rb"\g<2>", body)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, body)
+    return out.getvalue()
