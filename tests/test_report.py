@@ -206,4 +206,7 @@ def test_cli_report_and_errors(run_dir: Path, tmp_path: Path) -> None:
     missing = CliRunner().invoke(cli, ["report", str(tmp_path / "nowhere")])
     assert missing.exit_code == 1
     assert "summary.json: not found" in str(missing.exception) or "not found" in missing.output
+    no_state = CliRunner().invoke(cli, ["report", str(run_dir), "--to", str(tmp_path),
+                                        "--state", str(tmp_path / "none.duckdb")])
+    assert no_state.exit_code == 1 and "no state at" in str(no_state.exception)
     assert "Example:" in CliRunner().invoke(cli, ["report", "--help"]).output

@@ -35,6 +35,13 @@ def test_population_any_text_is_read_or_refused_clearly(tmp_path: Path, text: st
         assert str(path) in str(exc)
 
 
+def test_population_binary_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pop.xlsx"
+    path.write_bytes(b"PK\x03\x04\xff\xfe\x80\x81" * 10)
+    with pytest.raises(InputError, match="neither UTF-8 nor GB18030"):
+        read_population(path)
+
+
 def _counts(**kw: int) -> dict[str, int]:
     base = dict(archives=0, persons=0, duplicate_archives=0, merges=0, migrations_in=0,
                 migrations_out=0, review_pairs=0, blank_ids=0, invalid_ids=0)

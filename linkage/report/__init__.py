@@ -102,7 +102,8 @@ def build_report(
         ("各乡镇待审核", chart(charts.render(charts.open_by_township(
             [r.values for r in fig.townships])), "open_by_township")),
         ("各乡镇", table(columns, [r.values for r in fig.townships], None, "townships")),
-        ("审核队列", chart(charts.render(charts.review_queue(fig.queue, county_names)), "review_queue")),
+        ("审核队列", chart(charts.render(charts.review_queue(fig.queue, county_names)), "review_queue")
+         + '<p class="note">取自 review.db：生成报告时仍未决定的对；等待天数按统计时间计算。</p>'),
         ("匹配权重", chart(charts.render(charts.weight_distribution(fig.weights, fig.thresholds)),
                          "weight_distribution")
          + chart(charts.render(charts.model_weights(fig.levels)), "model_weights")),

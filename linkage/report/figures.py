@@ -280,7 +280,10 @@ def read_population(path: Path) -> dict[str, int]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("gb18030", errors="strict")
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: neither UTF-8 nor GB18030 text") from None
     reader = csv.reader(text.splitlines())
     header = [h.strip() for h in next(reader, [])]
     code_col = next((i for i, h in enumerate(header) if h in ("区划代码", "code", "代码")), None)
