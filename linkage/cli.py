@@ -214,7 +214,7 @@ def bench(sizes: str, seed: int, systems: str, work_dir: Path, results_dir: Path
 @click.option("--to", "to_dir", type=click.Path(path_type=Path),
               help="Write the report here instead of into OUT.")
 def report(run_dir: Path, state_path: Path | None, population_path: Path | None, target: float,
-           deadline: "datetime | None", exams: Path | None, to_dir: Path | None) -> None:
+           deadline: datetime | None, exams: Path | None, to_dir: Path | None) -> None:
     """Write report.html and 重复档案清零.xlsx for a run: per county and township.
 
     Example:
