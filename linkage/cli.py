@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -205,6 +206,68 @@ def bench(sizes: str, seed: int, systems: str, work_dir: Path, results_dir: Path
     run_benchmark(size_list, seed, work_dir, results_dir,
                   systems=tuple(s.strip() for s in systems.split(",") if s.strip()))
     click.echo(f"results -> {results_dir / 'RESULTS.md'}")
+
+
+@cli.command()
+@click.argument("run_dir", metavar="OUT", type=click.Path(path_type=Path))
+@click.option("--state", "state_path", type=click.Path(path_type=Path),
+              help="The nightly state: adds the burn-down, night over night.")
+@click.option("--population", "population_path", type=click.Path(path_type=Path),
+              help="Population CSV (区划代码,常住人口): adds 有效建档率.")
+@click.option("--target", type=click.FloatRange(0, 1), default=0.9, show_default=True,
+              help="Target 有效建档率 (with --population).")
+@click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Duplicate-zeroing deadline, drawn on the burn-down (YYYY-MM-DD).")
+@click.option("--exams", "exams", type=click.Path(path_type=Path),
+              help="Folder (or file) with exam_summary.json from `linkage exams`.")
+@click.option("--to", "to_dir", type=click.Path(path_type=Path),
+              help="Write the report here instead of into OUT.")
+def report(run_dir: Path, state_path: Path | None, population_path: Path | None, target: float,
+           deadline: datetime | None, exams: Path | None, to_dir: Path | None) -> None:
+    """Write report.html and 重复档案清零.xlsx for a run: per county and township.
+
+    Example:
+
+    \b
+        linkage report out/ --state state.duckdb --deadline 2027-03-31
+        linkage report out/ --population 常住人口.csv --target 0.9
+    """
+    from linkage.report import build_report
+
+    files = build_report(run_dir, to=to_dir, state_path=state_path,
+                         population_path=population_path, target=target,
+                         deadline=deadline.date() if deadline else None, exams=exams)
+    click.echo(f"{files.counties} counties, {files.townships} townships, {files.nights} nights "
+               f"-> {files.html}, {files.sheet}")
+
+
+@cli.command()
+@click.argument("archive_a", metavar="A")
+@click.argument("archive_b", metavar="B")
+@click.option("--run", "run_dir", required=True, type=click.Path(path_type=Path),
+              help="The run's output folder (its summary.json names input, model, config).")
+@click.option("--html", "html_path", type=click.Path(path_type=Path),
+              help="Also write the evidence waterfall as an HTML page here.")
+def explain(archive_a: str, archive_b: str, run_dir: Path, html_path: Path | None) -> None:
+    """Why two archives are (not) one resident: evidence, verdict, cluster.
+
+    IDs and phones are masked as in review.  A pair the run did not score is scored now
+    with the run's model (the input is read again).
+
+    Example:
+
+    \b
+        linkage explain 62080210010100021 62080210010100022 --run out/
+        linkage explain 62080210010100021 62082110010100007 --run out/ \\
+            --html why.html
+    """
+    from linkage.explain import explain_pair, render_text, write_html
+
+    result = explain_pair(run_dir, archive_a, archive_b)
+    click.echo(render_text(result))
+    if html_path is not None:
+        write_html(result, html_path)
+        click.echo(f"-> {html_path}")
 
 
 def _register_subcommands() -> None:

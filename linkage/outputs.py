@@ -184,6 +184,12 @@ def current_files(out_dir: Path | str) -> Path | None:
     return Path(out_dir) / GENERATIONS / f"g{generation:06d}"
 
 
+def run_files(out_dir: Path | str) -> Path:
+    """Where to read one run's files from: the current generation, resolved once (or the
+    folder itself for outputs written before generations)."""
+    return current_files(out_dir) or Path(out_dir)
+
+
 def current_manifest(out_dir: Path | str) -> dict[str, Any] | None:
     """The manifest of the current set (generation, files, review_queue, source)."""
     folder = current_files(out_dir)

@@ -74,6 +74,7 @@ class RunSummary:
     peak_memory_mb: float = 0.0
     model: str = ""
     config: str = ""
+    input_file: str = ""
 
 
 @dataclass
@@ -175,7 +176,7 @@ def link(
     timer: StageTimer,
 ) -> LinkResult:
     """Everything up to (not including) writing: returns person ids and decision rows."""
-    summary = RunSummary(config=config.source)
+    summary = RunSummary(config=config.source, input_file=str(input_path))
     ingested = prepare_model_input(con, input_path, config, timer)
     summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
     summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
@@ -465,9 +466,9 @@ def run(
         return run_stateful(input_path, out_dir, state_path, model_path, config_path,
                             full=full, allow_vanished=allow_vanished, human=human,
                             show_progress=show_progress)
-    from linkage.report import write_outputs
     from linkage.review.store import load_human_decisions, publish_queue, queue_generation
     from linkage.review_items import review_items
+    from linkage.summary import write_outputs
 
     config = load_config(config_path)
     model_file = Path(model_path) if model_path else default_model_path()

@@ -154,3 +154,15 @@ def test_a_reader_fault_never_retires_person_ids(inputs, tmp_path):
     assert "0 vanished" in done.stdout and "0 retired" in done.stdout
     rejects = read_csv(out / "rejects.csv")
     assert any(r["row"] == "5" and r["field"] == "*" for r in rejects)
+
+
+def test_a_report_never_replaces_the_published_set(inputs, tmp_path):
+    from linkage.report import build_report
+
+    out = tmp_path / "out"
+    assert _cli(["run", str(inputs["a"]), "--out", str(out)]).returncode == 0
+    generation = current_generation(out)
+    build_report(out)
+    assert current_generation(out) == generation
+    _one_run(out)
+    assert (out / "report.html").is_file()

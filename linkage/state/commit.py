@@ -30,6 +30,7 @@ from linkage.state.changes import CHANGES_TABLE, DELTA_TABLE, FINGERPRINTS_TABLE
 from linkage.state.decision_log import LogUpdate, decision_key
 from linkage.state.evidence import FRESH_PAIRS, KEPT_PAIRS
 from linkage.state.persons import PersonIndex
+from linkage.summary import AREA_HISTORY_TABLE
 
 
 @dataclass
@@ -84,6 +85,7 @@ def commit_night(con: duckdb.DuckDBPyConnection, night: NightRecord, state_path:
         con.execute("INSERT INTO st.decision_log BY NAME SELECT * FROM _c_emitted")
         con.execute("DELETE FROM st.standing WHERE decision_id IN (SELECT decision_id FROM _c_unstand)")
         con.execute("INSERT INTO st.standing BY NAME SELECT * FROM _c_stand")
+        con.execute(f"INSERT INTO st.area_history SELECT ?, * FROM {AREA_HISTORY_TABLE}", [run])
         con.execute("INSERT INTO st.runs VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             run, night.started, summary.mode, summary.full_reason, summary.input_rows,
             summary.archives, summary.changes.get("new", 0), summary.changes.get("changed", 0),

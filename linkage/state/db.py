@@ -34,6 +34,9 @@ Tables::
     human           the reviewer and un-merge links last night's clustering applied
                     (these two tell tonight which persons can have changed:
                     linkage.state.affected)
+    area_history    APPEND-ONLY: per night, per county and township, the figures of
+                    summary.json a burn-down needs (archives, persons, duplicates, review
+                    pairs), written in the night's transaction (linkage report reads it)
     unmerges        operator un-merges: when, who, why, which archive or person
     unmerge_links   the cannot-links each un-merge created (also in the review store)
 
@@ -90,6 +93,11 @@ CREATE TABLE IF NOT EXISTS st.kept (
 );
 CREATE TABLE IF NOT EXISTS st.human (
     archive_id_l VARCHAR, archive_id_r VARCHAR, verdict VARCHAR
+);
+CREATE TABLE IF NOT EXISTS st.area_history (
+    run_id INTEGER, level VARCHAR, area VARCHAR, archives BIGINT, persons BIGINT,
+    duplicate_archives BIGINT, merges BIGINT, migrations_in BIGINT, migrations_out BIGINT,
+    review_pairs BIGINT
 );
 CREATE TABLE IF NOT EXISTS st.unmerge_links (
     unmerge_id INTEGER, archive_id_l VARCHAR, archive_id_r VARCHAR

@@ -114,7 +114,8 @@ class _Night:
                  input_path: Path, out: Path, state_path: Path, timer: StageTimer) -> None:
         self.con, self.config, self.model = con, config, model
         self.input_path, self.out, self.state_path, self.timer = input_path, out, state_path, timer
-        self.summary = NightSummary(config=config.source, state=str(state_path))
+        self.summary = NightSummary(config=config.source, state=str(state_path),
+                                    input_file=str(input_path))
         self.started = datetime.now(timezone.utc)
 
     def run(self, full: bool, human: HumanDecisions | None, allow_vanished: bool) -> NightSummary:

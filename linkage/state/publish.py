@@ -119,7 +119,7 @@ def stage_outputs(
     from the person index (a million rows never pass through Python).
     """
     from linkage.pipeline import DECISION_COLUMNS, LinkResult
-    from linkage.report import write_outputs
+    from linkage.summary import write_outputs
 
     # write_outputs reads the persons of archives with merge/migrate decisions (their
     # migrations per county); clusters.csv comes from the full person index instead.

@@ -112,6 +112,12 @@ class Scorer:
         """Score the pairs inside ``table`` into ``out``."""
         return self._shape(self.linker.inference.predict_within(self._frame(table)), out)
 
+    def unblocked(self, table: str, out: str) -> int:
+        """Score every pair inside a small ``table`` whatever the blocking rules (``linkage
+        explain`` asks about pairs no rule proposed), with the population's term frequencies."""
+        return self._shape(self.linker.inference.predict_within(
+            self._frame(table), blocking_rules_to_generate_predictions=["1=1"]), out)
+
     def between(self, left: str, right: str, out: str, keys_from: str | None = None) -> int:
         """Score the pairs across ``left`` and ``right`` (never within either) into ``out``.
 

@@ -2,11 +2,23 @@
 
 Files (README "Outputs"): clusters.csv, decisions.csv, rejects.csv, summary.json, all
 staged and published together (linkage.outputs), owner-readable only.
+
+How an area is counted (also written into summary.json as ``area_counting``, since a county
+bureau adds these figures up): an archive belongs to the county / township of its
+``region_code``; a retired archive (merge, migrate) is counted where it is managed; a
+resident (person) where their survivor is to be managed (``to_region``), or, alone, where
+their archive is; a review pair whose two archives lie in different areas is counted in
+BOTH areas, so the per-area review counts add up to more than the run's total
+``review_pairs``, which counts each pair once.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict
+from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
@@ -22,7 +34,8 @@ if TYPE_CHECKING:
 
 _AREA_SQL = """
 WITH a AS (
-    SELECT archive_id, {key} AS area, id_status FROM {features}
+    SELECT archive_id, {key} AS area, id_status, dob_raw_placeholder,
+           left(id_norm, 6) AS id_area FROM {features}
 ),
 d AS (SELECT * FROM _decisions),
 retired AS (
@@ -34,6 +47,12 @@ moving AS (
     SELECT f.archive_id, {key_of_archive} AS area_from, left(c.to_region, {width}) AS area_to
     FROM _person_targets c JOIN {features} f USING (archive_id)
     WHERE c.migrating AND f.county <> left(c.to_region, 6)
+),
+resident AS (
+    -- One per person: where a decided person is to be managed, or a lone archive's area.
+    SELECT f.{key} AS area FROM {features} f ANTI JOIN _person_targets USING (archive_id)
+    UNION ALL
+    SELECT left(any_value(to_region), {width}) FROM _person_targets GROUP BY person_id
 ),
 review AS (
     SELECT area FROM d JOIN (SELECT archive_id, {key} AS area FROM {features}) x USING (archive_id)
@@ -52,7 +71,11 @@ SELECT area,
        (SELECT count(*) FROM moving m WHERE m.area_from = a.area) AS migrations_out,
        (SELECT count(*) FROM review v WHERE v.area = a.area) AS review_pairs,
        count(*) FILTER (WHERE id_status IN ('blank', 'placeholder')) AS blank_ids,
-       count(*) FILTER (WHERE id_status IN ('malformed', 'bad_check')) AS invalid_ids
+       count(*) FILTER (WHERE id_status IN ('malformed', 'bad_check')) AS invalid_ids,
+       count(*) FILTER (WHERE id_status = 'valid'
+                          AND id_area IN (SELECT code FROM _unknown_id_areas)) AS unknown_area_ids,
+       count(*) FILTER (WHERE coalesce(dob_raw_placeholder, false)) AS placeholder_birth_dates,
+       (SELECT count(*) FROM resident r WHERE r.area = a.area) AS persons
 FROM a GROUP BY area ORDER BY area
 """
 
@@ -66,6 +89,35 @@ def _area_counts(con: duckdb.DuckDBPyConnection, features: str, level: str) -> d
     cursor = con.execute(sql)
     columns = [c[0] for c in cursor.description]
     return {row[0]: dict(zip(columns[1:], map(int, row[1:]))) for row in cursor.fetchall()}
+
+
+def _register_unknown_id_areas(con: duckdb.DuckDBPyConnection, features: str) -> None:
+    """``_unknown_id_areas``: first six digits of checksum-valid IDs that no issuing area ever
+    had (GB/T 2260 1980-2024, linkage.divisions) — an ID keeps the code of its issue date."""
+    from linkage.divisions import is_known_id_area_code
+
+    codes = [r[0] for r in con.execute(
+        f"SELECT DISTINCT left(id_norm, 6) FROM {features} WHERE id_status = 'valid'").fetchall()]
+    unknown = sorted(c for c in codes if c and not is_known_id_area_code(c))
+    con.register("_unknown_id_areas", pa.table({"code": pa.array(unknown, pa.string())}))
+
+
+AREA_HISTORY_TABLE = "night_area_counts"
+# The per-area figures a nightly state keeps for each night (linkage.state.commit).
+HISTORY_FIELDS = ("archives", "persons", "duplicate_archives", "merges", "migrations_in",
+                  "migrations_out", "review_pairs")
+
+
+def _history_table(con: duckdb.DuckDBPyConnection, areas: dict[str, dict[str, dict[str, int]]]) -> None:
+    """This night's per-area figures as an in-memory table the state commit copies."""
+    rows = [(level, area, *(counts[f] for f in HISTORY_FIELDS))
+            for level, by_area in areas.items() for area, counts in by_area.items()]
+    con.register("_area_rows", pa.table(
+        {"level": pa.array([r[0] for r in rows], pa.string()),
+         "area": pa.array([r[1] for r in rows], pa.string()),
+         **{f: pa.array([r[2 + i] for r in rows], pa.int64()) for i, f in enumerate(HISTORY_FIELDS)}}))
+    con.execute(f"CREATE OR REPLACE TABLE {AREA_HISTORY_TABLE} AS SELECT * FROM _area_rows")
+    con.unregister("_area_rows")
 
 
 def _register_decisions(con: duckdb.DuckDBPyConnection, result: "LinkResult") -> None:
@@ -82,12 +134,12 @@ def _register_decisions(con: duckdb.DuckDBPyConnection, result: "LinkResult") ->
         if d["action"] in ("merge", "migrate"):
             targets[d["person_id"]] = (d["to_region"], d["action"] == "migrate")
     rows = [
-        {"archive_id": a, "to_region": targets[p][0], "migrating": targets[p][1]}
+        {"archive_id": a, "person_id": p, "to_region": targets[p][0], "migrating": targets[p][1]}
         for a, p in result.person_of.items() if p in targets
     ]
     con.register("_person_targets", pa.Table.from_pylist(
-        rows, schema=pa.schema([("archive_id", pa.string()), ("to_region", pa.string()),
-                                ("migrating", pa.bool_())])))
+        rows, schema=pa.schema([("archive_id", pa.string()), ("person_id", pa.string()),
+                                ("to_region", pa.string()), ("migrating", pa.bool_())])))
 
 
 def _stage_clusters(con: duckdb.DuckDBPyConnection, staged: StagedOutputs | PrivateFolder, features: str,
@@ -104,6 +156,57 @@ def _stage_clusters(con: duckdb.DuckDBPyConnection, staged: StagedOutputs | Priv
         staged.add_from_file("clusters.csv", target)
     finally:
         con.unregister("_grouped")
+
+
+AREA_COUNTING = (
+    "by_county/by_township: archives, persons, blank/invalid IDs and placeholder birth dates "
+    "by the archive's region_code; duplicate_archives and merges where the retired archive is "
+    "managed; persons where the resident is to be managed (to_region); a review pair whose "
+    "archives lie in two areas is counted in each of them (review_pairs per area add up to "
+    "more than the total review_pairs, which counts each pair once)"
+)
+
+
+def file_sha256(path: Path | str) -> str:
+    """Hex SHA-256 of a file, read in 1 MB blocks (an export may be hundreds of MB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file_facts(path: str) -> dict[str, Any]:
+    """Name, path and hash of an input, model or config file ('' if the run had none)."""
+    if not path or path.startswith("<"):
+        return {"file": path, "sha256": ""}
+    p = Path(path).resolve()  # absolute: `linkage explain` may run from another folder
+    return {"file": p.name, "path": str(p), "sha256": file_sha256(p) if p.is_file() else ""}
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def provenance(summary: Any) -> dict[str, Any]:
+    """What a reader needs to trust a report: when, on which file, by which engine/model/config."""
+    from linkage.divisions import EDITION, HISTORY_EDITION
+
+    now = datetime.now(timezone.utc)
+    return {
+        "run_at": now.isoformat(timespec="seconds"),
+        "as_of": now.date().isoformat(),
+        "input": _file_facts(getattr(summary, "input_file", "")),
+        "engine": {"linkage": _version("linkage"), "splink": _version("splink"),
+                   "duckdb": _version("duckdb")},
+        "model_file": _file_facts(summary.model),
+        "config_file": _file_facts(summary.config),
+        "divisions": {"names": EDITION, "historical_codes": HISTORY_EDITION},
+        "area_counting": AREA_COUNTING,
+    }
 
 
 def write_outputs(
@@ -139,9 +242,11 @@ def write_outputs(
     summary: dict[str, Any] = asdict(result.summary)
     summary["stage_seconds"] = dict(timer.seconds)
     summary["peak_memory_mb"] = round(timer.peak_memory_mb(), 1)
+    _register_unknown_id_areas(con, features)
     summary["by_county"] = _area_counts(con, features, "county")
     summary["by_township"] = _area_counts(con, features, "township")
-    import json
+    summary.update(provenance(result.summary))
+    _history_table(con, {"county": summary["by_county"], "township": summary["by_township"]})
 
     staged.add("summary.json", (json.dumps(summary, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     staged.publish(on_publish)

