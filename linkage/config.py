@@ -62,6 +62,9 @@ class Config:
     training: Training
     source: str = field(default="<default>")
     nightly: Nightly = field(default_factory=Nightly)
+    # The [exams] section as written; linkage.exams.settings validates it when exams run,
+    # so a config without it still serves `linkage run`.
+    exams: dict[str, Any] = field(default_factory=dict)
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -102,16 +105,22 @@ def _get(section: dict[str, Any], key: str, kind: type, source: str, where: str)
     return value
 
 
-def _parse(raw: dict[str, Any], source: str) -> Config:
-    columns_raw = _section(raw, "columns", source)
-    columns: dict[str, tuple[str, ...]] = {}
-    for column in INPUT_COLUMNS:
-        aliases = columns_raw.get(column, [column])
+def parse_columns(section: dict[str, Any], columns: tuple[str, ...], source: str,
+                  where: str) -> dict[str, tuple[str, ...]]:
+    """Header aliases for each of ``columns``; the column's own name always matches."""
+    out: dict[str, tuple[str, ...]] = {}
+    for column in columns:
+        aliases = section.get(column, [column])
         if isinstance(aliases, str):
             aliases = [aliases]
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            raise ConfigError(f"{source}: [columns] {column} must be a list of header names")
-        columns[column] = tuple(dict.fromkeys([column, *aliases]))
+            raise ConfigError(f"{source}: [{where}] {column} must be a list of header names")
+        out[column] = tuple(dict.fromkeys([column, *aliases]))
+    return out
+
+
+def _parse(raw: dict[str, Any], source: str) -> Config:
+    columns = parse_columns(_section(raw, "columns", source), INPUT_COLUMNS, source, "columns")
 
     th = _section(raw, "thresholds", source)
     thresholds = Thresholds(
@@ -153,4 +162,7 @@ def _parse(raw: dict[str, Any], source: str) -> Config:
         if not 0 <= share <= 1:
             raise ConfigError(f"{source}: [nightly] max_vanished_share must be between 0 and 1")
         nightly = Nightly(max_vanished_share=share)
-    return Config(columns, thresholds, tuple(rules), training, source, nightly)
+    exams = raw.get("exams", {})
+    if not isinstance(exams, dict):
+        raise ConfigError(f"{source}: [exams] must be a table")
+    return Config(columns, thresholds, tuple(rules), training, source, nightly, exams)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,23 @@ from linkage.schema import INPUT_COLUMNS, REQUIRED_COLUMNS
 RAW_TABLE = "raw_archives"
 REJECTS_TABLE = "rejects"
 _SNIFF_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Which columns a table has, their header aliases and which must be present.
+
+    Archives and exam tables share one reader; each passes its own spec.
+    """
+
+    columns: tuple[str, ...]
+    aliases: Mapping[str, tuple[str, ...]]
+    required: tuple[str, ...]
+
+
+def archive_spec(config: Config) -> TableSpec:
+    """The archives' spec: ``INPUT_COLUMNS`` with the ``[columns]`` aliases."""
+    return TableSpec(INPUT_COLUMNS, config.columns, REQUIRED_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -56,25 +74,25 @@ def detect_encoding(path: Path) -> str:
     raise InputError(f"{path}: unknown text encoding (expected UTF-8 or GB18030)")
 
 
-def _map_header(header: list[str], config: Config, path: Path) -> dict[str, int]:
+def _map_header(header: list[str], spec: TableSpec, path: Path) -> dict[str, int]:
     """Map input column name -> position in the file, using the configured aliases."""
     normalised = [h.strip().lower() for h in header]
     mapping: dict[str, int] = {}
-    for column, aliases in config.columns.items():
+    for column, aliases in spec.aliases.items():
         for alias in aliases:
             key = alias.strip().lower()
             if key in normalised:
                 mapping[column] = normalised.index(key)
                 break
-    missing = [c for c in REQUIRED_COLUMNS if c not in mapping]
+    missing = [c for c in spec.required if c not in mapping]
     if missing:
         raise SchemaError(f"{path}: missing required column(s): {', '.join(missing)}")
     return mapping
 
 
-def _read_csv_rows(path: Path, config: Config) -> tuple[dict[str, list], list[dict], str, int]:
+def _read_csv_rows(path: Path, spec: TableSpec) -> tuple[dict[str, list], list[dict], str, int]:
     encoding = detect_encoding(path)
-    columns: dict[str, list] = {c: [] for c in INPUT_COLUMNS}
+    columns: dict[str, list] = {c: [] for c in spec.columns}
     row_numbers: list[int] = []
     rejects: list[dict] = []
     with path.open("r", encoding=encoding, newline="") as handle:
@@ -82,7 +100,7 @@ def _read_csv_rows(path: Path, config: Config) -> tuple[dict[str, list], list[di
         header = next(reader, None)
         if header is None:
             raise InputError(f"{path}: the file is empty")
-        mapping = _map_header(header, config, path)
+        mapping = _map_header(header, spec, path)
         width = len(header)
         row_number = 1
         try:
@@ -94,7 +112,7 @@ def _read_csv_rows(path: Path, config: Config) -> tuple[dict[str, list], list[di
                     rejects.append(_reject(row_number, None, "*",
                                            f"expected {width} fields, found {len(record)}"))
                     continue
-                for column in INPUT_COLUMNS:
+                for column in spec.columns:
                     pos = mapping.get(column)
                     columns[column].append(record[pos] if pos is not None else None)
                 row_numbers.append(row_number)
@@ -108,7 +126,7 @@ def _reject(row: int, archive_id: str | None, field: str, reason: str) -> dict:
     return {"row": row, "archive_id": archive_id, "field": field, "reason": reason}
 
 
-def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, config: Config) -> None:
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, spec: TableSpec) -> None:
     """Parquet is typed and row-aligned: cast every column to text and number the rows."""
     source = str(path).replace("'", "''")
     try:
@@ -116,10 +134,10 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, config: Config) ->
             f"DESCRIBE SELECT * FROM read_parquet('{source}')").fetchall()]
     except duckdb.Error as exc:
         raise InputError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
-    mapping = _map_header(names, config, path)
+    mapping = _map_header(names, spec, path)
     select = ", ".join(
         f'CAST("{names[mapping[c]]}" AS VARCHAR) AS {c}' if c in mapping else f"NULL::VARCHAR AS {c}"
-        for c in INPUT_COLUMNS
+        for c in spec.columns
     )
     con.execute(f"""
         CREATE OR REPLACE TABLE {_LOADED} AS
@@ -128,23 +146,36 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, config: Config) ->
     """)
 
 
-def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config) -> IngestResult:
-    """Load ``path`` into ``RAW_TABLE`` (all VARCHAR + row_number) and ``REJECTS_TABLE``."""
+def load_table(con: duckdb.DuckDBPyConnection, path: Path | str, spec: TableSpec,
+               target: str) -> tuple[list[dict], str]:
+    """Read a CSV or Parquet file into table ``target``: the spec's columns as VARCHAR (NULL
+    where the file lacks them) plus ``row_number``.  Returns the rows that could not be split
+    into fields (dicts with row, archive_id=None, field '*', reason) and the encoding."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"input file not found: {path}")
     structural: list[dict] = []
     if path.suffix.lower() in {".parquet", ".pq"}:
-        _read_parquet(con, path, config)
+        _read_parquet(con, path, spec)
         encoding = "parquet"
     else:
         encoding = detect_encoding(path)
-        if not (encoding == "utf-8-sig" and _read_csv_with_duckdb(con, path, config)):
-            columns, structural, encoding, _ = _read_csv_rows(path, config)
+        if not (encoding == "utf-8-sig" and _read_csv_with_duckdb(con, path, spec)):
+            columns, structural, encoding, _ = _read_csv_rows(path, spec)
             _register_columns(con, columns)
-    rows_read = con.execute(f"SELECT count(*) FROM {_LOADED}").fetchall()[0][0] + len(structural)
+    if target != _LOADED:
+        con.execute(f"DROP TABLE IF EXISTS {target}")
+        con.execute(f"ALTER TABLE {_LOADED} RENAME TO {target}")
+    rows_read = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0] + len(structural)
     if rows_read == 0:
         raise InputError(f"{path}: the table has a header but no rows")
+    return structural, encoding
+
+
+def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config) -> IngestResult:
+    """Load ``path`` into ``RAW_TABLE`` (all VARCHAR + row_number) and ``REJECTS_TABLE``."""
+    structural, encoding = load_table(con, path, archive_spec(config), _LOADED)
+    rows_read = con.execute(f"SELECT count(*) FROM {_LOADED}").fetchall()[0][0] + len(structural)
     con.execute(_VALIDATE_SQL.format(loaded=_LOADED, raw=RAW_TABLE))
     reject_table = pa.Table.from_pylist(
         structural,
@@ -218,20 +249,20 @@ def _register_columns(con: duckdb.DuckDBPyConnection, columns: dict[str, list]) 
     con.unregister("_ingest_arrow")
 
 
-def _read_csv_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, config: Config) -> bool:
+def _read_csv_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, spec: TableSpec) -> bool:
     """Fast path: DuckDB's parallel reader.  False (nothing loaded) if any row is malformed,
     so the careful reader can number every rejected row exactly."""
     with path.open("r", encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader(handle), None)
     if header is None:
         raise InputError(f"{path}: the file is empty")
-    mapping = _map_header(header, config, path)
+    mapping = _map_header(header, spec, path)
     if len(set(header)) != len(header) or any(not h for h in header):
         return False  # duplicate or blank header names: let the careful reader handle them
     types = ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for h in header)
     select = ", ".join(
         f'"{header[mapping[c]]}" AS {c}' if c in mapping else f"NULL::VARCHAR AS {c}"
-        for c in INPUT_COLUMNS
+        for c in spec.columns
     )
     source = str(path).replace("'", "''")
     previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
