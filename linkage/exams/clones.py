@@ -35,7 +35,9 @@ def find_clones(con: duckdb.DuckDBPyConnection, exams: str, settings: ExamSettin
         SELECT e.exam_id, r.person, e.township, e.institution, e.win,
                {', '.join(f'{_tenths(i)} AS v_{i}' for i in six)},
                count(*) OVER (PARTITION BY e.township, e.win) AS n_township,
-               count(*) OVER (PARTITION BY e.institution, e.win) AS n_institution
+               count(*) OVER (PARTITION BY e.institution, e.win) AS n_institution,
+               e.institution IN (SELECT institution FROM {exams} GROUP BY institution, win
+                                 HAVING count(DISTINCT township) > 1) AS multi
         FROM {exams} e JOIN {RESIDENTS} r USING (exam_id)
     """)
     keys = []
@@ -43,7 +45,9 @@ def find_clones(con: duckdb.DuckDBPyConnection, exams: str, settings: ExamSettin
         present = " AND ".join(f"v_{i} IS NOT NULL" for i in subset)
         values = ", ".join(f"v_{i}" for i in subset)
         for scope in _SCOPES:
-            keys.append(f"CASE WHEN {present} AND {scope} IS NOT NULL "
+            # An institution within one township adds no pair its township key misses.
+            only = " AND multi" if scope == "institution" else ""
+            keys.append(f"CASE WHEN {present} AND {scope} IS NOT NULL{only} "
                         f"THEN {{'k': hash({s}, '{scope[0]}', {scope}, win, {values}), 'n': n_{scope}}} END")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _cl_keys AS

@@ -1,4 +1,6 @@
-"""Copied from last year: a resident's exam whose indicators equal an earlier year's exam.
+"""Copied from last year: a resident's exam whose indicators equal an earlier year's exam
+(``copied_min_identical`` of the six, a value blank in both counting as equal, at least
+``min_identical`` of them present).
 
 Heights are honestly copied year to year, and a weight or a pressure may repeat; all six
 repeating exactly is what a clerk copying last year's form produces.  "Earlier year" is the
@@ -18,11 +20,12 @@ COPIED = "exam_copied"  # exam_id, earlier_exam_id, matched
 def find_copied(con: duckdb.DuckDBPyConnection, exams: str, settings: ExamSettings) -> int:
     """Create ``COPIED``: each later exam with the most recent earlier exam it repeats."""
     six = settings.six
-    agree = [f"(l.{i} = r.{i})" for i in six]
-    n_agree = " + ".join(f"coalesce(CAST({a} AS INTEGER), 0)" for a in agree)
+    equal = " + ".join(f"coalesce(CAST(l.{i} = r.{i} AS INTEGER), 0)" for i in six)
+    # A value blank in both exams agrees too (a copied form copies its blanks), but at least
+    # min_identical values must be there and equal.
+    agree = " + ".join(f"CAST(l.{i} IS NOT DISTINCT FROM r.{i} AS INTEGER)" for i in six)
     matched = " || ".join(f"CASE WHEN l.{i} = r.{i} THEN '+{i}' ELSE '' END" for i in six)
-    # Exact agreement on all six is the default and is a plain equi-join; fewer is a join on
-    # the resident, which is small (a handful of exams per resident).
+    # A join on the resident: small (a handful of exams per resident).
     con.execute(f"""
         CREATE OR REPLACE TABLE {COPIED} AS
         WITH e AS (SELECT e.*, r.person FROM {exams} e JOIN {RESIDENTS} r USING (exam_id)),
@@ -30,7 +33,7 @@ def find_copied(con: duckdb.DuckDBPyConnection, exams: str, settings: ExamSettin
             SELECT r.exam_id, l.exam_id AS earlier_exam_id, ltrim({matched}, '+') AS matched,
                    row_number() OVER (PARTITION BY r.exam_id ORDER BY l.exam_date DESC, l.exam_id DESC) AS rn
             FROM e l JOIN e r ON l.person = r.person AND year(l.exam_date) < year(r.exam_date)
-            WHERE {n_agree} >= {settings.copied_min_identical}
+            WHERE {agree} >= {settings.copied_min_identical} AND {equal} >= {settings.min_identical}
         )
         SELECT exam_id, earlier_exam_id, matched FROM pairs WHERE rn = 1 ORDER BY exam_id
     """)

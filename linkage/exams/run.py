@@ -61,6 +61,7 @@ def run_exams(input_path: Path | str, out_dir: Path | str, archives_run: Path | 
     start = time.perf_counter()
     settings = exam_settings(load_config(config_path))
     con = con or duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     stage = time.perf_counter()
 
     def done(what: str) -> None:
