@@ -93,11 +93,13 @@ def _fmt(values: np.ndarray) -> np.ndarray:
 
 
 def generate_exams(persons: int, seed: int, out_dir: Path | str,
-                   template_rate: float = inject.TEMPLATE_EVENT_RATE) -> ExamSynthSummary:
+                   template_rate: float = inject.TEMPLATE_EVENT_RATE,
+                   villages: int | None = None) -> ExamSynthSummary:
     """Write exams.csv and exams_truth.csv for the population of (persons, seed).
 
-    ``template_rate``: chance that a village-year gets a copied template (tests raise it so
-    a small population has some)."""
+    ``template_rate``: chance that a village-year gets a copied template.  ``villages``: hold
+    every exam in that many villages of one township (a small test village, where a small
+    population has village-years big enough for templates)."""
     start = time.perf_counter()
     if persons < 1:
         raise InputError("persons must be at least 1")
@@ -106,6 +108,10 @@ def generate_exams(persons: int, seed: int, out_dir: Path | str,
     rngs = dict(zip(_STAGES, (np.random.default_rng(s) for s in
                               np.random.SeedSequence([seed, 15]).spawn(len(_STAGES)))))
     pop, table, geo = _population(persons, seed)
+    region = table.region.copy()
+    if villages:
+        home = geo.township[region[0]]
+        region = np.flatnonzero(geo.township == home)[:villages][region % min(villages, int((geo.township == home).sum()))]
     original, duplicate, moved = _archive_rows(table, len(pop))
     birth_year = pop.birth_year
     t = measure.traits(rngs["traits"], pop.female)
@@ -125,7 +131,7 @@ def generate_exams(persons: int, seed: int, out_dir: Path | str,
         use_dup = ((duplicate[who] >= 0) & (table.created[np.maximum(duplicate[who], 0)] <= date)
                    & (rng.random(len(who)) < DUPLICATE_ARCHIVE_USED))
         arch = np.where(use_moved, moved[who], np.where(use_dup, duplicate[who], arch))
-        village = table.region[arch]
+        village = region[arch]
         doctor = village * 2 + (rng.random(len(who)) < 0.5)
         v = measure.measure(rngs["measure"], t, who, np.full(len(who), year - EXAM_YEARS[0]),
                             mercury_doctor[doctor], last["height"][who])
@@ -165,12 +171,12 @@ def generate_exams(persons: int, seed: int, out_dir: Path | str,
     double[doubled] = True
     double[n0:] = True
 
-    return _write(rngs["render"], out_dir, pop, table, geo, c, v, gap, double, groups, start)
+    return _write(rngs["render"], out_dir, pop, table, geo, region, c, v, gap, double, groups, start)
 
 
-def _write(rng, out_dir, pop, table, geo, c, v, gap, double, groups, start) -> ExamSynthSummary:
+def _write(rng, out_dir, pop, table, geo, region, c, v, gap, double, groups, start) -> ExamSynthSummary:
     n = len(c["person"])
-    village = table.region[c["archive"]]
+    village = region[c["archive"]]
     year = c["date"].astype("datetime64[Y]").astype(np.int64) + 1970
     order0 = np.lexsort((rng.random(n), village, year))
     serial = np.empty(n, dtype=np.int64)
