@@ -70,6 +70,13 @@ def ensure_exams(work: Path, persons: int, seed: int) -> tuple[Path, dict]:
     return data, {**facts, "reused": False}
 
 
+def _rel(arg: str) -> str:
+    try:
+        return str(Path(arg).resolve().relative_to(ROOT))
+    except ValueError:
+        return arg
+
+
 def run_exams(data: Path, out: Path, archives_run: Path | None) -> dict:
     """One `linkage exams` process: wall seconds, CPU seconds (user + system) and the load
     average before it (the machine is shared: wall time grows with others' load)."""
@@ -83,7 +90,7 @@ def run_exams(data: Path, out: Path, archives_run: Path | None) -> dict:
     wall = round(time.perf_counter() - start, 2)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 2)
-    shown = ["linkage", *cmd[3:]]
+    shown = ["linkage", *(_rel(c) for c in cmd[3:])]
     return {"seconds": wall, "cpu_seconds": cpu, "load_before": load, "exam_command": " ".join(shown)}
 
 
@@ -142,7 +149,18 @@ def evaluate(data: Path, out: Path) -> dict:
                                    count(*) FILTER (WHERE copied_truth) FROM per""").fetchall()[0]
     gaps = con.execute("SELECT count(*) FILTER (WHERE gap AND gap_truth), count(*) FILTER (WHERE gap_truth), "
                        "count(*) FILTER (WHERE gap) FROM per").fetchall()[0]
+    # The per-village summary: are the villages where templates were injected the ones whose
+    # clone groups are unlikely by chance?
+    by_village = json.loads((out / "exam_summary.json").read_text(encoding="utf-8"))["by_village"]
+    injected = {r[0] for r in con.execute(
+        "SELECT DISTINCT substr(exam_id, 5, 12) FROM per WHERE template").fetchall()}
+    unlikely = {code for code, e in by_village.items() if e["clone_groups_unlikely"] > 0}
+    any_clone = {code for code, e in by_village.items() if e["clone_groups"] > 0}
+    villages = {"with_templates": len(injected), "named_by_evidence": len(injected & unlikely),
+                "other_villages_named_by_evidence": len(unlikely - injected),
+                "villages_with_any_4_of_6_group": len(any_clone), "villages": len(by_village)}
     return {
+        "villages": villages,
         "template_groups": groups_total, "template_groups_found": groups_found,
         "group_recall": round(groups_found / max(groups_total, 1), 4),
         "plain_4_of_6": plain, "evidence_configured": configured, "evidence_best_at_recall_098": best,
@@ -183,14 +201,19 @@ def render(results: dict) -> str:
     if best:
         lines.append(f"| best with recall >= 0.98 ({best['threshold']}) | {best['precision']} | {best['recall']} "
                      f"| {best['false_positives']} |")
-    c, gp = a["eval"]["copied"], a["eval"]["lr_gap"]
+    c, gp, vi = a["eval"]["copied"], a["eval"]["lr_gap"], a["eval"]["villages"]
     lines += [
         "", f"Commands timed (each a fresh process, Python start included): `{a['exam_command']}`; "
         f"`{b['exam_command']}`.  Wall time on this shared 2-core machine grows with the other "
         "users' load (load average before each run is shown); CPU time is user + system of the process.",
+        "", f"Per-village summary (exam_summary.json, by_village): templates were injected in "
+        f"{vi['with_templates']} villages; {vi['named_by_evidence']} of them show a clone group unlikely by "
+        f"chance, as do {vi['other_villages_named_by_evidence']} other villages (of {vi['villages']}).  By the "
+        f"plain 4-of-6 count, {vi['villages_with_any_4_of_6_group']} villages have a clone group.",
         "", f"Copied from last year: {c['found_true']} of {c['injected']} injected found, {c['flagged']} flagged.  "
         f"L/R gaps: {gp['injected_found']} of {gp['injected']} injected found; {gp['flagged_total']} exams over "
-        "10 mmHg in all (honest inter-arm differences included).", "",
+        "10 mmHg in all (honest inter-arm differences included; an injected gap is missed when it pushes "
+        "the right systolic below its diastolic or out of range, and the value is rejected).", "",
         "Precision and recall count exams: an exam of an injected template group is a positive, "
         "every other flagged exam a false positive (exams entered under two archives of one "
         "resident are honest only when the linkage says so: see the second row).  A template "
