@@ -112,3 +112,15 @@ def test_gap_rule(tmp_path, sl, sr, dl, dr, flag):
     rows = [{"exam_id": "E1", "sbp_left": sl, "sbp_right": sr, "dbp_left": dl, "dbp_right": dr}]
     flags = [f["flag"] for f in _flags(tmp_path, rows) if f["flag"].startswith("lr_gap")]
     assert flags == ([flag] if flag else [])
+
+
+def test_a_large_group_lists_a_bounded_number_of_other_exams(tmp_path):
+    text = open(__import__("linkage.config", fromlist=["x"]).default_config_path(), encoding="utf-8").read()
+    config = tmp_path / "c.toml"
+    config.write_text(text.replace("max_listed_exam_ids = 50", "max_listed_exam_ids = 3"), encoding="utf-8")
+    rows = [{"exam_id": f"E{i:02d}", "archive_id": f"A{i}", **SAME} for i in range(1, 11)]
+    run_exams(write_exams(tmp_path / "exams.csv", rows), tmp_path / "out", config_path=config)
+    flags = [f for f in read_csv(tmp_path / "out" / "exam_flags.csv") if f["flag"] == "clone"]
+    assert len(flags) == 10 and {f["group_size"] for f in flags} == {"10"}
+    assert next(f for f in flags if f["exam_id"] == "E01")["other_exam_ids"] == "E02;E03;E04"
+    assert next(f for f in flags if f["exam_id"] == "E03")["other_exam_ids"] == "E01;E02;E04"

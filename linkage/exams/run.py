@@ -77,7 +77,7 @@ def run_exams(input_path: Path | str, out_dir: Path | str, archives_run: Path | 
     score_groups(con, settings)
     copied = find_copied(con, EXAMS, settings)
     gaps = find_gaps(con, EXAMS, settings)
-    build_flags(con)
+    build_flags(con, settings.max_listed_exam_ids)
     done("evidence, copied, gaps")
     summary = summarise(con, EXAMS, file_name=Path(input_path).name, sha256=file_sha256(Path(input_path)),
                         six=settings.six, names=names,

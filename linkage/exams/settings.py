@@ -45,6 +45,7 @@ class ExamSettings:
     joint: tuple[tuple[str, str], ...]
     evidence_threshold: float
     copied_min_identical: int
+    max_listed_exam_ids: int
     gap_pressures: tuple[str, ...]
     gap_flag_mmhg: float
     gap_remeasure_mmhg: float
@@ -99,6 +100,9 @@ def exam_settings(config: Config) -> ExamSettings:
     copied = _get(raw, "copied_min_identical", int, "exams", source)
     if not 1 <= copied <= len(six):
         raise ConfigError(f"{source}: [exams] copied_min_identical must be between 1 and {len(six)}")
+    listed = _get(raw, "max_listed_exam_ids", int, "exams", source)
+    if listed < 1:
+        raise ConfigError(f"{source}: [exams] max_listed_exam_ids must be at least 1")
     ranges_raw = raw.get("plausible", {})
     mixups_raw = raw.get("unit_mixups", {})
     ranges: dict[str, Range] = {}
@@ -119,6 +123,6 @@ def exam_settings(config: Config) -> ExamSettings:
         columns=columns, six=six, min_identical=min_identical, window=window,
         joint=joint,  # type: ignore[arg-type]
         evidence_threshold=_get(raw, "evidence_threshold", float, "exams", source),
-        copied_min_identical=copied, gap_pressures=gap_pressures, gap_flag_mmhg=flag,
+        copied_min_identical=copied, max_listed_exam_ids=listed, gap_pressures=gap_pressures, gap_flag_mmhg=flag,
         gap_remeasure_mmhg=remeasure, ranges=ranges,
     )
