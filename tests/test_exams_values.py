@@ -13,6 +13,7 @@ from linkage.exams.values import (
     check_value,
     check_value_sql,
     parse_value,
+    fast_sql,
     parse_value_sql,
     prepared_sql,
 )
@@ -23,8 +24,9 @@ _CON = duckdb.connect()
 def _sql_parse(texts: list[str | None]) -> list[tuple[float | None, str | None]]:
     value, problem = parse_value_sql("x")
     rel = _CON.execute(
-        f"SELECT {value}, {problem} FROM (SELECT i, {prepared_sql('x')} AS x__p FROM "
-        "(SELECT unnest(range(len($t))) AS i, unnest($t) AS x)) ORDER BY i", {"t": texts})
+        f"SELECT {value}, {problem} FROM (SELECT *, {prepared_sql('x')} AS x__p FROM "
+        f"(SELECT *, {fast_sql('x')} AS x__f FROM "
+        "(SELECT unnest(range(len($t))) AS i, unnest($t) AS x))) ORDER BY i", {"t": texts})
     return [tuple(r) for r in rel.fetchall()]
 
 

@@ -33,6 +33,8 @@ def find_clones(con: duckdb.DuckDBPyConnection, exams: str, settings: ExamSettin
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _cl_exams AS
         SELECT e.exam_id, r.person, e.township, e.institution, e.win,
+               CAST(row_number() OVER (ORDER BY e.exam_id) AS INTEGER) AS eno,
+               CAST(dense_rank() OVER (ORDER BY r.person) AS INTEGER) AS pno,
                {', '.join(f'{_tenths(i)} AS v_{i}' for i in six)},
                count(*) OVER (PARTITION BY e.township, e.win) AS n_township,
                count(*) OVER (PARTITION BY e.institution, e.win) AS n_institution,
@@ -49,21 +51,24 @@ def find_clones(con: duckdb.DuckDBPyConnection, exams: str, settings: ExamSettin
             only = " AND multi" if scope == "institution" else ""
             keys.append(f"CASE WHEN {present} AND {scope} IS NOT NULL{only} "
                         f"THEN {{'k': hash({s}, '{scope[0]}', {scope}, win, {values}), 'n': n_{scope}}} END")
+    # Exams and residents as integers from here on: grouping millions of keys on strings
+    # cost most of the time.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _cl_keys AS
-        SELECT exam_id, person, kn.k AS k, kn.n AS n
-        FROM (SELECT exam_id, person, unnest([{', '.join(keys)}]) AS kn FROM _cl_exams)
+        SELECT eno, pno, kn.k AS k, kn.n AS n
+        FROM (SELECT eno, pno, unnest([{', '.join(keys)}]) AS kn FROM _cl_exams)
         WHERE kn IS NOT NULL
     """)
-    # Keys held by two residents or more, then one group per distinct member set.
+    # Keys held by two residents or more (most keys are one exam's alone: a cheap count
+    # first), then one group per distinct member set.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _cl_sets AS
         WITH shared AS (
-            SELECT k FROM _cl_keys GROUP BY k HAVING count(DISTINCT person) >= 2
+            SELECT k FROM _cl_keys GROUP BY k HAVING count(*) >= 2 AND min(pno) <> max(pno)
         )
-        SELECT list(exam_id ORDER BY exam_id) AS members, count(DISTINCT person) AS persons,
+        SELECT list(eno ORDER BY eno) AS members, count(DISTINCT pno) AS persons,
                max(n) AS n_block
-        FROM _cl_keys JOIN shared USING (k)
+        FROM _cl_keys SEMI JOIN shared USING (k)
         GROUP BY k
     """)
     con.execute("""
@@ -79,7 +84,9 @@ def find_clones(con: duckdb.DuckDBPyConnection, exams: str, settings: ExamSettin
     """)
     con.execute(f"""
         CREATE OR REPLACE TABLE {CLONE_MEMBERS} AS
-        SELECT group_id, unnest(members) AS exam_id FROM _cl_numbered ORDER BY group_id, exam_id
+        SELECT g.group_id, e.exam_id
+        FROM (SELECT group_id, unnest(members) AS eno FROM _cl_numbered) g JOIN _cl_exams e USING (eno)
+        ORDER BY g.group_id, e.exam_id
     """)
     agree = ", ".join(
         f"count(DISTINCT e.v_{i}) = 1 AND count(e.v_{i}) = count(*) AS a_{i}, min(e.v_{i}) AS x_{i}"

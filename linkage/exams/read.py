@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from linkage.exams.settings import EXAM_COLUMNS, INDICATORS, REQUIRED_EXAM_COLUMNS, ExamSettings
-from linkage.exams.values import NOT_A_NUMBER, check_value_sql, parse_value_sql, prepared_sql
+from linkage.exams.values import NOT_A_NUMBER, check_value_sql, fast_sql, parse_value_sql, prepared_sql
 from linkage.ingest import TableSpec, load_table
 from linkage.standardise._text import sql_str
 from linkage.standardise.dates import parse_date_sql
@@ -129,6 +129,7 @@ FROM d
 
 def _fields_sql(settings: ExamSettings) -> str:
     """Parse, range-check and cross-check every indicator of the accepted rows."""
+    fast = ", ".join(f"{fast_sql(i)} AS {i}__f" for i in INDICATORS)
     prepared = ", ".join(f"{prepared_sql(i)} AS {i}__p" for i in INDICATORS)
     parsed = []
     for i in INDICATORS:
@@ -157,6 +158,8 @@ def _fields_sql(settings: ExamSettings) -> str:
     FROM (SELECT *, {', '.join(crossed)} FROM (
           SELECT *, {checked} FROM (
             SELECT *, {', '.join(parsed)} FROM (
-              SELECT eid, aid, exam_day, region_code, institution, doctor, row_number, {prepared}
-              FROM _exams_rows WHERE reject_reason IS NULL))))
+              SELECT *, {prepared} FROM (
+                SELECT eid, aid, exam_day, region_code, institution, doctor, row_number,
+                       {', '.join(INDICATORS)}, {fast}
+                FROM _exams_rows WHERE reject_reason IS NULL)))))
     """

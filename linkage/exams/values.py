@@ -37,6 +37,9 @@ _TRANSLATE = str.maketrans(_FROM, _TO)
 _UNITS = "cm|CM|Cm|kg|KG|Kg|mmHg|mmhg|MMHG|次/分|次/分钟|bpm|BPM|mmol/L|mmol/l|MMOL/L|厘米|公斤|千克"
 # The number, then optional spaces and a unit.  RE2 and Python agree on this pattern.
 NUMBER_PATTERN = f"^([-+]?[0-9]{{1,6}}(?:[.][0-9]{{1,4}})?) *(?:{_UNITS})?$"
+# What most cells hold: a plain number.  The SQL twin casts these directly (one regex test
+# instead of five), which halves the cost of reading a table.
+FAST_PATTERN = "[0-9]{1,6}(?:[.][0-9]{1,4})?"
 _NUMBER_RE = re.compile(NUMBER_PATTERN)
 _TENTH = Decimal("0.1")
 
@@ -57,21 +60,29 @@ def parse_value(raw: str | None) -> tuple[float | None, str | None]:
 def parse_value_sql(column: str) -> tuple[str, str]:
     """SQL twins (value, problem) of :func:`parse_value` for a VARCHAR column reference.
 
-    The value expression needs the prepared text; callers put :func:`prepared_sql` in a
-    subquery as ``<column>__p`` first (an expression used twice is computed twice)."""
-    p = f"{column}__p"
+    Callers first put :func:`fast_sql` as ``<column>__f`` and :func:`prepared_sql` as
+    ``<column>__p`` in a subquery (an expression used twice is computed twice)."""
+    f, p = f"{column}__f", f"{column}__p"
     blank = f"({p} = '' OR {sql_in(p, BLANK_WORDS)})"
     number = f"regexp_extract({p}, {sql_str(NUMBER_PATTERN)}, 1)"
-    value = (f"CASE WHEN {p} IS NULL OR {blank} THEN NULL "
+    value = (f"CASE WHEN {f} THEN CAST(round(CAST({column} AS DECIMAL(12, 4)), 1) AS DOUBLE) "
+             f"WHEN {p} IS NULL OR {blank} THEN NULL "
              f"ELSE CAST(round(TRY_CAST(nullif({number}, '') AS DECIMAL(12, 4)), 1) AS DOUBLE) END")
-    problem = (f"CASE WHEN {p} IS NULL OR {blank} THEN NULL "
+    problem = (f"CASE WHEN {f} OR {p} IS NULL OR {blank} THEN NULL "
                f"WHEN NOT regexp_matches({p}, {sql_str(NUMBER_PATTERN)}) THEN {sql_str(NOT_A_NUMBER)} END")
     return value, problem
 
 
+def fast_sql(column: str) -> str:
+    """True where the cell is a plain number (:data:`FAST_PATTERN`)."""
+    return f"coalesce(regexp_full_match({column}, {sql_str(FAST_PATTERN)}), false)"
+
+
 def prepared_sql(column: str) -> str:
-    """Full-width digits made ASCII, surrounding whitespace removed."""
-    return sql_strip_ws(sql_translate(column, _FROM, _TO))
+    """Full-width digits made ASCII, surrounding whitespace removed (not needed, so not
+    computed, for plain numbers: ``<column>__f``)."""
+    return (f"CASE WHEN NOT {column}__f THEN "
+            f"{sql_strip_ws(sql_translate(column, _FROM, _TO))} END")
 
 
 def _fmt(x: float) -> str:
