@@ -107,7 +107,9 @@ def test_archives_run_keeps_one_persons_double_entries_apart(village, tmp_path):
 def test_synth_exams_option_and_bad_input_messages(tmp_path):
     output = _run(["synth", "--persons", "300", "--seed", "2", "--out", str(tmp_path / "pop"), "--exams"])
     assert "exams of" in output
-    assert (tmp_path / "pop" / "exams.csv").is_file() and (tmp_path / "pop" / "archives.csv").is_file()
+    archives = {r["archive_id"]: r for r in read_csv(tmp_path / "pop" / "truth.csv")}
+    exam_truth = read_csv(tmp_path / "pop" / "exams_truth.csv")
+    assert exam_truth and all(archives[r["archive_id"]]["person_id"] == r["person_id"] for r in exam_truth)
     result = CliRunner().invoke(cli, ["exams", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o")],
                                 standalone_mode=False)
     assert result.exception is not None and "not found" in str(result.exception)

@@ -94,3 +94,22 @@ def test_bad_exam_setting_names_the_key(tmp_path):
     bad.write_text(text.replace('six_indicators = ["height"', 'six_indicators = ["bmi"'), encoding="utf-8")
     with pytest.raises(ConfigError, match="six_indicators"):
         run_exams(write_exams(tmp_path / "e.csv", [BASE]), tmp_path / "out", config_path=bad)
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_rejected_whole(tmp_path):
+    path = write_exams(tmp_path / "exams.csv", [{"exam_id": "E1"}])
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("E2,A2,2023-04-01\n")
+    result = run_exams(path, tmp_path / "out")
+    assert (result.exams, result.rows_rejected) == (1, 1)
+    rejects = read_csv(tmp_path / "out" / "exam_rejects.csv")
+    assert [(r["row"], r["exam_id"], r["field"]) for r in rejects] == [("3", "", "*")]
+    assert "expected 15 fields, found 3" in rejects[0]["reason"]
+
+
+def test_every_row_rejected_still_writes_outputs(tmp_path):
+    path = write_exams(tmp_path / "exams.csv", [{"exam_id": "E1", "exam_date": "x"}])
+    result = run_exams(path, tmp_path / "out")
+    assert result.exams == 0 and result.rows_rejected == 1
+    summary = (tmp_path / "out" / "exam_summary.json").read_text(encoding="utf-8")
+    assert '"by_village": {}' in summary and '"as_of": null' in summary

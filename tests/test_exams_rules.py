@@ -124,3 +124,17 @@ def test_a_large_group_lists_a_bounded_number_of_other_exams(tmp_path):
     assert len(flags) == 10 and {f["group_size"] for f in flags} == {"10"}
     assert next(f for f in flags if f["exam_id"] == "E01")["other_exam_ids"] == "E02;E03;E04"
     assert next(f for f in flags if f["exam_id"] == "E03")["other_exam_ids"] == "E01;E02;E04"
+
+
+@pytest.mark.parametrize("window, clone", [("year", False), ("all", True), ("month", False)])
+def test_window_setting(tmp_path, window, clone):
+    from linkage.config import default_config_path
+
+    text = default_config_path().read_text(encoding="utf-8")
+    config = tmp_path / "c.toml"
+    config.write_text(text.replace('window = "year"', f'window = "{window}"'), encoding="utf-8")
+    rows = [{"exam_id": "E1", "archive_id": "A1", "exam_date": "2022-12-20", **SAME},
+            {"exam_id": "E2", "archive_id": "A2", "exam_date": "2023-01-05", **SAME}]
+    run_exams(write_exams(tmp_path / "exams.csv", rows), tmp_path / "out", config_path=config)
+    flags = [f for f in read_csv(tmp_path / "out" / "exam_flags.csv") if f["flag"] == "clone"]
+    assert bool(flags) == clone

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,8 @@ def file_sha256(path: Path) -> str:
 
 
 def run_exams(input_path: Path | str, out_dir: Path | str, archives_run: Path | str | None = None,
-              config_path: Path | str | None = None, names: Mapping[str, str] | None = None,
+              config_path: Path | str | None = None,
+              names: Mapping[str, str] = MappingProxyType({}),
               con: duckdb.DuckDBPyConnection | None = None) -> ExamRunSummary:
     """Find cloned, copied and inconsistent exams in ``input_path``; write them to ``out_dir``.
 

@@ -15,6 +15,7 @@ one, ``name`` is null.  as_of is the latest exam date, so a rerun gives the same
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import duckdb
@@ -93,9 +94,9 @@ def _counts(con: duckdb.DuckDBPyConnection, key: str | None) -> dict[str, dict[s
 
 def summarise(con: duckdb.DuckDBPyConnection, exams: str, *, file_name: str, sha256: str,
               six: tuple[str, ...], extra_totals: Mapping[str, Any] | None = None,
-              names: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The exam_summary.json payload.  ``names`` maps region codes to display names."""
-    names = names or {}
+              names: Mapping[str, str] = MappingProxyType({})) -> dict[str, Any]:
+    """The exam_summary.json payload.  ``names`` maps region codes (6, 9, 12 digits) to
+    display names (a division table); a code it lacks gets ``"name": null``."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _exam_facts AS {_facts_sql(exams)}")
     as_of = con.execute(f"SELECT CAST(max(exam_date) AS VARCHAR) FROM {exams}").fetchall()[0][0]
     totals = _counts(con, None).get("total") or {k: 0 for k in COUNT_KEYS} | {

@@ -25,8 +25,9 @@ from linkage.errors import InputError
 from linkage.exams.settings import EXAM_COLUMNS, INDICATORS
 from linkage.exams.synth import inject, measure
 from linkage.synth import generate as population
-from linkage.synth.archives import DUPLICATE, MOVED, MOVED_WITHIN, ORIGINAL, build_archives
-from linkage.synth.geography import load_geography
+from linkage.synth.archives import DUPLICATE, MOVED, MOVED_WITHIN, ORIGINAL, ArchiveTable, build_archives
+from linkage.synth.geography import Geography, load_geography
+from linkage.synth.people import Population
 from linkage.synth.resources import read_table
 from linkage.synth.writer import write_csv
 
@@ -52,7 +53,7 @@ class ExamSynthSummary:
     seconds: float
 
 
-def _population(persons: int, seed: int):
+def _population(persons: int, seed: int) -> tuple[Population, ArchiveTable, Geography]:
     """The population and clean archives of ``linkage synth`` for (persons, seed)."""
     spawned = np.random.SeedSequence(seed).spawn(len(population._STAGES))
     rngs = dict(zip(population._STAGES, (np.random.default_rng(s) for s in spawned)))
@@ -62,7 +63,7 @@ def _population(persons: int, seed: int):
     return pop, table, geo
 
 
-def _institutions(geo) -> np.ndarray:
+def _institutions(geo: Geography) -> np.ndarray:
     """Exam institution of each village: its township's health centre."""
     town = {int(r["code"]) // 1000: r["township"] for r in read_table("synth_villages.csv")}
     names = []
@@ -72,7 +73,7 @@ def _institutions(geo) -> np.ndarray:
     return np.array(names, dtype=StringDType())
 
 
-def _archive_rows(table, persons: int):
+def _archive_rows(table: ArchiveTable, persons: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per person: row of the original, duplicate and moved archive (-1 if none)."""
     rows = {o: np.full(persons, -1) for o in (ORIGINAL, DUPLICATE, MOVED)}
     for origin, key in ((ORIGINAL, ORIGINAL), (DUPLICATE, DUPLICATE), (MOVED, MOVED), (MOVED_WITHIN, MOVED)):
@@ -174,7 +175,10 @@ def generate_exams(persons: int, seed: int, out_dir: Path | str,
     return _write(rngs["render"], out_dir, pop, table, geo, region, c, v, gap, double, groups, start)
 
 
-def _write(rng, out_dir, pop, table, geo, region, c, v, gap, double, groups, start) -> ExamSynthSummary:
+def _write(rng: np.random.Generator, out_dir: Path, pop: Population, table: ArchiveTable, geo: Geography,
+           region: np.ndarray, c: dict[str, np.ndarray], v: dict[str, np.ndarray], gap: np.ndarray,
+           double: np.ndarray, groups: int, start: float) -> ExamSynthSummary:
+    """Number the exams, render values as text (with bad values), write exams.csv and the truth."""
     n = len(c["person"])
     village = region[c["archive"]]
     year = c["date"].astype("datetime64[Y]").astype(np.int64) + 1970
