@@ -166,17 +166,55 @@ def train(input_path: Path, model_path: Path, config_path: Path | None, labels_p
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Folder for archives.csv, truth.csv, hard_negatives.csv.")
-def synth(persons: int, seed: int, out_dir: Path) -> None:
+@click.option("--exams", is_flag=True,
+              help="Also write exams.csv and exams_truth.csv: yearly exams of residents 65+, "
+                   "with injected clones, copies and L/R gaps.")
+def synth(persons: int, seed: int, out_dir: Path, exams: bool) -> None:
     """Generate a synthetic population with known truth.
 
     Example:
 
-        linkage synth --persons 100000 --seed 7 --out data/100k
+        linkage synth --persons 100000 --seed 7 --out data/100k --exams
     """
     from linkage.synth import generate_population
 
     summary = generate_population(persons, seed, out_dir)
     click.echo(f"{summary.persons} persons, {summary.archives} archives -> {out_dir}")
+    if exams:
+        from linkage.exams.synth import generate_exams
+
+        made = generate_exams(persons, seed, out_dir)
+        click.echo(f"{made.exams} exams of {made.residents_65} residents aged 65+, "
+                   f"{made.template_groups} template groups -> {out_dir}")
+
+
+@cli.command()
+@click.argument("input_path", metavar="EXAMS", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder for exam_flags.csv, exam_rejects.csv, exam_summary.json.")
+@click.option("--archives-run", "archives_run", type=click.Path(path_type=Path),
+              help="Output folder of `linkage run`: its clusters.csv tells which archives "
+                   "are one person (their exams are not clones of each other).")
+@click.option("--config", "config_path", type=click.Path(path_type=Path),
+              help="Settings TOML (default: configs/default.toml, section [exams]).")
+def exams(input_path: Path, out_dir: Path, archives_run: Path | None, config_path: Path | None) -> None:
+    """Find fabricated elderly exams (体检数据雷同): clones, copies, L/R gaps.
+
+    Example:
+
+    \b
+        linkage exams exams_620802.csv --out exams_out/
+        linkage exams exams_6208.parquet --archives-run out/ --out exams_out/
+    """
+    from linkage.exams import run_exams
+
+    s = run_exams(input_path, out_dir, archives_run=archives_run, config_path=config_path)
+    click.echo(
+        f"{s.exams} exams ({s.rows_rejected} rows, {s.values_rejected} values rejected): "
+        f"{s.clone_groups} clone groups, {s.clone_exams} exams in them "
+        f"({s.clone_exams_unlikely} unlikely by chance), {s.copied_from_last_year} copied "
+        f"from last year, {s.lr_gaps} L/R gaps -> {out_dir}"
+    )
 
 
 @cli.command()

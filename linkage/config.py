@@ -79,6 +79,9 @@ class Config:
     source: str = field(default="<default>")
     nightly: Nightly = field(default_factory=Nightly)
     input: InputLimits = field(default_factory=InputLimits)
+    # The [exams] section as written; linkage.exams.settings validates it when exams run,
+    # so a config without it still serves `linkage run`.
+    exams: dict[str, Any] = field(default_factory=dict)
 
 
 REPO_ROOT = shipped.CHECKOUT_ROOT  # the checkout, for tests and benchmarks
@@ -119,16 +122,22 @@ def _get(section: dict[str, Any], key: str, kind: type, source: str, where: str)
     return value
 
 
-def _parse(raw: dict[str, Any], source: str) -> Config:
-    columns_raw = _section(raw, "columns", source)
-    columns: dict[str, tuple[str, ...]] = {}
-    for column in INPUT_COLUMNS:
-        aliases = columns_raw.get(column, [column])
+def parse_columns(section: dict[str, Any], columns: tuple[str, ...], source: str,
+                  where: str) -> dict[str, tuple[str, ...]]:
+    """Header aliases for each of ``columns``; the column's own name always matches."""
+    out: dict[str, tuple[str, ...]] = {}
+    for column in columns:
+        aliases = section.get(column, [column])
         if isinstance(aliases, str):
             aliases = [aliases]
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            raise ConfigError(f"{source}: [columns] {column} must be a list of header names")
-        columns[column] = tuple(dict.fromkeys([column, *aliases]))
+            raise ConfigError(f"{source}: [{where}] {column} must be a list of header names")
+        out[column] = tuple(dict.fromkeys([column, *aliases]))
+    return out
+
+
+def _parse(raw: dict[str, Any], source: str) -> Config:
+    columns = parse_columns(_section(raw, "columns", source), INPUT_COLUMNS, source, "columns")
 
     th = _section(raw, "thresholds", source)
     thresholds = Thresholds(
@@ -182,4 +191,7 @@ def _parse(raw: dict[str, Any], source: str) -> Config:
             raise ConfigError(f"{source}: [input] max_field_chars and max_record_lines must be >= 1")
         if not 0 <= limits.max_rejected_share <= 1:
             raise ConfigError(f"{source}: [input] max_rejected_share must be between 0 and 1")
-    return Config(columns, thresholds, tuple(rules), training, source, nightly, limits)
+    exams = raw.get("exams", {})
+    if not isinstance(exams, dict):
+        raise ConfigError(f"{source}: [exams] must be a table")
+    return Config(columns, thresholds, tuple(rules), training, source, nightly, limits, exams)

@@ -31,7 +31,7 @@ looked up in NBS 2023 only; a county code that existed only before 2023 (622701 
 from __future__ import annotations
 
 import lzma
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
 
@@ -152,3 +152,23 @@ def is_known_id_area_code(code6: str | None) -> bool:
     if (code, "p") in _history():
         return True
     return code.endswith("0000") and code[:2] in _short_names()
+
+
+class DivisionNameMap(Mapping[str, str]):
+    """:func:`division_name` as a read-only mapping (code -> display name), for code that
+    takes a ``names`` mapping (the exam summary) without building a table of every code."""
+
+    def __getitem__(self, code: str) -> str:
+        name = division_name(code)
+        if name is None:
+            raise KeyError(code)
+        return name
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())  # not enumerable: only looked up
+
+    def __len__(self) -> int:
+        return 0
+
+
+DIVISION_NAMES = DivisionNameMap()

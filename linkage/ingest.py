@@ -18,13 +18,14 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from linkage.config import Config
+from linkage.config import Config, InputLimits
 from linkage.csv_records import read_records, split_lines
 from linkage.errors import InputError, SchemaError, TooManyRejects
 from linkage.schema import INPUT_COLUMNS, REQUIRED_COLUMNS
@@ -32,6 +33,27 @@ from linkage.schema import INPUT_COLUMNS, REQUIRED_COLUMNS
 RAW_TABLE = "raw_archives"
 REJECTS_TABLE = "rejects"
 _SNIFF_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Which columns a table has, their header aliases and which must be present.
+
+    Archives and exam tables share one reader; each passes its own spec.  ``parquet_types``
+    lists, per column, the Parquet types that hold it without loss (None: any type, cast to
+    text and judged by the table's own validation, as exam measurements are).
+    """
+
+    columns: tuple[str, ...]
+    aliases: Mapping[str, tuple[str, ...]]
+    required: tuple[str, ...]
+    parquet_types: Mapping[str, tuple[str, ...]] | None = None
+    limits: InputLimits = field(default_factory=InputLimits)
+
+
+def archive_spec(config: Config) -> TableSpec:
+    """The archives' spec: ``INPUT_COLUMNS`` with the ``[columns]`` aliases."""
+    return TableSpec(INPUT_COLUMNS, config.columns, REQUIRED_COLUMNS, _PARQUET_TYPES, config.input)
 
 
 @dataclass(frozen=True)
@@ -63,37 +85,37 @@ def detect_encoding(path: Path) -> str:
     raise InputError(f"{path}: unknown text encoding (expected UTF-8 or GB18030)")
 
 
-def _map_header(header: list[str], config: Config, path: Path) -> dict[str, int]:
+def _map_header(header: list[str], spec: TableSpec, path: Path) -> dict[str, int]:
     """Map input column name -> position in the file, using the configured aliases."""
     normalised = [h.strip().lower() for h in header]
     mapping: dict[str, int] = {}
-    for column, aliases in config.columns.items():
+    for column, aliases in spec.aliases.items():
         for alias in aliases:
             key = alias.strip().lower()
             if key in normalised:
                 mapping[column] = normalised.index(key)
                 break
-    missing = [c for c in REQUIRED_COLUMNS if c not in mapping]
+    missing = [c for c in spec.required if c not in mapping]
     if missing:
         raise SchemaError(f"{path}: missing required column(s): {', '.join(missing)}")
     return mapping
 
 
-def _read_csv_rows(path: Path, config: Config, encoding: str) -> tuple[dict[str, list], list[dict]]:
+def _read_csv_rows(path: Path, spec: TableSpec, encoding: str) -> tuple[dict[str, list], list[dict]]:
     """Every record of the file by linkage.csv_records: columns of the good rows, rejects."""
     text = path.read_text(encoding=encoding)
     lines = split_lines(text)
     if not lines:
         raise InputError(f"{path}: the file is empty")
     header = next(csv.reader([lines[0]]), [])
-    mapping = _map_header(header, config, path)
+    mapping = _map_header(header, spec, path)
     width = len(header)
-    columns: dict[str, list] = {c: [] for c in INPUT_COLUMNS}
+    columns: dict[str, list] = {c: [] for c in spec.columns}
     row_numbers: list[int] = []
     rejects: list[dict] = []
-    positions = [(column, mapping.get(column)) for column in INPUT_COLUMNS]
-    id_pos = mapping["archive_id"]
-    for record in read_records(lines, width, config.input.max_record_lines):
+    positions = [(column, mapping.get(column)) for column in spec.columns]
+    id_pos = mapping.get("archive_id", width)
+    for record in read_records(lines, width, spec.limits.max_record_lines):
         if record.fields is None:
             salvaged = next(csv.reader([record.line or ""]), [])
             rejects.append(_reject(record.row, _archive_id_of(salvaged, id_pos), "*",
@@ -132,7 +154,7 @@ def _reject(row: int, archive_id: str | None, field: str, reason: str) -> dict:
     return {"row": row, "archive_id": archive_id, "field": field, "reason": reason}
 
 
-def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, config: Config) -> None:
+def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, spec: TableSpec) -> None:
     """Parquet is typed and row-aligned: cast every column to text and number the rows."""
     source = str(path).replace("'", "''")
     try:
@@ -140,16 +162,18 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, config: Config) ->
     except duckdb.Error as exc:
         raise InputError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
     names = [row[0] for row in described]
-    mapping = _map_header(names, config, path)
+    mapping = _map_header(names, spec, path)
+    allowed = spec.parquet_types
     wrong = [f"{names[pos]} ({described[pos][1]})" for column, pos in mapping.items()
-             if not _parquet_type_fits(column, str(described[pos][1]))]
+             if allowed is not None
+             and str(described[pos][1]).upper() not in allowed.get(column, _TEXT_TYPES)]
     if wrong:
         raise SchemaError(
             f"{path}: column(s) of a type that cannot hold this field exactly: {', '.join(wrong)} "
             "- write identifiers, codes and phones as text (VARCHAR), dates as text or DATE")
     select = ", ".join(
         f'CAST("{names[mapping[c]]}" AS VARCHAR) AS {c}' if c in mapping else f"NULL::VARCHAR AS {c}"
-        for c in INPUT_COLUMNS
+        for c in spec.columns
     )
     con.execute(f"""
         CREATE OR REPLACE TABLE {_LOADED} AS
@@ -179,27 +203,37 @@ _PARQUET_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _parquet_type_fits(column: str, duckdb_type: str) -> bool:
-    return duckdb_type.upper() in _PARQUET_TYPES.get(column, _TEXT_TYPES)
-
-
-def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config) -> IngestResult:
-    """Load ``path`` into ``RAW_TABLE`` (all VARCHAR + row_number) and ``REJECTS_TABLE``."""
+def load_table(con: duckdb.DuckDBPyConnection, path: Path | str, spec: TableSpec,
+               target: str) -> tuple[list[dict], str]:
+    """Read a CSV or Parquet file into table ``target``: the spec's columns as VARCHAR (NULL
+    where the file lacks them) plus ``row_number``.  Returns the rows that could not be split
+    into fields (dicts with row, archive_id, field '*', reason) and the encoding."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"input file not found: {path}")
     structural: list[dict] = []
     if path.suffix.lower() in {".parquet", ".pq"}:
-        _read_parquet(con, path, config)
+        _read_parquet(con, path, spec)
         encoding = "parquet"
     else:
         encoding = detect_encoding(path)
-        if not (encoding == "utf-8-sig" and _read_csv_with_duckdb(con, path, config)):
-            columns, structural = _read_csv_rows(path, config, encoding)
+        if not (encoding == "utf-8-sig" and _read_csv_with_duckdb(con, path, spec)):
+            columns, structural = _read_csv_rows(path, spec, encoding)
             _register_columns(con, columns)
-    rows_read = con.execute(f"SELECT count(*) FROM {_LOADED}").fetchall()[0][0] + len(structural)
+    if target != _LOADED:
+        con.execute(f"DROP TABLE IF EXISTS {target}")
+        con.execute(f"ALTER TABLE {_LOADED} RENAME TO {target}")
+    rows_read = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0] + len(structural)
     if rows_read == 0:
         raise InputError(f"{path}: the table has a header but no rows")
+    return structural, encoding
+
+
+def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config) -> IngestResult:
+    """Load ``path`` into ``RAW_TABLE`` (all VARCHAR + row_number) and ``REJECTS_TABLE``."""
+    path = Path(path)
+    structural, encoding = load_table(con, path, archive_spec(config), _LOADED)
+    rows_read = con.execute(f"SELECT count(*) FROM {_LOADED}").fetchall()[0][0] + len(structural)
     con.execute(_validate_sql(config.input.max_field_chars))
     reject_table = pa.Table.from_pylist(
         structural,
@@ -310,7 +344,7 @@ def _register_columns(con: duckdb.DuckDBPyConnection, columns: dict[str, list]) 
     con.unregister("_ingest_arrow")
 
 
-def _read_csv_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, config: Config) -> bool:
+def _read_csv_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, spec: TableSpec) -> bool:
     """Fast path: DuckDB's parallel reader.  False (nothing loaded) unless its read is the
     careful reader's: no row rejected, and one record per physical line after the header
     (a blank line, which DuckDB skips, or a quoted line break would shift row numbers)."""
@@ -318,13 +352,13 @@ def _read_csv_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, config: Co
         header = next(csv.reader(handle), None)
     if header is None:
         raise InputError(f"{path}: the file is empty")
-    mapping = _map_header(header, config, path)
+    mapping = _map_header(header, spec, path)
     if len(set(header)) != len(header) or any(not h for h in header):
         return False  # duplicate or blank header names: let the careful reader handle them
     types = ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for h in header)
     select = ", ".join(
         f'"{header[mapping[c]]}" AS {c}' if c in mapping else f"NULL::VARCHAR AS {c}"
-        for c in INPUT_COLUMNS
+        for c in spec.columns
     )
     source = str(path).replace("'", "''")
     previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
