@@ -18,31 +18,23 @@ import hashlib
 import json
 from dataclasses import asdict
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import splink
 
 import linkage
+from linkage.code_signature import code_signature
 from linkage.config import Config
 from linkage.model.features import DERIVED_COLUMNS
 from linkage.schema import FEATURE_COLUMNS
 
-_PACKAGE = Path(linkage.__file__).resolve().parent
-_FEATURE_SOURCES = ("standardise", "model/features.py", "ingest.py", "schema.py")
-_DECISION_SOURCES = ("model/comparisons.py", "model/settings.py", "model/score.py", "cluster.py",
-                     "decide.py", "human.py", "pipeline.py", "state/scoring.py",
-                     "state/evidence.py", "state/affected.py", "state/changes.py",
-                     "state/nightly.py", "state/decision_log.py", "state/persons.py",
-                     "state/person_ids.py", "state/unmerge.py")
-
-
-def _sources(names: tuple[str, ...]) -> list[Path]:
-    paths: list[Path] = []
-    for name in names:
-        path = _PACKAGE / name
-        paths.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
-    return paths
+# Entry points whose code (and all of ours they import: linkage.code_signature) a stored
+# result depends on.  Features: what reads and standardises an archive.  Decisions: what
+# scores, clusters and decides, and the nightly run that applies them.
+FEATURE_ROOTS = ("linkage.ingest", "linkage.standardise.table", "linkage.model.features",
+                 "linkage.schema")
+DECISION_ROOTS = ("linkage.model.score", "linkage.model.settings", "linkage.cluster",
+                  "linkage.decide", "linkage.human", "linkage.pipeline", "linkage.state.nightly")
 
 
 @lru_cache(maxsize=1)
@@ -51,21 +43,15 @@ def features_signature() -> str:
     digest = hashlib.sha256()
     digest.update(linkage.__version__.encode())
     digest.update(json.dumps([FEATURE_COLUMNS, DERIVED_COLUMNS], sort_keys=True).encode())
-    _hash_sources(digest, _FEATURE_SOURCES)
+    digest.update(code_signature(FEATURE_ROOTS).encode())
     return digest.hexdigest()[:32]
-
-
-def _hash_sources(digest: Any, names: tuple[str, ...]) -> None:
-    for path in _sources(names):
-        digest.update(path.relative_to(_PACKAGE).as_posix().encode())
-        digest.update(path.read_bytes())
 
 
 @lru_cache(maxsize=1)
 def _decision_code_signature() -> str:
     digest = hashlib.sha256()
     digest.update(splink.__version__.encode())
-    _hash_sources(digest, _DECISION_SOURCES)
+    digest.update(code_signature(DECISION_ROOTS).encode())
     return digest.hexdigest()
 
 
