@@ -26,15 +26,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from linkage.standardise.id_number import check_digit_sql
+
 ARCHIVES_TABLE = "bench_archives"
 SPLINK_MATCH_THRESHOLD = 0.95
 SPLINK_PREDICT_THRESHOLD = 0.5  # predict writes only pairs that could matter to clustering
 SPLINK_U_MAX_PAIRS = 1e6
 SPLINK_DETERMINISTIC_RECALL = 0.7
 
-# GB 11643-1999 / ISO 7064 MOD 11-2: weights of the 17 body digits and the check characters.
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK_CHARS = "10X98765432"
 
 Progress = Callable[[str, dict[str, Any]], None]
 """Called as each stage starts and ends with its name and the facts so far (the runner keeps
@@ -83,14 +82,6 @@ def load_archives(con: duckdb.DuckDBPyConnection, archives_path: Path, table: st
     return int(count)
 
 
-def _check_char_sql(body: str) -> str:
-    """SQL for the MOD 11-2 check character of a 17-digit text expression ``body``."""
-    terms = " + ".join(
-        f"CAST(substr({body}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(ID_WEIGHTS)
-    )
-    return f"substr('{ID_CHECK_CHARS}', (({terms}) % 11) + 1, 1)"
-
-
 def id_only_sql(table: str) -> str:
     """archive_id → cluster_id: one cluster per valid normalised ID, the rest alone.
 
@@ -114,7 +105,7 @@ def id_only_sql(table: str) -> str:
         FROM cleaned
     ),
     checked AS (
-        SELECT archive_id, v, body, {_check_char_sql('body')} AS check_char FROM bodies
+        SELECT archive_id, v, body, {check_digit_sql('body')} AS check_char FROM bodies
         WHERE body IS NOT NULL
     )
     SELECT b.archive_id,

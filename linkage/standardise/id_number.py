@@ -142,7 +142,7 @@ def parse_id(raw: str | None, today: date | None = None) -> IdInfo:
     return IdInfo(norm, status, dob, sex)
 
 
-def _check_digit_sql(body: str) -> str:
+def check_digit_sql(body: str) -> str:
     """SQL for the check character of a 17-digit VARCHAR column, as one explicit sum.
 
     The body is read once as a BIGINT and each digit taken arithmetically: vectorised
@@ -194,7 +194,7 @@ def id_sql(relation: str, column: str, today: date) -> str:
     )
     stage3 = f"SELECT *, {shape} AS __id_shape FROM ({stage2})"
     stage4 = (
-        f"SELECT *, {_check_digit_sql('left(__id_shape, 17)')} AS __id_check FROM ({stage3})"
+        f"SELECT *, {check_digit_sql('left(__id_shape, 17)')} AS __id_check FROM ({stage3})"
     )
     stage5 = (
         "SELECT *, CASE WHEN __id_kind = '15' THEN __id_shape || __id_check ELSE __id_shape END"

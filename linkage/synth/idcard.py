@@ -12,10 +12,11 @@ from functools import lru_cache
 import numpy as np
 from numpy.dtypes import StringDType
 
+from linkage.standardise.id_number import CHECK_CHARS
+from linkage.standardise.id_number import WEIGHTS as ID_WEIGHTS
 from linkage.synth.resources import read_table
 
-WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-CHECK_CHARS = "10X98765432"
+WEIGHTS = np.array(ID_WEIGHTS, dtype=np.int64)
 _CHECK_ARRAY = np.array(list(CHECK_CHARS), dtype=StringDType())
 # Before the 1984-1989 card campaign nobody held a number: older people got theirs then.
 FIRST_ISSUE_YEAR = 1984
