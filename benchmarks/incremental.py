@@ -26,16 +26,14 @@ import argparse
 import csv
 import hashlib
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from linkage.bench.report import machine_facts
+from linkage.bench.timed import timed_linkage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,13 +64,8 @@ def make_nights(archives: Path, work: Path, new: int, changed: int) -> tuple[Pat
 
 
 def timed_run(args: list[str], label: str) -> dict:
-    command = [sys.executable, "-m", "linkage.cli", "-v", "run", *args]
-    load_before = os.getloadavg()
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{label} failed ({done.returncode}): {done.stderr[-2000:]}")
+    done = timed_linkage(["-v", "run", *args], ROOT, label)
+    seconds, load_before = done.seconds, done.load_before
     out = Path(args[args.index("--out") + 1])
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     # Every stage's time, from the -v log (summary.json is written before the last stages).

@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from linkage.config import Config, InputLimits
 from linkage.csv_records import read_records, split_lines
+from linkage.divisions import is_historical_county_code
 from linkage.errors import InputError, SchemaError, TooManyRejects
 from linkage.schema import INPUT_COLUMNS, REQUIRED_COLUMNS
 
@@ -235,6 +236,13 @@ def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config)
     structural, encoding = load_table(con, path, archive_spec(config), _LOADED)
     rows_read = con.execute(f"SELECT count(*) FROM {_LOADED}").fetchall()[0][0] + len(structural)
     con.execute(_validate_sql(config.input.max_field_chars))
+    _reject_unknown_counties(con)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {RAW_TABLE} AS
+        SELECT archive_id, name, sex, birth_date, id_number, region_code, address, phone,
+               created_date, last_service_date, row_number
+        FROM _ingest_checked WHERE reject_reason IS NULL
+    """)
     reject_table = pa.Table.from_pylist(
         structural,
         schema=pa.schema([("row", pa.int64()), ("archive_id", pa.string()),
@@ -315,11 +323,24 @@ SELECT *,
             ELSE 'region_code' END AS reject_field,
        CASE WHEN id_ok THEN archive_id END AS reject_archive_id
 FROM d;
-CREATE OR REPLACE TABLE {raw} AS
-SELECT archive_id, name, sex, birth_date, id_number, region_code, address, phone,
-       created_date, last_service_date, row_number
-FROM _ingest_checked WHERE reject_reason IS NULL;
 """
+
+UNKNOWN_COUNTY = "region_code names no county (none in GB/T 2260 1980-2024 or NBS 2023)"
+
+
+def _reject_unknown_counties(con: duckdb.DuckDBPyConnection) -> None:
+    """A 12-digit code whose first six digits were never a county cannot be placed (which
+    county would merge or migrate it?): its row is rejected, not linked into a county that
+    does not exist.  Checked per distinct county code against the shipped division table."""
+    counties = [r[0] for r in con.execute(
+        "SELECT DISTINCT left(region_code, 6) FROM _ingest_checked WHERE reject_reason IS NULL"
+    ).fetchall()]
+    unknown = sorted(c for c in counties if not is_historical_county_code(c))
+    if unknown:
+        con.execute(
+            "UPDATE _ingest_checked SET reject_reason = ?, reject_field = 'region_code' "
+            "WHERE reject_reason IS NULL AND list_contains(?, left(region_code, 6))",
+            [UNKNOWN_COUNTY, unknown])
 
 
 def _validate_sql(max_field_chars: int) -> str:
@@ -329,7 +350,7 @@ def _validate_sql(max_field_chars: int) -> str:
     too_long = "CASE " + " ".join(
         f"WHEN length({c}) > {int(max_field_chars)} THEN '{c}'" for c in INPUT_COLUMNS
     ) + " END"
-    return _VALIDATE_SQL.format(loaded=_LOADED, raw=RAW_TABLE, blank_to_null=blank_to_null,
+    return _VALIDATE_SQL.format(loaded=_LOADED, blank_to_null=blank_to_null,
                                 id_pattern=ARCHIVE_ID_PATTERN,
                                 too_long=too_long, max_chars=int(max_field_chars))
 

@@ -24,7 +24,6 @@ import pyarrow as pa
 
 from linkage.cluster import ClusterResult, Edge, constrained_clusters
 from linkage import shipped
-from linkage.crash import CRASH_ENV, crash_point  # noqa: F401 - re-exported for the runs
 from linkage.outputs import OutputLock
 from linkage.config import Config, load_config
 from linkage.decide import ArchiveFacts, apart_by_ids, born_before_created, decide_cluster, pair_guard

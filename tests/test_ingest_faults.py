@@ -187,3 +187,13 @@ def test_one_stray_quote_costs_at_most_its_own_row(broken, field):
     good = [r for r in got if r.fields is not None and len(r.fields) == 3]
     assert len(good) >= 19
     assert all(r.row == 2 + int(r.fields[0]) for r in good)
+
+
+def test_a_region_code_of_no_county_is_rejected(tmp_path, con):
+    rows = [_row(a) for a in _ids(12)]
+    rows[4] = _row(_ids(12)[4], region="999999100201")  # 12 digits, but no such county
+    path = _write(tmp_path, [HEADER, *rows])
+    result = read_input(con, path, load_config())
+    assert result.rows_rejected == 1 and _rejects(con) == [(6, "region_code")]
+    reason = con.execute(f"SELECT reason FROM {REJECTS_TABLE}").fetchall()[0][0]
+    assert "no county" in reason

@@ -166,3 +166,42 @@ def test_a_report_never_replaces_the_published_set(inputs, tmp_path):
     assert current_generation(out) == generation
     _one_run(out)
     assert (out / "report.html").is_file()
+
+
+def _internal_error(tmp_path: Path, verbose: bool) -> subprocess.CompletedProcess:
+    """The real CLI with one fault injected into the engine (a bug, as a user would hit it)."""
+    argv = ["linkage", *(["-v"] if verbose else []), "run", "--example",
+            "--out", str(tmp_path / "out")]
+    code = ("import sys, linkage.pipeline as p\n"
+            "def broken(*a, **k):\n    raise ZeroDivisionError('injected')\n"
+            "p.link = broken\n"
+            "from linkage.cli import main\n"
+            f"sys.argv = {argv!r}\n"
+            "main()\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_internal_errors_exit_2_and_show_a_traceback_only_with_v(tmp_path):
+    quiet = _internal_error(tmp_path, verbose=False)
+    assert quiet.returncode == 2 and "Internal error (ZeroDivisionError)" in quiet.stderr
+    assert "Traceback" not in quiet.stderr
+    loud = _internal_error(tmp_path, verbose=True)
+    assert loud.returncode == 2 and "Traceback (most recent call last)" in loud.stderr
+
+
+def test_spill_folders_of_dead_runs_are_removed(tmp_path, monkeypatch):
+    import tempfile
+
+    from linkage.pipeline import SPILL_PREFIX, connect
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    left = tmp_path / f"{SPILL_PREFIX}{dead}-abc"
+    (left / "spill").mkdir(parents=True)
+    alive = tmp_path / f"{SPILL_PREFIX}{os.getpid()}-live"
+    alive.mkdir()
+    con = connect(threads=1)
+    con.close()
+    assert not left.exists()  # a killed run's folder (it may hold personal data) is gone
+    assert alive.exists()     # a live process's folder is left alone

@@ -21,7 +21,8 @@ import duckdb
 import pytest
 
 from linkage.config import REPO_ROOT
-from linkage.pipeline import CRASH_ENV, run
+from linkage.crash import CRASH_ENV
+from linkage.pipeline import run
 from linkage.schema import INPUT_COLUMNS
 from linkage.synth import generate_population
 

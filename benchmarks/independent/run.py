@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
 import time
 from datetime import datetime, timezone
@@ -33,6 +31,7 @@ from evaluate import check_targets, evaluate  # noqa: E402
 from generate import generate  # noqa: E402
 
 from linkage.bench.report import machine_facts  # noqa: E402
+from linkage.bench.timed import timed_linkage  # noqa: E402
 
 # as in the original run_all.sh: two full-severity seeds and a milder population
 DEFAULT_SCENARIOS = ["s7:60000:7", "s11:80000:11", "mild:60000:23:0.5"]
@@ -63,13 +62,8 @@ def parse_scenario(spec: str) -> dict[str, Any]:
 def run_engine(archives: Path, out: Path) -> dict[str, Any]:
     """One ``linkage run`` in its own process; wall time includes interpreter start-up."""
     shutil.rmtree(out, ignore_errors=True)
-    command = [sys.executable, "-m", "linkage.cli", "run", str(archives), "--out", str(out)]
-    load_before = os.getloadavg()
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"engine failed on {archives} ({done.returncode}):\n{done.stderr[-3000:]}")
+    done = timed_linkage(["run", str(archives), "--out", str(out)], ROOT, f"engine on {archives}")
+    seconds, load_before = done.seconds, done.load_before
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     return {
         "command": f"python -m linkage.cli run {_rel(str(archives))} --out {_rel(str(out))}",

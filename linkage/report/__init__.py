@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from linkage.outputs import ensure_out_dir, write_bytes_atomic
 from linkage.report import charts

@@ -32,8 +32,9 @@ from linkage.ingest import RAW_TABLE, REJECTS_TABLE, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.settings import load_model_dict
 from linkage.pipeline import (
-    FEATURES_TABLE, RunSummary, cluster_and_decide, connect, crash_point, default_model_path,
+    FEATURES_TABLE, RunSummary, cluster_and_decide, connect, default_model_path,
 )
+from linkage.crash import crash_point
 from linkage.outputs import OutputLock
 from linkage.progress import StageTimer
 from linkage.review.store import publish_queue, queue_generation

@@ -6,12 +6,12 @@ like real outputs: a temp file in the target directory, fsync, ``os.replace``, m
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from linkage.outputs import write_bytes_atomic
 
 _NEEDS_QUOTES = (",", '"', "\n", "\r")
 
@@ -39,15 +39,4 @@ def csv_text(header: Sequence[str], columns: Sequence[np.ndarray]) -> str:
 
 def write_csv(path: Path, header: Sequence[str], columns: Sequence[np.ndarray]) -> None:
     """Write ``path`` atomically (UTF-8, mode 0o600)."""
-    data = csv_text(header, columns).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, csv_text(header, columns).encode("utf-8"))
