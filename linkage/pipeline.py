@@ -12,8 +12,10 @@ import logging
 import atexit
 from collections import Counter
 import os
+import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterable
@@ -104,28 +106,38 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
+_SPILL_NAME_RE = re.compile(r"(\d+)-[A-Za-z0-9_]+")
+_LEGACY_SPILL_AGE_SECONDS = 3600
+
+
 def _remove_dead_spill_folders() -> None:
-    """Spill folders of our own runs whose process is gone (killed: atexit never ran)."""
+    """Spill folders of our own runs whose process is gone (killed: atexit never ran).
+
+    A folder named ``linkage-duckdb-PID-xxxx`` goes when PID is dead; a folder without a
+    PID (written by an older version) only when it is empty and an hour old, so a run of
+    that version starting this very moment keeps its folder."""
     for folder in Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}*"):
-        pid_text = folder.name[len(SPILL_PREFIX):].split("-", 1)[0]
         try:
-            if folder.stat().st_uid != os.getuid():
-                continue
-            if pid_text.isdigit():
-                os.kill(int(pid_text), 0)
-                continue  # alive
-        except ProcessLookupError:
-            pass
+            info = folder.stat()
         except OSError:
-            continue  # alive under another user, or the folder vanished
-        # A dead process's folder, or an unnamed one from before PIDs (remove only if empty).
-        if pid_text.isdigit():
+            continue
+        if info.st_uid != os.getuid():
+            continue
+        named = _SPILL_NAME_RE.fullmatch(folder.name[len(SPILL_PREFIX):])
+        if named is None:
+            if time.time() - info.st_mtime > _LEGACY_SPILL_AGE_SECONDS:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
+            continue
+        try:
+            os.kill(int(named.group(1)), 0)
+            continue  # alive
+        except ProcessLookupError:
             shutil.rmtree(folder, ignore_errors=True)
-        else:
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
+        except OSError:
+            continue  # alive under another user
 
 
 def prepare_model_input(
