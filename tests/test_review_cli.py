@@ -74,7 +74,7 @@ def test_end_of_input_quits_and_blind_hides_the_engine(run_dir):
     result = invoke(["--run", str(run_dir), "--reviewer", "bob", "--blind", "--county", "110106"], input="")
     assert result.exit_code == 0
     assert "pair B1 / B2" in result.output and "engine:" not in result.output
-    assert "0 left after this one" in result.output
+    assert "0 left after this " in result.output
     assert standing(run_dir) == {}
 
 

@@ -155,7 +155,7 @@ def _engine_lines(item: QueueItem, blind: bool) -> list[Text]:
     for flag in pair_flags(item.evidence, left, right)["pair"]:
         lines.append(Text(FLAG + flag, style="bold red"))
     if blind:
-        lines.append(Text("engine: hidden (--blind)", style="dim"))
+        lines.append(Text("score and evidence hidden (--blind)", style="dim"))
         return lines
     p = "?" if item.match_probability is None else f"{item.match_probability:.4f}"
     w = "" if item.match_weight is None else f"  weight {item.match_weight:+.2f}"
