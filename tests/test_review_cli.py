@@ -51,7 +51,7 @@ def test_every_command_has_help_with_an_example():
     commands = [review_group, *review_group.commands.values()]
     for command in commands:
         assert "Example:" in (command.help or ""), command.name
-    assert set(review_group.commands) == {"list", "decide", "export", "import", "stats"}
+    assert set(review_group.commands) == {"list", "decide", "export", "import", "stats", "audit"}
 
 
 def test_scripted_session_decides_undoes_notes_and_quits(run_dir):
@@ -155,7 +155,7 @@ def test_stats_by_score_band_use_the_score_at_decision_time(run_dir):
     # Tomorrow's run re-scores B1/B2; the stats keep the score the reviewer saw.
     publish_queue(run_dir, [item("B1", "B2", 0.2)])
     result = invoke(["stats", "--run", str(run_dir), "--format", "csv"])
-    rows = {r["band"]: r for r in csv.DictReader(io.StringIO(result.output))}
+    rows = {r["group"]: r for r in csv.DictReader(io.StringIO(result.output)) if r["table"] == "band"}
     assert (rows["0.5–0.7"]["decisions"], rows["0.5–0.7"]["agreed"]) == ("1", "1")
     assert (rows["0.7–0.9"]["different"], rows["0.7–0.9"]["agreed"], rows["0.7–0.9"]["agreement"]) == ("1", "0", "0.000")
     assert (rows["0.99–0.999"]["same"], rows["0.99–0.999"]["agreement"]) == ("1", "1.000")

@@ -922,7 +922,7 @@ class ReviewStore:
                    count(*) FILTER (WHERE c.verdict = 'different')
             FROM queue q LEFT JOIN current c USING (archive_id_l, archive_id_r)
             WHERE (q.status = 'open' OR c.verdict IS NOT NULL) {where}
-            GROUP BY ALL ORDER BY q.triage_rank, 4 DESC, q.reason, q.triage
+            GROUP BY q.reason, q.triage, q.triage_rank ORDER BY q.triage_rank, 4 DESC, q.reason, q.triage
             """, params,
         ).fetchall()
         return [QueueClass(*r) for r in rows]
