@@ -32,7 +32,7 @@ from rich.table import Table
 
 from linkage.errors import LinkageError, ReviewError
 from linkage.review import triage
-from linkage.review.csvsafe import neutralise
+from linkage.csvsafe import neutralise
 from linkage.review.mask import mask_id, mask_name
 from linkage.review.screen import run_terminal, terminal_keys
 from linkage.review.session import Session

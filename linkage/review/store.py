@@ -999,7 +999,8 @@ def load_human_decisions(out_dir: Path | str) -> HumanDecisions:
         return HumanDecisions()
     with ReviewStore(path, create=False) as store:
         standing = store.replay_verdicts()
-    return HumanDecisions.from_verdicts({pair: d.verdict for pair, d in standing.items()})
+    return HumanDecisions.from_verdicts({pair: d.verdict for pair, d in standing.items()},
+                                        {pair: d.note for pair, d in standing.items() if d.note})
 
 
 def publish_queue(out_dir: Path | str, items: list[dict[str, Any]],
