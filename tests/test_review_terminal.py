@@ -247,7 +247,7 @@ def test_80x24_household_settled_in_one_step(household_desk):
     screen = term.wait_for("[q]uit")
     assert term.screen.display[0].startswith("household: 3 archives, 3 pairs")
     for number, archive in ((1, A_ID), (2, B_ID), (3, C_ID)):
-        assert f"{number}   {archive}" in screen
+        assert f"{number}  {archive}" in screen
     assert "1: ⚑ ID encodes 1967-04-17 ≠ record" in screen
     assert "3: ⚑ placeholder birth date" in screen
     term.send("s")

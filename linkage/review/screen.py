@@ -122,8 +122,7 @@ def pair_table(item: QueueItem, reveal: bool = False) -> Table:
 
 def household_table(screen: Screen) -> Table:
     """The household's archives, numbered for the reviewer's "1,3 same; 2 different"."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1),
-                  header_style="bold")
+    table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold underline")
     for column in ("#", "archive", "name", "sex", "born", "ID", "phone"):
         table.add_column(column, overflow="fold", no_wrap=column != "name",
                          min_width=6 if column == "name" else None)
