@@ -38,7 +38,7 @@ from linkage.review.store import QueueItem
 KEY_LINE = "[s]ame  [d]ifferent  s[k]ip  [u]ndo  [n]ote  [?]help  [q]uit  ↑↓ scroll"
 DIFFERS = "≠"
 FLAG = "⚑ "
-GROUPS_PROMPT = "which archives are one person? e.g. 1,3 same; 2 different (Enter alone cancels):"
+GROUPS_PROMPT = "which archives are one person? e.g. 1,3 same; 2 different (Enter: cancel)"
 # Escape sequences click.getchar returns for the keys that scroll the evidence panel.
 _SCROLL_SEQUENCES = {"\x1b[A": "up", "\x1b[B": "down", "\x1b[5~": "pgup", "\x1b[6~": "pgdn",
                      "\x1bOA": "up", "\x1bOB": "down"}

@@ -520,8 +520,13 @@ class ReviewStore:
             first = _queue_item(row)
             group = [first]
             if household:
-                candidates = [_queue_item(r) for r in con.execute(select, args).fetchall()]
-                group += related(first, candidates)
+                # A household's pairs share a county with the first pair (its archives' own):
+                # only those are read, so a long queue costs little per screen.
+                counties = [first.county_l, first.county_r]
+                nearby = select.replace(
+                    "ORDER BY", "AND (q.county_l IN (?, ?) OR q.county_r IN (?, ?)) ORDER BY", 1)
+                rows = con.execute(nearby, (*args[:-2], *counties, *counties, *args[-2:])).fetchall()
+                group += related(first, [_queue_item(r) for r in rows])
             return [self._lease(con, item.pair, reviewer, token) for item in group]
 
     def claim(self, pair: Pair, reviewer: str, token: str) -> QueueItem | None:
