@@ -88,3 +88,10 @@ def test_neutralised_cells_never_start_a_formula(value):
     assert not out.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert out == value or out == "'" + value
     assert neutralise(-2.5) == -2.5  # numbers stay numbers
+
+
+def test_reasons_that_were_never_a_match_go_last():
+    code = triage.classify("name=一致 +8; id=均有效但不同 -2", {}, {}, "valid IDs of two different people")
+    assert code == "ids_two_people" and triage.rank(code) == 3
+    assert triage.classify("", {}, {}, "an archive predates the other record's birth") == "predates_birth"
+    assert triage.classify("name=一致 +8; id=空 0", {}, {}, "names differ") == "other"

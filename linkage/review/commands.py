@@ -46,7 +46,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 LIST_COLUMNS = (
     "archive_id_l", "archive_id_r", "match_probability", "match_weight", "cluster_size",
     "county_l", "county_r", "township_l", "township_r", "name_l", "name_r", "id_l", "id_r",
-    "reason", "claimed_by", "status",
+    "reason", "claimed_by", "status", "triage",
 )
 EXPORT_COLUMNS = (
     "archive_id_l", "archive_id_r", "verdict", "reviewer", "decided_at", "match_probability",
@@ -196,7 +196,7 @@ def list_command(ctx: click.Context, run_dir: Path | None, county: tuple[str, ..
             item.cluster_size, item.county_l, item.county_r, item.township_l, item.township_r,
             mask_name(left["name"]) or "-", mask_name(right["name"]) or "-",
             mask_id(left["id_number"]) or "-", mask_id(right["id_number"]) or "-",
-            item.reason, item.claimed_by, item.status,
+            item.reason, item.claimed_by, item.status, item.triage,
         ))
     if fmt == "csv":
         click.echo(_csv_text(LIST_COLUMNS, rows), nl=False)

@@ -422,7 +422,8 @@ class ReviewStore:
                     continue
                 flip = pair[0] != str(item["archive_id_l"]).strip()
                 details = _details(item, flip)
-                code = triage.classify(item.get("evidence"), _side(details, "l"), _side(details, "r"))
+                code = triage.classify(item.get("evidence"), _side(details, "l"), _side(details, "r"),
+                                       item.get("reason"))
                 size = sizes.get(pair[0], 1) + sizes.get(pair[1], 1) if sizes else 2
                 con.execute(
                     """
