@@ -221,7 +221,7 @@ def _parts(screen: Screen) -> tuple[list[RenderableType], list[Text], list[Rende
     if screen.message:
         bottom.append(Text(screen.message, style="italic"))
     if screen.mode is Mode.NOTE:
-        bottom.append(Text("type the note, Enter (empty cancels); it goes into decisions.csv: no names or IDs"))
+        bottom.append(Text("type the note, Enter (empty cancels); goes into decisions.csv: no names or IDs"))
     if screen.mode is Mode.GROUPS:
         bottom.append(Text(GROUPS_PROMPT))
     return top, panel, bottom
