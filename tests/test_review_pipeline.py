@@ -190,3 +190,14 @@ def test_training_with_labels_calibrates_the_prior_through_the_engine(tmp_path, 
         con.close()
     assert len(scored) == len(same) + len(different)
     assert scored.match_probability.mean() == pytest.approx(len(same) / len(scored), abs=1e-3)
+
+
+def test_the_note_reaches_decisions_csv_in_a_nightly_run_too(tmp_path, model):
+    source, out, state = tmp_path / "archives.csv", tmp_path / "out", tmp_path / "state.duckdb"
+    write_input(source)
+    run(source, out, model, show_progress=False, state_path=state)
+    decide(out, Y1, Y2, "same", note="+same family doctor")
+    run(source, out, model, show_progress=False, state_path=state)
+    retired = retire_rows(out)
+    row = retired.get(Y1) or retired.get(Y2)
+    assert (row["decided_by"], row["note"]) == ("reviewer", "'+same family doctor")
