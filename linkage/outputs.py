@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from linkage.crash import crash_point
+from linkage.csvsafe import neutralise
 from linkage.errors import OutputError
 from linkage.file_lock import ExclusiveLock
 
@@ -76,26 +77,14 @@ def write_json_atomic(path: Path, payload: Any) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (=HYPERLINK(…), @SUM(…), +…, -…, or led by
-    a tab or CR) gets a leading apostrophe, the OWASP-recommended neutraliser: a clerk who
-    opens the CSV in Excel sees the text, and nothing executes.  Numbers pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
-        return "'" + value
-    return value
-
-
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """UTF-8 CSV (no BOM) with ``\n`` line ends; None becomes an empty field; text that a
-    spreadsheet would execute is neutralised (:func:`spreadsheet_safe`)."""
+    spreadsheet would execute is neutralised (linkage.csvsafe)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if value is None else spreadsheet_safe(value) for value in row])
+        writer.writerow(["" if value is None else neutralise(value) for value in row])
     return buffer.getvalue().encode("utf-8")
 
 

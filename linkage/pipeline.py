@@ -35,6 +35,7 @@ from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, format_evidence, score_pairs
 from linkage.model.settings import level_labels, load_model_dict
 from linkage.progress import StageTimer
+from linkage.csvsafe import neutralise
 from linkage.state.decision_log import with_ids
 from linkage.standardise.table import standardise_table
 
@@ -49,6 +50,9 @@ DECISION_COLUMNS = (
     "match_probability", "match_weight", "evidence", "person_id", "decided_by", "reason",
     "decision_id", "supersedes",
 )
+# decisions.csv: the columns above, then the reviewer's note on the verdict that made a row
+# (spreadsheet-safe); the state's decision_log keeps DECISION_COLUMNS only.
+DECISION_CSV_COLUMNS = (*DECISION_COLUMNS, "note")
 
 
 def default_model_path() -> Path:
@@ -368,10 +372,11 @@ def cluster_and_decide(
             prob, weight, text = evidence(d.archive_id, best)
             if best != d.survivor_archive_id:
                 text = f"via {best}: {text}"
-            by_human = any(
-                ((d.archive_id, other) if d.archive_id < other else (other, d.archive_id)) in human_same
-                for other in group
-            )
+            human_pairs = [pair for other in group if (
+                pair := (d.archive_id, other) if d.archive_id < other else (other, d.archive_id)
+            ) in human_same]
+            by_human = bool(human_pairs)
+            note = "; ".join(human.notes[p] for p in human_pairs if human.notes.get(p))
             decisions.append({
                 "action": d.action, "archive_id": d.archive_id,
                 "survivor_archive_id": d.survivor_archive_id,
@@ -379,6 +384,7 @@ def cluster_and_decide(
                 "match_probability": prob, "match_weight": weight, "evidence": text,
                 "person_id": person_of[d.archive_id],
                 "decided_by": "reviewer" if by_human else "engine", "reason": "",
+                "note": neutralise(note),
             })
 
     review_reasons: dict[tuple[str, str], str] = {

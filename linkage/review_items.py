@@ -14,10 +14,11 @@ import pyarrow as pa
 from linkage.ingest import RAW_TABLE
 
 # Per archive, for side-by-side display (raw values as the clinic typed them, plus what the
-# engine derived from them).
+# engine derived from them; phone_norm and address_skeleton group a household's pairs on one
+# screen, linkage.review.household).
 DISPLAY_COLUMNS: tuple[str, ...] = (
     "name", "name_py", "sex", "birth_date", "id_number", "id_status", "region_code",
-    "address", "phone", "created_date", "last_service_date",
+    "address", "phone", "created_date", "last_service_date", "phone_norm", "address_skeleton",
 )
 
 
@@ -38,7 +39,7 @@ def review_items(
     cursor = con.execute(f"""
         SELECT f.archive_id, r.name, f.name_py, r.sex, r.birth_date, r.id_number, f.id_status,
                r.region_code, r.address, r.phone, r.created_date, r.last_service_date,
-               f.county, f.township
+               f.phone_norm, f.address_skeleton, f.county, f.township
         FROM {features} f LEFT JOIN {RAW_TABLE} r USING (archive_id)
         WHERE f.archive_id IN (SELECT archive_id FROM _review_ids)
     """)

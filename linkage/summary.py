@@ -228,14 +228,14 @@ def write_outputs(
     ``result.person_of`` holds the archives in groups of two or more; every other archive of
     ``features`` is a person of its own (``P<archive_id>``).  ``write_clusters=False``: the
     caller writes clusters.csv itself (the nightly run, from its person index)."""
-    from linkage.pipeline import DECISION_COLUMNS
+    from linkage.pipeline import DECISION_CSV_COLUMNS
 
     staged: StagedOutputs | PrivateFolder = (
         PrivateFolder(Path(out_dir)) if private else StagedOutputs(Path(out_dir), queue_generation))
     if write_clusters:
         _stage_clusters(con, staged, features, result.person_of)
     staged.add("decisions.csv", csv_bytes(
-        DECISION_COLUMNS, ([d[c] for c in DECISION_COLUMNS] for d in result.decisions)))
+        DECISION_CSV_COLUMNS, ([d.get(c, "") for c in DECISION_CSV_COLUMNS] for d in result.decisions)))
     rejects = con.execute(f"SELECT row, archive_id, field, reason FROM {rejects_table} ORDER BY row").fetchall()
     staged.add("rejects.csv", csv_bytes(("row", "archive_id", "field", "reason"), rejects))
     _register_decisions(con, result)

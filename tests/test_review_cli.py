@@ -51,7 +51,7 @@ def test_every_command_has_help_with_an_example():
     commands = [review_group, *review_group.commands.values()]
     for command in commands:
         assert "Example:" in (command.help or ""), command.name
-    assert set(review_group.commands) == {"list", "decide", "export", "import", "stats"}
+    assert set(review_group.commands) == {"list", "decide", "export", "import", "stats", "audit"}
 
 
 def test_scripted_session_decides_undoes_notes_and_quits(run_dir):
@@ -74,7 +74,7 @@ def test_end_of_input_quits_and_blind_hides_the_engine(run_dir):
     result = invoke(["--run", str(run_dir), "--reviewer", "bob", "--blind", "--county", "110106"], input="")
     assert result.exit_code == 0
     assert "pair B1 / B2" in result.output and "engine:" not in result.output
-    assert "0 left after this one" in result.output
+    assert "0 left after this " in result.output
     assert standing(run_dir) == {}
 
 
@@ -155,7 +155,7 @@ def test_stats_by_score_band_use_the_score_at_decision_time(run_dir):
     # Tomorrow's run re-scores B1/B2; the stats keep the score the reviewer saw.
     publish_queue(run_dir, [item("B1", "B2", 0.2)])
     result = invoke(["stats", "--run", str(run_dir), "--format", "csv"])
-    rows = {r["band"]: r for r in csv.DictReader(io.StringIO(result.output))}
+    rows = {r["group"]: r for r in csv.DictReader(io.StringIO(result.output)) if r["table"] == "band"}
     assert (rows["0.5–0.7"]["decisions"], rows["0.5–0.7"]["agreed"]) == ("1", "1")
     assert (rows["0.7–0.9"]["different"], rows["0.7–0.9"]["agreed"], rows["0.7–0.9"]["agreement"]) == ("1", "0", "0.000")
     assert (rows["0.99–0.999"]["same"], rows["0.99–0.999"]["agreement"]) == ("1", "1.000")
@@ -177,3 +177,77 @@ def test_single_keys_on_a_terminal(monkeypatch, run_dir):
     monkeypatch.setattr(click, "getchar", lambda: next(keys))
     source = screen.KeySource(single_keys=True, stream=io.StringIO(""))
     assert source.key() == "s" and source.key() == "q"
+
+
+def test_audit_lists_a_reveal_and_decisions_with_archive_numbers_only(run_dir):
+    invoke(["--run", str(run_dir), "--reviewer", "carol", "--reveal"], input="s\nq\n")
+    invoke(["decide", "--run", str(run_dir), "C1", "C2", "different", "--reviewer", "dan", "--note", "测试丙 twin"])
+    result = invoke(["audit", "--run", str(run_dir), "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [(r["reviewer"], r["action"], r["archive_id_l"]) for r in rows] == [
+        ("carol", "reveal", "A1"), ("carol", "same", "A1"), ("carol", "reveal", "B1"), ("dan", "different", "C1")]
+    assert ID_L not in result.output and "测试丙" not in result.output and PHONE not in result.output
+    table = invoke(["audit", "--run", str(run_dir), "--reviewer", "dan"])
+    assert "C1 / C2" in table.output and "A1 / A2" not in table.output and "1 events" in table.output
+    assert invoke(["audit", "--run", str(run_dir), "--since", "2999-01-01"]).output.endswith("0 events\n")
+    bad = CliRunner().invoke(review_group, ["audit", "--run", str(run_dir), "--since", "yesterday"])
+    assert bad.exit_code == 1 and "expected a date such as 2026-01-31" in bad.output
+
+
+def test_blind_decisions_show_as_blind_in_stats(run_dir):
+    invoke(["--run", str(run_dir), "--reviewer", "bob", "--blind"], input="s\nq\n")  # A1/A2 at 0.55
+    invoke(["decide", "--run", str(run_dir), "B1", "B2", "same"])                     # sighted, 0.75
+    result = invoke(["stats", "--run", str(run_dir), "--format", "csv"])
+    rows = {r["group"]: r for r in csv.DictReader(io.StringIO(result.output)) if r["table"] == "sight"}
+    assert (rows["blind"]["decisions"], rows["blind"]["agreed"]) == ("1", "1")
+    assert (rows["sighted"]["decisions"], rows["sighted"]["agreed"]) == ("1", "1")
+    queue = [r for r in csv.DictReader(io.StringIO(result.output)) if r["table"] == "queue"]
+    assert sum(int(r["open"]) for r in queue) == 1 and sum(int(r["same"]) for r in queue) == 2
+    table = invoke(["stats", "--run", str(run_dir)])
+    assert "blind" in table.output and "queue by reason and class" in table.output
+    audit = invoke(["audit", "--run", str(run_dir), "--format", "csv"])
+    assert "session, blind" in audit.output
+
+
+def test_notes_and_names_are_neutralised_for_spreadsheets(run_dir):
+    invoke(["decide", "--run", str(run_dir), "A1", "A2", "same", "--note", "=HYPERLINK(\"x\")"])
+    export = run_dir / "decisions_export.csv"
+    invoke(["export", "--run", str(run_dir), "--out", str(export)])
+    row = next(csv.DictReader(export.open(encoding="utf-8")))
+    assert row["note"] == "'=HYPERLINK(\"x\")"
+    publish_queue(run_dir, [{**item("B1", "B2", 0.75), "l_name": "@SUM(1)", "reason": "-1+1"}])
+    listed = list(csv.DictReader(io.StringIO(invoke(["list", "--run", str(run_dir), "--format", "csv"]).output)))
+    assert listed[0]["name_l"].startswith("'@") and listed[0]["reason"] == "'-1+1"
+
+
+def test_decisions_are_numbered_without_skips(run_dir):
+    result = invoke(["--run", str(run_dir), "--reviewer", "fay"], input="k\ns\nq\n")
+    assert "skipped A1 / A2" in result.output and "recorded #1: B1 / B2 same" in result.output
+
+
+def test_help_says_exit_codes_and_examples_fit_80_columns_with_gansu_codes():
+    from linkage.cli import cli
+
+    def walk(command, name):
+        yield name, command
+        for sub, child in getattr(command, "commands", {}).items():
+            yield from walk(child, f"{name} {sub}")
+
+    for name, command in walk(cli, "linkage"):
+        context = click.Context(command, info_name=name, terminal_width=80, max_content_width=80)
+        text = command.get_help(context)
+        example = text.split("Example:")[1].split("Options:")[0]
+        assert all(len(line) <= 80 for line in example.splitlines()), name
+        assert "110105" not in example and "Beijing" not in example, name
+    for group in (cli, review_group):
+        assert "Exit codes: 0 ok, 1 a user error" in " ".join(group.help.split())
+
+
+def test_bare_linkage_prints_help_to_stdout_with_exit_0():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "from linkage.cli import main; main()"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.startswith("Usage: ") and "Exit codes" in done.stdout

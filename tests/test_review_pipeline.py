@@ -92,8 +92,9 @@ def retire_rows(out) -> dict[str, dict]:
         return {row["archive_id"]: row for row in csv.DictReader(handle) if row["action"] != "review"}
 
 
-def decide(out, a, b, verdict):
-    result = CliRunner().invoke(review_group, ["decide", "--run", str(out), a, b, verdict, "--reviewer", "qa"])
+def decide(out, a, b, verdict, note=""):
+    result = CliRunner().invoke(review_group, ["decide", "--run", str(out), a, b, verdict, "--reviewer", "qa",
+                                               "--note", note])
     assert result.exit_code == 0, result.output
 
 
@@ -131,14 +132,17 @@ def test_same_joins_a_doubtful_pair_marked_as_the_reviewers_decision(tmp_path, m
         assert item.side("l")["name"] and item.side("r")["region_code"]
         assert item.match_probability is not None and item.evidence
 
-    decide(out, Y1, Y2, "same")
+    decide(out, Y1, Y2, "same", note="=same family doctor")
     run(source, out, model, show_progress=False)
     after = persons(out)
     assert after[Y1] == after[Y2]
     retired = retire_rows(out)
     row = retired.get(Y1) or retired.get(Y2)
     assert row["decided_by"] == "reviewer"
-    assert retired[X2]["decided_by"] == "engine"
+    # The reviewer's note travels into decisions.csv, last column, neutralised for spreadsheets.
+    assert row["note"] == "'=same family doctor"
+    assert list(row)[-1] == "note"
+    assert retired[X2]["decided_by"] == "engine" and retired[X2]["note"] == ""
     with ReviewStore(store_path(out)) as store:
         assert (Y1, Y2) not in {item.pair for item in store.list_queue(status="open")}
         if (Y1, Y2) in queued:
@@ -186,3 +190,14 @@ def test_training_with_labels_calibrates_the_prior_through_the_engine(tmp_path, 
         con.close()
     assert len(scored) == len(same) + len(different)
     assert scored.match_probability.mean() == pytest.approx(len(same) / len(scored), abs=1e-3)
+
+
+def test_the_note_reaches_decisions_csv_in_a_nightly_run_too(tmp_path, model):
+    source, out, state = tmp_path / "archives.csv", tmp_path / "out", tmp_path / "state.duckdb"
+    write_input(source)
+    run(source, out, model, show_progress=False, state_path=state)
+    decide(out, Y1, Y2, "same", note="+same family doctor")
+    run(source, out, model, show_progress=False, state_path=state)
+    retired = retire_rows(out)
+    row = retired.get(Y1) or retired.get(Y2)
+    assert (row["decided_by"], row["note"]) == ("reviewer", "'+same family doctor")

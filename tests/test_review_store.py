@@ -249,3 +249,77 @@ def test_public_names():
 
     assert linkage.review.__all__ == ["load_human_decisions", "publish_queue"]
     assert review_group.name == "review"
+
+
+def test_same_reviewer_reopening_reclaims_their_pair_at_once(tmp_path):
+    publish_queue(tmp_path, [item("A1", "A2", 0.5), item("B1", "B2", 0.9)])
+    with ReviewStore(store_path(tmp_path)) as store:
+        dead = new_token()
+        assert store.claim_next("wang", dead).pair == ("A1", "A2")  # then the process dies
+        # Someone else still may not have it during the lease...
+        assert store.claim_next("li", new_token()).pair == ("B1", "B2")
+        # ...but the same reviewer reopening gets it back at once, not after 10 minutes.
+        assert store.claim_next("wang", new_token()).pair == ("A1", "A2")
+
+
+def test_blind_decisions_are_recorded_as_blind_and_numbering_skips_skips(tmp_path):
+    publish_queue(tmp_path, [item("A1", "A2"), item("B1", "B2")])
+    with ReviewStore(store_path(tmp_path)) as store:
+        skip = store.decide(("A1", "A2"), "skip", "r1", source="session")
+        blind = store.decide(("A1", "A2"), "same", "r1", source="session", blind=True)
+        sighted = store.decide(("B1", "B2"), "different", "r1", source="session")
+        assert (blind.blind, sighted.blind) == (True, False)
+        assert [store.decision_number(d.decision_id) for d in (blind, sighted)] == [1, 2]
+        assert skip.decision_id == 1 and store.standing()[("A1", "A2")].blind is True
+        undone, _ = store.undo(blind.decision_id, "r1")
+        assert undone.blind is True and store.decision_number(undone.decision_id) == 2
+
+
+def test_audit_events_join_the_audit_table_and_the_history(tmp_path):
+    clock = Clock()
+    publish_queue(tmp_path, [item("A1", "A2"), item("B1", "B2")])
+    with ReviewStore(store_path(tmp_path), clock=clock) as store:
+        store.log_access("wang", "reveal", ("A1", "A2"))
+        clock.now += timedelta(days=2)
+        store.decide(("A1", "A2"), "same", "wang", note="姓名 not for the audit", blind=True)
+        clock.now += timedelta(minutes=1)
+        store.log_access("li", "export")
+        events = store.audit_events()
+        assert [(e.reviewer, e.action, e.archive_id_l, e.detail) for e in events] == [
+            ("wang", "reveal", "A1", ""), ("wang", "same", "A1", "cli, blind"), ("li", "export", None, "")]
+        assert "not for the audit" not in repr(events)
+        assert [e.action for e in store.audit_events(since="2026-01-02")] == ["same", "export"]
+        assert [e.action for e in store.audit_events(reviewer="li")] == ["export"]
+
+
+def test_near_never_match_classes_are_queued_last_and_counted(tmp_path):
+    surname_only = {**item("A1", "A2", 0.5), "evidence": "name=仅同姓 -3.0; id=空 0"}
+    publish_queue(tmp_path, [surname_only, item("B1", "B2", 0.95)])
+    with ReviewStore(store_path(tmp_path)) as store:
+        assert [i.pair for i in store.list_queue()] == [("B1", "B2"), ("A1", "A2")]
+        assert store.list_queue()[1].triage == "surname_only_no_id"
+        assert {(c.triage, c.open) for c in store.composition()} == {
+            ("other", 1), ("surname_only_no_id", 1)}
+
+
+def test_a_version_1_store_is_upgraded_in_place_keeping_its_history(tmp_path):
+    path = store_path(tmp_path)
+    publish_queue(tmp_path, [item("A1", "A2")])
+    with ReviewStore(path) as store:
+        store.decide(("A1", "A2"), "same", "old")
+    con = sqlite3.connect(path)  # rebuild as a version-1 file: without the new columns
+    con.executescript("""
+        DROP TRIGGER decisions_no_update; DROP TRIGGER decisions_no_delete;
+        ALTER TABLE decisions DROP COLUMN blind; ALTER TABLE queue DROP COLUMN triage;
+        ALTER TABLE queue DROP COLUMN triage_rank;
+        UPDATE meta SET value = '1' WHERE key = 'schema_version';
+        CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+        BEGIN SELECT RAISE(ABORT, 'decisions are append-only: record a new decision instead'); END;
+    """)
+    con.close()
+    with ReviewStore(path) as store:
+        assert store.standing()[("A1", "A2")].verdict == "same"
+        assert store.standing()[("A1", "A2")].blind is False
+        assert store.list_queue(status="all")[0].triage == ""
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            store._con.execute("UPDATE decisions SET verdict = 'different'")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 import sqlite3
 import sys
 from datetime import timedelta
@@ -102,3 +103,181 @@ def test_two_reviewer_processes_at_once_get_different_pairs(run_dir):
     assert standing[first_pair].reviewer == "first"
     assert standing[second_pair].reviewer == "second"
     assert len(standing) == 2
+
+
+# -- the screen as a reviewer sees it: a terminal emulator (pyte) behind the pty -------------
+
+import time  # noqa: E402
+
+import pyte  # noqa: E402
+
+from linkage.standardise.id_number import check_digit  # noqa: E402
+
+
+def valid_id(body17: str) -> str:
+    return body17 + check_digit(body17)
+
+
+ID_A = valid_id("62080219670417002")  # encodes 1967-04-17; A's record says 1966-03-31
+ID_B = valid_id("62080219920509004")
+HOUSE_PHONE = "13909330021"
+
+
+def person(out: dict, s: str, name: str, sex: str, born: str, id_number: str, phone: str,
+           region: str = "620802001003") -> None:
+    out.update({f"{s}_name": name, f"{s}_sex": sex, f"{s}_birth_date": born, f"{s}_id_number": id_number,
+                f"{s}_id_status": "valid" if id_number else "blank", f"{s}_phone": phone,
+                f"{s}_phone_norm": phone, f"{s}_region_code": region, f"{s}_county": region[:6],
+                f"{s}_township": region[:9], f"{s}_address": "甘肃省平凉市崆峒区中街街道民主路5号1单元301室",
+                f"{s}_address_skeleton": "中街街道民主路#号#单元#室", f"{s}_created_date": "20201009",
+                f"{s}_last_service_date": "2024-01-31"})
+
+
+def queued(a: str, b: str, p: float, left: tuple, right: tuple, evidence: str, reason: str) -> dict:
+    out = {"archive_id_l": a, "archive_id_r": b, "match_probability": p, "match_weight": 1.2,
+           "evidence": evidence, "reason": reason}
+    person(out, "l", *left)
+    person(out, "r", *right)
+    return out
+
+
+A = ("王桂英", "2", "1966-03-31", ID_A, HOUSE_PHONE)
+B = ("王桂英", "女", "1992-05-09", ID_B, HOUSE_PHONE)
+C = ("王秀兰", "女", "1900-01-01", "", HOUSE_PHONE)
+EVIDENCE = ("name=一致 +1.8; id=均有效但不同 -2.0; dob=不同 -8.1; sex=一致 +1.0; "
+            "location=同址同电话 +13.2")
+SAME_HOUSE = "name=形近字 +2.0; id=空 0; dob=不同 -8.1; sex=一致 +1.0; location=同址同电话 +13.2"
+A_ID, B_ID, C_ID = "62080200100300001", "62080200100300002", "62080200100300003"
+
+
+def _terminal_env() -> dict[str, str]:
+    """The environment without COLUMNS/LINES, which would override the pty's real size."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["TERM"] = "xterm-256color"
+    return env
+
+
+class Terminal:
+    """A review session in a pty of a given size, read through a VT100 emulator."""
+
+    def __init__(self, run_dir, reviewer: str, rows: int, cols: int, *extra: str) -> None:
+        self.screen = pyte.Screen(cols, rows)
+        self.stream = pyte.ByteStream(self.screen)
+        self.child = pexpect.spawn(
+            sys.executable, ["-m", "linkage.review", "--run", str(run_dir), "--reviewer", reviewer, *extra],
+            cwd=str(run_dir), dimensions=(rows, cols), timeout=20, env=_terminal_env())
+
+    def text(self) -> str:
+        return "\n".join(self.screen.display)
+
+    def wait_for(self, needle: str, timeout: float = 20) -> str:
+        """Feed output to the emulator until ``needle`` is on screen (and output settles)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.stream.feed(self.child.read_nonblocking(65536, timeout=0.2))
+            except pexpect.TIMEOUT:
+                if needle in self.text():
+                    return self.text()
+            except pexpect.EOF:
+                if needle in self.text():
+                    return self.text()
+                raise AssertionError(f"{needle!r} never shown:\n{self.text()}") from None
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{needle!r} not on screen:\n{self.text()}")
+
+    def send(self, keys: str) -> None:
+        self.child.send(keys)
+
+    def quit(self) -> None:
+        self.child.send("q")
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+
+
+@pytest.fixture
+def desk(tmp_path):
+    publish_queue(tmp_path, [queued(A_ID, B_ID, 0.62, A, B, EVIDENCE, "names differ")])
+    return tmp_path
+
+
+@pytest.fixture
+def household_desk(tmp_path):
+    reason = "score between review and automatic thresholds"
+    publish_queue(tmp_path, [
+        queued(A_ID, B_ID, 0.55, A, B, SAME_HOUSE, reason),
+        queued(A_ID, C_ID, 0.58, A, C, SAME_HOUSE, reason),
+        queued(B_ID, C_ID, 0.60, B, C, SAME_HOUSE, reason),
+    ])
+    return tmp_path
+
+
+def test_80x24_keeps_the_header_and_shows_the_decisive_fact_masked(desk):
+    term = Terminal(desk, "wang", 24, 80)
+    screen = term.wait_for("[q]uit")
+    lines = term.screen.display
+    assert lines[0].startswith(f"pair {A_ID} / {B_ID}")
+    assert "ID encodes 1967-04-17 ≠" in screen  # without --reveal
+    assert ID_A not in screen.replace(" ", "") and HOUSE_PHONE not in screen
+    assert "620802********" in screen and "139****0021" in screen
+    assert "2 → 女" in screen and "20201009" not in screen or "2020-10-09" in screen
+    assert "evidence 1-" in screen  # the panel says it scrolls: it does not fit
+    term.send("\x1b[B")  # arrow down: only the evidence panel moves
+    screen = term.wait_for("evidence 2-")
+    assert term.screen.display[0].startswith(f"pair {A_ID}")
+    assert "[q]uit" in screen
+    term.quit()
+    assert term.child.exitstatus == 0
+
+
+def test_200x50_shows_the_whole_pair_and_evidence_without_scrolling(desk):
+    term = Terminal(desk, "wang", 50, 200)
+    screen = term.wait_for("[q]uit")
+    assert term.screen.display[0].startswith(f"pair {A_ID} / {B_ID}")
+    assert "ID encodes 1967-04-17 ≠ record (1 y 17 d apart)" in screen, screen
+    assert "location=同址同电话 +13.2" in screen and "evidence 1-" not in screen
+    assert "甘肃省平凉市崆峒区中街街道民主路5号1单元301室" in screen  # the address in one line
+    term.quit()
+
+
+def test_80x24_household_settled_in_one_step(household_desk):
+    term = Terminal(household_desk, "wang", 24, 80)
+    screen = term.wait_for("[q]uit")
+    assert term.screen.display[0].startswith("household: 3 archives, 3 pairs")
+    for number, archive in ((1, A_ID), (2, B_ID), (3, C_ID)):
+        assert f"{number}  {archive}" in screen
+    assert "1: ⚑ ID encodes 1967-04-17 ≠ record" in screen
+    assert "3: ⚑ placeholder birth date" in screen
+    term.send("s")
+    term.wait_for("which archives are one person?")
+    term.send("1,3 same; 2 different\r")
+    screen = term.wait_for("recorded #1-#3: 3 pairs (1 same, 2 different)")
+    assert "Nothing left to review here." in screen
+    term.quit()
+    with ReviewStore(store_path(household_desk)) as store:
+        assert {p: (d.verdict, d.reviewer) for p, d in store.standing().items()} == {
+            (A_ID, B_ID): ("different", "wang"), (A_ID, C_ID): ("same", "wang"),
+            (B_ID, C_ID): ("different", "wang")}
+
+
+def test_the_same_reviewer_reopening_after_kill_9_gets_their_pair_back(household_desk):
+    first = Terminal(household_desk, "wang", 24, 80, "--reveal")
+    first.wait_for("[q]uit")
+    first.child.kill(signal.SIGKILL)
+    first.child.close(force=True)
+    other = Terminal(household_desk, "li", 24, 80)
+    screen = other.wait_for("Nothing left")  # the whole household is still leased to wang
+    assert "3 with others" in screen
+    other.quit()
+    again = Terminal(household_desk, "wang", 24, 80)
+    again.wait_for("[q]uit")
+    assert again.screen.display[0].startswith("household: 3 archives, 3 pairs")
+    again.quit()
+    # The audit lists the reveal of the killed session, archive numbers only.
+    result = subprocess.run(
+        [sys.executable, "-m", "linkage.review", "audit", "--run", str(household_desk), "--format", "csv"],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    assert result.stdout.count(",wang,reveal,") == 3 and ID_A not in result.stdout

@@ -7,6 +7,7 @@
     linkage review export --run DIR --out decisions.csv [--history]
     linkage review import --run DIR decisions.csv [--reviewer R]
     linkage review stats  --run DIR [--format table|csv]
+    linkage review audit  --run DIR [--since DATE] [--reviewer R] [--format table|csv]
 
 Each command parses options, makes one library call and prints.  Library errors
 (:class:`linkage.errors.LinkageError`) become ``Error: ...`` with exit code 1.  Nothing
@@ -30,10 +31,12 @@ from rich.console import Console
 from rich.table import Table
 
 from linkage.errors import LinkageError, ReviewError
+from linkage.review import triage
+from linkage.csvsafe import neutralise
 from linkage.review.mask import mask_id, mask_name
 from linkage.review.screen import run_terminal, terminal_keys
 from linkage.review.session import Session
-from linkage.review.stats import agreement_by_band
+from linkage.review.stats import agreement_by_band, agreement_by_sight
 from linkage.review.store import (
     ORDERS, QueueFilter, ReviewStore, ordered_pair, settle_run_folder, store_path,
 )
@@ -43,7 +46,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 LIST_COLUMNS = (
     "archive_id_l", "archive_id_r", "match_probability", "match_weight", "cluster_size",
     "county_l", "county_r", "township_l", "township_r", "name_l", "name_r", "id_l", "id_r",
-    "reason", "claimed_by", "status",
+    "reason", "claimed_by", "status", "triage",
 )
 EXPORT_COLUMNS = (
     "archive_id_l", "archive_id_r", "verdict", "reviewer", "decided_at", "match_probability",
@@ -106,7 +109,7 @@ def _csv_text(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerows(["" if v is None else neutralise(v) for v in row] for row in rows)
     return buffer.getvalue()
 
 
@@ -136,13 +139,19 @@ order_option = click.option(
 def review_group(ctx: click.Context, run_dir: Path | None, reviewer: str | None,
                  county: tuple[str, ...], township: tuple[str, ...], order: str,
                  blind: bool, reveal: bool) -> None:
-    """Review uncertain pairs one at a time: s same · d different · k skip · u undo ·
-    n note · ? help · q quit.  Decisions are saved as they are made; a session resumes
-    where the queue was left.
+    """Review uncertain pairs: s same · d different · k skip · u undo · n note ·
+    ? help · q quit; arrows scroll the evidence.  Pairs of one household come
+    together: s, then e.g. "1,3 same; 2 different".  Decisions are saved as they
+    are made; a session resumes where the queue was left.
+
+    Exit codes: 0 ok, 1 a user error (no review store, unknown archive, bad
+    option or file), 2 an internal error.
 
     Example:
 
-        linkage review --run out/ --county 110105 --order size
+    \b
+        linkage review --run out/ --county 620802 --order size
+        linkage review audit --run out/ --since 2026-01-01
     """
     ctx.ensure_object(dict)
     ctx.obj.update(run_dir=run_dir, reviewer=reviewer)
@@ -174,7 +183,8 @@ def list_command(ctx: click.Context, run_dir: Path | None, county: tuple[str, ..
 
     Example:
 
-        linkage review list --run out/ --county 110105 --format csv > queue.csv
+    \b
+        linkage review list --run out/ --county 620802 --format csv > queue.csv
     """
     run_dir = _run_dir(ctx, run_dir)
     with _open(run_dir) as store:
@@ -187,7 +197,7 @@ def list_command(ctx: click.Context, run_dir: Path | None, county: tuple[str, ..
             item.cluster_size, item.county_l, item.county_r, item.township_l, item.township_r,
             mask_name(left["name"]) or "-", mask_name(right["name"]) or "-",
             mask_id(left["id_number"]) or "-", mask_id(right["id_number"]) or "-",
-            item.reason, item.claimed_by, item.status,
+            item.reason, item.claimed_by, item.status, item.triage,
         ))
     if fmt == "csv":
         click.echo(_csv_text(LIST_COLUMNS, rows), nl=False)
@@ -220,7 +230,9 @@ def decide_command(ctx: click.Context, run_dir: Path | None, archive_a: str, arc
 
     Example:
 
-        linkage review decide --run out/ 11010500100100001 11010500100100002 different --note "twins"
+    \b
+        linkage review decide --run out/ --note "twins" \\
+            62080200100100001 62080200100100002 different
     """
     run_dir = _run_dir(ctx, run_dir)
     pair = ordered_pair(archive_a, archive_b)
@@ -233,9 +245,11 @@ def decide_command(ctx: click.Context, run_dir: Path | None, archive_a: str, arc
             raise ReviewError(f"archive {unknown[0]} is not in this run")
         before = store.standing().get(pair)
         decision = store.decide(pair, verdict, _reviewer(ctx, reviewer), note=note, source="cli")
-    text = f"recorded #{decision.decision_id}: {pair[0]} / {pair[1]} {verdict} ({decision.reviewer})"
+        number = store.decision_number(decision.decision_id)
+        before_number = store.decision_number(before.decision_id) if before is not None else 0
+    text = f"recorded #{number}: {pair[0]} / {pair[1]} {verdict} ({decision.reviewer})"
     if before is not None:
-        text += f", replacing #{before.decision_id} ({before.verdict}, {before.reviewer})"
+        text += f", replacing #{before_number} ({before.verdict}, {before.reviewer})"
     click.echo(text)
 
 
@@ -251,6 +265,9 @@ def export_command(ctx: click.Context, run_dir: Path | None, out_path: Path, his
                    reviewer: str | None) -> None:
     """Write standing verdicts (archive_id_l, archive_id_r, verdict, ...) to a CSV, the input
     of `linkage review import` and `linkage train --labels`.
+
+    Formula-leading text (= + - @) gets a leading apostrophe, so a spreadsheet shows
+    it as text.
 
     Example:
 
@@ -313,7 +330,8 @@ def import_command(ctx: click.Context, run_dir: Path | None, csv_path: Path, rev
 @_user_errors
 def stats_command(ctx: click.Context, run_dir: Path | None, fmt: str) -> None:
     """How often reviewers agreed with the engine, by the engine's score when they decided
-    ("agreed": same where p >= 0.5, different where p < 0.5).
+    ("agreed": same where p >= 0.5, different where p < 0.5); blind against sighted
+    decisions; and the queue by reason and class (open pairs, verdicts so far).
 
     Example:
 
@@ -321,25 +339,96 @@ def stats_command(ctx: click.Context, run_dir: Path | None, fmt: str) -> None:
     """
     run_dir = _run_dir(ctx, run_dir)
     with _open(run_dir) as store:
-        bands = agreement_by_band(store.standing())
+        standing = store.standing()
+        bands = agreement_by_band(standing)
+        sights = agreement_by_sight(standing)
+        classes = store.composition()
         history = len(store.history())
     if fmt == "csv":
-        click.echo(_csv_text(
-            ("band", "decisions", "same", "different", "agreed", "agreement"),
-            [(b.band, b.decisions, b.same, b.different, b.agreed,
-              "" if b.agreement is None else f"{b.agreement:.3f}") for b in bands],
-        ), nl=False)
+        rows: list[tuple[Any, ...]] = [
+            ("band", b.band, b.decisions, "", b.same, b.different, b.agreed,
+             "" if b.agreement is None else f"{b.agreement:.3f}") for b in bands]
+        rows += [("sight", s.sight, s.decisions, "", "", "", s.agreed,
+                  "" if s.agreement is None else f"{s.agreement:.3f}") for s in sights]
+        rows += [("queue", f"{c.reason} | {triage.label(c.triage)}", c.same + c.different, c.open,
+                  c.same, c.different, "", "") for c in classes]
+        click.echo(_csv_text(("table", "group", "decisions", "open", "same", "different", "agreed",
+                              "agreement"), rows), nl=False)
         return
-    table = Table(show_header=True, header_style="bold")
+    console = _console()
+    table = Table(show_header=True, header_style="bold", title="agreement with the engine")
     for column in ("engine score", "decisions", "same", "different", "agreed", "agreement"):
         table.add_column(column, justify="right")
     for b in bands:
         table.add_row(b.band, str(b.decisions), str(b.same), str(b.different), str(b.agreed),
                       "" if b.agreement is None else f"{b.agreement:.0%}")
-    console = _console()
+    table.add_section()
+    for s in sights:
+        table.add_row(s.sight, str(s.decisions), "", "", str(s.agreed),
+                      "" if s.agreement is None else f"{s.agreement:.0%}")
     console.print(table)
+    queue = Table(show_header=True, header_style="bold", title="queue by reason and class")
+    for column, justify in (("reason", "left"), ("class", "left"), ("open", "right"),
+                            ("same", "right"), ("different", "right")):
+        queue.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for c in classes:
+        late = " (queued last)" if c.rank else ""
+        queue.add_row(c.reason or "-", triage.label(c.triage) + late, str(c.open), str(c.same),
+                      str(c.different))
+    console.print(queue)
     total = sum(b.decisions for b in bands)
     console.print(f"{total} standing decisions; {history} rows of history")
+
+
+AUDIT_COLUMNS = ("at", "reviewer", "action", "archive_id_l", "archive_id_r", "detail")
+
+
+def _since(value: str | None) -> str | None:
+    """--since: a date (YYYY-MM-DD) or a UTC date and time; compared with the stored UTC text."""
+    if not value:
+        return None
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ReviewError(f"--since {value!r}: expected a date such as 2026-01-31") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+@review_group.command("audit")
+@run_option
+@click.option("--since", help="Only events from this date (YYYY-MM-DD, UTC) on.")
+@reviewer_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+@click.pass_context
+@_user_errors
+def audit_command(ctx: click.Context, run_dir: Path | None, since: str | None,
+                  reviewer: str | None, fmt: str) -> None:
+    """Who revealed, exported, imported and decided what, and when (UTC), oldest
+    first.  Archive numbers only: never names, ID numbers, phones or notes.
+
+    Example:
+
+        linkage review audit --run out/ --since 2026-01-01 --reviewer wang.li
+    """
+    run_dir = _run_dir(ctx, run_dir)
+    with _open(run_dir) as store:
+        events = store.audit_events(_since(since), reviewer)
+    rows = [(e.at, e.reviewer, e.action, e.archive_id_l, e.archive_id_r, e.detail) for e in events]
+    if fmt == "csv":
+        click.echo(_csv_text(AUDIT_COLUMNS, rows), nl=False)
+        return
+    table = Table(show_header=True, header_style="bold")
+    for column in ("when (UTC)", "reviewer", "action", "pair", "detail"):
+        table.add_column(column)
+    for at, who, action, a, b, detail in rows:
+        table.add_row(at[:19].replace("T", " "), who, action, f"{a} / {b}" if a else "-", detail)
+    console = _console()
+    console.print(table)
+    console.print(f"{len(rows)} events")
 
 
 def main() -> None:

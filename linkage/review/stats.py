@@ -3,6 +3,10 @@
 "Agreed" means the reviewer said *same* where the engine gave p >= 0.5, or *different*
 where it gave p < 0.5.  Only standing decisions count (a changed mind or an undo replaces
 the earlier row).  Decisions on pairs the engine never scored are counted apart.
+
+Blind decisions (``review --blind``: the score was hidden) are compared with sighted ones: a
+much higher agreement when the score is shown means reviewers follow the engine rather than
+check it.
 """
 
 from __future__ import annotations
@@ -60,3 +64,27 @@ def agreement_by_band(standing: dict[tuple[str, str], Decision]) -> list[BandSta
             row[3] += int(engine_same == same)
     return [BandStats(label, *counts) for label, counts in tally.items()
             if label != NO_SCORE or counts[0]]
+
+
+@dataclass(frozen=True)
+class SightStats:
+    sight: str  # 'blind' or 'sighted'
+    decisions: int
+    agreed: int
+
+    @property
+    def agreement(self) -> float | None:
+        return self.agreed / self.decisions if self.decisions else None
+
+
+def agreement_by_sight(standing: dict[tuple[str, str], Decision]) -> list[SightStats]:
+    """Agreement with the engine of blind and of sighted standing decisions (scored pairs)."""
+    tally = {"blind": [0, 0], "sighted": [0, 0]}
+    for decision in standing.values():
+        if decision.match_probability is None:
+            continue
+        row = tally["blind" if decision.blind else "sighted"]
+        row[0] += 1
+        engine_same = decision.match_probability >= ENGINE_SAYS_SAME
+        row[1] += int(engine_same == (decision.verdict == "same"))
+    return [SightStats(sight, *counts) for sight, counts in tally.items()]

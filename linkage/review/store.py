@@ -47,9 +47,13 @@ from typing import Any
 from linkage.errors import ReviewError, StateError
 from linkage.human import HumanDecisions
 from linkage.outputs import settle_outputs
+from linkage.review import triage
 
 STORE_NAME = "review.db"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# Household view: at most this many archives / queued pairs are settled on one screen.
+GROUP_MAX_ARCHIVES = 6
+GROUP_MAX_PAIRS = 10
 DEFAULT_LEASE = timedelta(minutes=10)
 BUSY_TIMEOUT_MS = 15_000
 VERDICTS = ("same", "different")
@@ -59,6 +63,7 @@ SOURCES = ("session", "cli", "import")
 DISPLAY_FIELDS: tuple[str, ...] = (
     "name", "name_py", "sex", "birth_date", "id_number", "id_status", "region_code",
     "address", "phone", "created_date", "last_service_date", "county", "township",
+    "phone_norm", "address_skeleton",
 )
 
 Pair = tuple[str, str]
@@ -79,6 +84,8 @@ CREATE TABLE IF NOT EXISTS queue (
     county_l          TEXT, county_r TEXT,
     township_l        TEXT, township_r TEXT,
     cluster_size      INTEGER NOT NULL DEFAULT 2,
+    triage            TEXT NOT NULL DEFAULT '',
+    triage_rank       INTEGER NOT NULL DEFAULT 0,
     details           TEXT NOT NULL DEFAULT '{}',
     status            TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'stale')),
     publish_seq       INTEGER NOT NULL,
@@ -104,6 +111,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     note              TEXT NOT NULL DEFAULT '',
     source            TEXT NOT NULL CHECK (source IN ('session', 'cli', 'import')),
     supersedes        INTEGER REFERENCES decisions (decision_id),
+    blind             INTEGER NOT NULL DEFAULT 0,
     CHECK (archive_id_l < archive_id_r)
 );
 CREATE INDEX IF NOT EXISTS decisions_pair ON decisions (archive_id_l, archive_id_r);
@@ -191,6 +199,7 @@ class QueueItem:
     status: str
     claimed_by: str | None
     claimed_until: str | None
+    triage: str
     details: dict[str, Any] = field(repr=False, compare=False)
 
     @property
@@ -215,6 +224,7 @@ class Decision:
     note: str
     source: str
     supersedes: int | None
+    blind: bool = False
 
     @property
     def pair(self) -> Pair:
@@ -234,6 +244,30 @@ class QueueCounts:
 
 
 @dataclass(frozen=True)
+class AuditEvent:
+    """One line of ``review audit``: archive numbers only, never values."""
+
+    at: str
+    reviewer: str
+    action: str
+    archive_id_l: str | None
+    archive_id_r: str | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class QueueClass:
+    """One reason x triage class of the queue (``review stats``)."""
+
+    reason: str
+    triage: str
+    rank: int
+    open: int
+    same: int
+    different: int
+
+
+@dataclass(frozen=True)
 class ImportResult:
     recorded: int
     unchanged: int
@@ -242,11 +276,11 @@ class ImportResult:
 
 _QUEUE_COLUMNS = (
     "archive_id_l, archive_id_r, match_probability, match_weight, evidence, reason, county_l, "
-    "county_r, township_l, township_r, cluster_size, status, claimed_by, claimed_until, details"
+    "county_r, township_l, township_r, cluster_size, status, claimed_by, claimed_until, triage, details"
 )
 _DECISION_COLUMNS = (
     "decision_id, archive_id_l, archive_id_r, verdict, reviewer, decided_at, match_probability, "
-    "match_weight, note, source, supersedes"
+    "match_weight, note, source, supersedes, blind"
 )
 
 
@@ -256,7 +290,8 @@ def _queue_item(row: Sequence[Any]) -> QueueItem:
 
 
 def _decision(row: Sequence[Any]) -> Decision:
-    return Decision(*row)
+    *head, blind = row
+    return Decision(*head, blind=bool(blind))
 
 
 def _create_owner_only(path: Path) -> None:
@@ -336,6 +371,9 @@ class ReviewStore:
             row = self._con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.OperationalError:
             pass  # a new file: no tables yet
+        if row is not None and row[0] == "1":
+            self._migrate_from_1()
+            return
         if row is not None:
             if row[0] != SCHEMA_VERSION:
                 raise StateError(
@@ -349,6 +387,15 @@ class ReviewStore:
                 "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?), ('publish_seq', '0')",
                 (SCHEMA_VERSION,),
             )
+
+    def _migrate_from_1(self) -> None:
+        """Version 2 adds the queue's triage class and whether a decision was made blind
+        (columns only: the append-only triggers stay, and no row is rewritten)."""
+        with self._write() as con:
+            con.execute("ALTER TABLE queue ADD COLUMN triage TEXT NOT NULL DEFAULT ''")
+            con.execute("ALTER TABLE queue ADD COLUMN triage_rank INTEGER NOT NULL DEFAULT 0")
+            con.execute("ALTER TABLE decisions ADD COLUMN blind INTEGER NOT NULL DEFAULT 0")
+            con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,))
 
     def _now(self) -> str:
         return iso(self.clock())
@@ -386,19 +433,23 @@ class ReviewStore:
                     continue
                 flip = pair[0] != str(item["archive_id_l"]).strip()
                 details = _details(item, flip)
+                code = triage.classify(item.get("evidence"), _side(details, "l"), _side(details, "r"),
+                                       item.get("reason"))
                 size = sizes.get(pair[0], 1) + sizes.get(pair[1], 1) if sizes else 2
                 con.execute(
                     """
                     INSERT INTO queue (archive_id_l, archive_id_r, match_probability, match_weight,
                         evidence, reason, county_l, county_r, township_l, township_r, cluster_size,
-                        details, status, publish_seq, first_queued, last_published)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)
+                        triage, triage_rank, details, status, publish_seq, first_queued,
+                        last_published)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)
                     ON CONFLICT (archive_id_l, archive_id_r) DO UPDATE SET
                         match_probability = excluded.match_probability,
                         match_weight = excluded.match_weight, evidence = excluded.evidence,
                         reason = excluded.reason, county_l = excluded.county_l,
                         county_r = excluded.county_r, township_l = excluded.township_l,
                         township_r = excluded.township_r, cluster_size = excluded.cluster_size,
+                        triage = excluded.triage, triage_rank = excluded.triage_rank,
                         details = excluded.details, status = 'open',
                         publish_seq = excluded.publish_seq, last_published = excluded.last_published
                     """,
@@ -407,7 +458,7 @@ class ReviewStore:
                         item.get("evidence") or "", item.get("reason") or "",
                         details.get("l_county"), details.get("r_county"),
                         details.get("l_township"), details.get("r_township"),
-                        size, json.dumps(details, ensure_ascii=False, default=str), seq, now, now,
+                        size, code, triage.rank(code), json.dumps(details, ensure_ascii=False, default=str), seq, now, now,
                     ),
                 )
                 queued += 1
@@ -430,10 +481,11 @@ class ReviewStore:
 
     @staticmethod
     def _order_sql(order: str) -> str:
+        # Measured near-never-match classes go last whatever the order (linkage.review.triage).
         uncertain = "q.match_probability IS NULL, abs(q.match_probability - 0.5)"
         if order == "size":
-            return f"q.cluster_size DESC, {uncertain}, q.archive_id_l, q.archive_id_r"
-        return f"{uncertain}, q.cluster_size DESC, q.archive_id_l, q.archive_id_r"
+            return f"q.triage_rank, q.cluster_size DESC, {uncertain}, q.archive_id_l, q.archive_id_r"
+        return f"q.triage_rank, {uncertain}, q.cluster_size DESC, q.archive_id_l, q.archive_id_r"
 
     _UNDECIDED = (
         "q.status = 'open' AND NOT EXISTS (SELECT 1 FROM current c "
@@ -444,39 +496,78 @@ class ReviewStore:
         self, reviewer: str, token: str, flt: QueueFilter = QueueFilter(), exclude: Iterable[Pair] = ()
     ) -> QueueItem | None:
         """Lease the next open, undecided pair for this session (releasing any it held)."""
+        group = self.claim_group(reviewer, token, flt, exclude, household=False)
+        return group[0] if group else None
+
+    # A pair is free for a session when nobody holds it, the lease ran out, this session holds
+    # it, or the same reviewer holds it (a session of theirs that died: reclaimed at once).
+    _CLAIMABLE = ("(q.claim_token IS NULL OR q.claimed_until <= ? OR coalesce(q.claim_token = ?, 0) "
+                  "OR coalesce(q.claimed_by = ?, 0))")
+
+    def claim_group(
+        self, reviewer: str, token: str, flt: QueueFilter = QueueFilter(),
+        exclude: Iterable[Pair] = (), *, household: bool = True,
+    ) -> list[QueueItem]:
+        """Lease the next pair and, with ``household``, the queued pairs that touch the same
+        archive or household (linkage.review.household), all to this session.  The pair a
+        dead session of the same reviewer still holds comes first.  [] when nothing is left."""
+        from linkage.review.household import household as related
+
         where, params = self._filter_sql(flt)
         excluded = json.dumps(["\x1f".join(p) for p in exclude])
         now = self._now()
+        select = f"""
+            SELECT {', '.join('q.' + c.strip() for c in _QUEUE_COLUMNS.split(','))} FROM queue q
+            WHERE {self._UNDECIDED} AND {self._CLAIMABLE}
+              AND q.archive_id_l || char(31) || q.archive_id_r NOT IN (SELECT value FROM json_each(?))
+              {where}
+            ORDER BY (q.claimed_by IS ? AND q.claimed_until > ?) DESC, {self._order_sql(flt.order)}
+        """
+        args = (now, token, reviewer, excluded, *params, reviewer, now)
         with self._write() as con:
             self._release_all(con, token)
-            row = con.execute(
-                f"""
-                SELECT q.archive_id_l, q.archive_id_r FROM queue q
-                WHERE {self._UNDECIDED}
-                  AND (q.claim_token IS NULL OR q.claimed_until <= ? OR q.claim_token = ?)
-                  AND q.archive_id_l || char(31) || q.archive_id_r NOT IN (SELECT value FROM json_each(?))
-                  {where}
-                ORDER BY {self._order_sql(flt.order)} LIMIT 1
-                """,
-                (now, token, excluded, *params),
-            ).fetchone()
+            row = con.execute(select + " LIMIT 1", args).fetchone()
             if row is None:
-                return None
-            return self._lease(con, (row[0], row[1]), reviewer, token)
+                return []
+            first = _queue_item(row)
+            group = [first]
+            if household:
+                # A household's pairs share a county with the first pair (its archives' own):
+                # only those are read, so a long queue costs little per screen.
+                counties = [first.county_l, first.county_r]
+                nearby = select.replace(
+                    "ORDER BY", "AND (q.county_l IN (?, ?) OR q.county_r IN (?, ?)) ORDER BY", 1)
+                rows = con.execute(nearby, (*args[:-2], *counties, *counties, *args[-2:])).fetchall()
+                group += related(first, [_queue_item(r) for r in rows])
+            return [self._lease(con, item.pair, reviewer, token) for item in group]
 
     def claim(self, pair: Pair, reviewer: str, token: str) -> QueueItem | None:
         """Lease one given pair (e.g. after an undo); None if another session holds it."""
         with self._write() as con:
             return self._claim_in(con, pair, reviewer, token)
 
+    def claim_also(self, pair: Pair, reviewer: str, token: str) -> QueueItem | None:
+        """Lease one more pair to a session that keeps what it holds (a household put back
+        on screen by an undo); None if another session holds it."""
+        with self._write() as con:
+            row = con.execute(
+                "SELECT claim_token, claimed_until, claimed_by FROM queue "
+                "WHERE archive_id_l = ? AND archive_id_r = ?", pair).fetchone()
+            if row is None or (row[0] not in (None, token) and row[1] is not None
+                               and row[1] > self._now() and row[2] != reviewer):
+                return None
+            return self._lease(con, pair, reviewer, token)
+
     def _claim_in(self, con: sqlite3.Connection, pair: Pair, reviewer: str, token: str) -> QueueItem | None:
         row = con.execute(
-            "SELECT claim_token, claimed_until FROM queue WHERE archive_id_l = ? AND archive_id_r = ?", pair
+            "SELECT claim_token, claimed_until, claimed_by FROM queue "
+            "WHERE archive_id_l = ? AND archive_id_r = ?", pair
         ).fetchone()
         if row is None:
             return None
-        held_token, until = row
-        if held_token not in (None, token) and until is not None and until > self._now():
+        held_token, until, holder = row
+        if (held_token not in (None, token) and until is not None and until > self._now()
+                and holder != reviewer):
             return None
         self._release_all(con, token)
         return self._lease(con, pair, reviewer, token)
@@ -512,22 +603,22 @@ class ReviewStore:
         return self._item(self._con, pair)
 
     def counts(self, token: str | None = None, flt: QueueFilter = QueueFilter(),
-               exclude: Iterable[Pair] = ()) -> QueueCounts:
-        """How many open, undecided pairs match ``flt`` (excluding ``exclude``)."""
+               exclude: Iterable[Pair] = (), reviewer: str | None = None) -> QueueCounts:
+        """How many open, undecided pairs match ``flt`` (excluding ``exclude``): free for this
+        session (``token``, or held by the same ``reviewer``), and held by other sessions."""
         where, params = self._filter_sql(flt)
         excluded = json.dumps(["\x1f".join(p) for p in exclude])
+        now = self._now()
         row = self._con.execute(
             f"""
-            SELECT count(*) FILTER (WHERE q.claim_token IS NULL OR q.claimed_until <= ?
-                                       OR q.claim_token IS ?),
-                   count(*) FILTER (WHERE q.claim_token IS NOT NULL AND q.claimed_until > ?
-                                       AND q.claim_token IS NOT ?)
+            SELECT count(*) FILTER (WHERE {self._CLAIMABLE}),
+                   count(*) FILTER (WHERE NOT {self._CLAIMABLE})
             FROM queue q
             WHERE {self._UNDECIDED}
               AND q.archive_id_l || char(31) || q.archive_id_r NOT IN (SELECT value FROM json_each(?))
               {where}
             """,
-            (self._now(), token, self._now(), token, excluded, *params),
+            (now, token, reviewer, now, token, reviewer, excluded, *params),
         ).fetchone()
         return QueueCounts(int(row[0] or 0), int(row[1] or 0))
 
@@ -572,11 +663,13 @@ class ReviewStore:
         token: str | None = None,
         match_probability: float | None = None,
         match_weight: float | None = None,
+        blind: bool = False,
     ) -> Decision:
         """Record one decision (same|different|skip) in its own transaction.
 
         The engine's score at this moment comes from the queue (or the caller, for a pair the
-        queue never held).  A 'skip' is kept as history and changes no verdict.
+        queue never held).  A 'skip' is kept as history and changes no verdict.  ``blind``:
+        the reviewer did not see the engine's score (``review --blind``).
         """
         if verdict not in (*VERDICTS, "skip"):
             raise ReviewError(f"unknown verdict {verdict!r} (use same, different or skip)")
@@ -586,15 +679,43 @@ class ReviewStore:
         reviewer = _check_reviewer(reviewer)
         with self._write() as con:
             decision = self._insert_decision(
-                con, pair, verdict, reviewer, note, source, match_probability, match_weight
+                con, pair, verdict, reviewer, note, source, match_probability, match_weight, blind
             )
             if token is not None:
                 self._release_all(con, token)
         return decision
 
+    def decide_many(self, verdicts: Sequence[tuple[Pair, str]], reviewer: str, *, note: str = "",
+                    source: str = "session", token: str | None = None,
+                    blind: bool = False) -> list[Decision]:
+        """Several verdicts in one transaction (a household settled at once); each pair still
+        gets its own decisions row."""
+        reviewer = _check_reviewer(reviewer)
+        if source not in SOURCES:
+            raise ReviewError(f"unknown source {source!r}")
+        with self._write() as con:
+            out = []
+            for pair, verdict in verdicts:
+                if verdict not in (*VERDICTS, "skip"):
+                    raise ReviewError(f"unknown verdict {verdict!r} (use same, different or skip)")
+                out.append(self._insert_decision(con, ordered_pair(*pair), verdict, reviewer, note,
+                                                 source, None, None, blind))
+            if token is not None:
+                self._release_all(con, token)
+        return out
+
+    def decision_number(self, decision_id: int) -> int:
+        """Reviewers' numbering: the count of verdicts (same/different) up to this row; skips
+        and undos are history but take no number."""
+        row = self._con.execute(
+            "SELECT count(*) FROM decisions WHERE verdict IN ('same', 'different') AND decision_id <= ?",
+            (decision_id,),
+        ).fetchone()
+        return int(row[0])
+
     def _insert_decision(self, con: sqlite3.Connection, pair: Pair, verdict: str, reviewer: str,
                          note: str, source: str, probability: float | None,
-                         weight: float | None) -> Decision:
+                         weight: float | None, blind: bool = False) -> Decision:
         queued = con.execute(
             "SELECT match_probability, match_weight FROM queue WHERE archive_id_l = ? AND archive_id_r = ?",
             pair,
@@ -607,10 +728,10 @@ class ReviewStore:
         ).fetchone()
         row = con.execute(
             f"""INSERT INTO decisions (archive_id_l, archive_id_r, verdict, reviewer, decided_at,
-                    match_probability, match_weight, note, source, supersedes)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_DECISION_COLUMNS}""",
+                    match_probability, match_weight, note, source, supersedes, blind)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_DECISION_COLUMNS}""",
             (*pair, verdict, reviewer, self._now(), probability, weight, note or "", source,
-             standing[0] if standing else None),
+             standing[0] if standing else None, int(blind)),
         ).fetchone()
         decision = _decision(row)
         if verdict in VERDICTS:
@@ -632,32 +753,55 @@ class ReviewStore:
         With ``token``, the pair is leased back to that session in the same transaction (so it
         returns to the reviewer's screen, not to someone else's).
         """
+        undone, items = self.undo_many([decision_id], reviewer, token=token, note=note, source=source)
+        return undone[0], (items[0] if items else None)
+
+    def undo_many(self, decision_ids: Sequence[int], reviewer: str, *, token: str | None = None,
+                  note: str = "", source: str = "session") -> tuple[list[Decision], list[QueueItem]]:
+        """Undo several decisions (a household settled in one step) in one transaction; with
+        ``token`` the pairs still free are leased back to that session."""
         reviewer = _check_reviewer(reviewer)
         with self._write() as con:
-            target = con.execute(
-                f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE decision_id = ?", (decision_id,)
-            ).fetchone()
-            if target is None:
-                raise ReviewError(f"no decision #{decision_id}")
-            target = _decision(target)
-            standing = con.execute(
-                "SELECT decision_id FROM current WHERE archive_id_l = ? AND archive_id_r = ?", target.pair
-            ).fetchone()
-            if target.verdict not in VERDICTS or standing is None or standing[0] != decision_id:
-                raise ReviewError(
-                    f"decision #{decision_id} on {target.archive_id_l}/{target.archive_id_r} no longer "
-                    "stands (decided again since); nothing undone"
-                )
-            row = con.execute(
-                f"""INSERT INTO decisions (archive_id_l, archive_id_r, verdict, reviewer, decided_at,
-                        match_probability, match_weight, note, source, supersedes)
-                    VALUES (?, ?, 'undone', ?, ?, ?, ?, ?, ?, ?) RETURNING {_DECISION_COLUMNS}""",
-                (*target.pair, reviewer, self._now(), target.match_probability, target.match_weight,
-                 note, source, decision_id),
-            ).fetchone()
-            self._restore(con, target)
-            item = self._claim_in(con, target.pair, reviewer, token) if token else None
-        return _decision(row), item
+            undone = [self._undo_in(con, i, reviewer, note, source) for i in decision_ids]
+            items: list[QueueItem] = []
+            if token:
+                self._release_all(con, token)
+                now = self._now()
+                for d in undone:
+                    held = con.execute(
+                        "SELECT claim_token, claimed_until, claimed_by FROM queue "
+                        "WHERE archive_id_l = ? AND archive_id_r = ?", d.pair).fetchone()
+                    if held is None or (held[0] not in (None, token) and held[1] is not None
+                                        and held[1] > now and held[2] != reviewer):
+                        continue
+                    items.append(self._lease(con, d.pair, reviewer, token))
+        return undone, items
+
+    def _undo_in(self, con: sqlite3.Connection, decision_id: int, reviewer: str, note: str,
+                 source: str) -> Decision:
+        target = con.execute(
+            f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE decision_id = ?", (decision_id,)
+        ).fetchone()
+        if target is None:
+            raise ReviewError(f"no decision #{decision_id}")
+        target = _decision(target)
+        standing = con.execute(
+            "SELECT decision_id FROM current WHERE archive_id_l = ? AND archive_id_r = ?", target.pair
+        ).fetchone()
+        if target.verdict not in VERDICTS or standing is None or standing[0] != decision_id:
+            raise ReviewError(
+                f"the decision on {target.archive_id_l}/{target.archive_id_r} no longer "
+                "stands (decided again since); nothing undone"
+            )
+        row = con.execute(
+            f"""INSERT INTO decisions (archive_id_l, archive_id_r, verdict, reviewer, decided_at,
+                    match_probability, match_weight, note, source, supersedes, blind)
+                VALUES (?, ?, 'undone', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_DECISION_COLUMNS}""",
+            (*target.pair, reviewer, self._now(), target.match_probability, target.match_weight,
+             note, source, decision_id, int(target.blind)),
+        ).fetchone()
+        self._restore(con, target)
+        return _decision(row)
 
     @staticmethod
     def _restore(con: sqlite3.Connection, target: Decision) -> None:
@@ -754,6 +898,52 @@ class ReviewStore:
         with self._write() as con:
             self._audit(con, _check_reviewer(reviewer), action, pair)
 
+    def audit_events(self, since: str | None = None, reviewer: str | None = None) -> list[AuditEvent]:
+        """Who revealed, exported, imported and decided what, and when, oldest first: the
+        audit table and the decision history together.  Archive numbers only: no names, ID
+        numbers or notes (a note may name someone)."""
+        clauses, params = [], []
+        if since:
+            clauses.append("at >= ?")
+            params.append(since)
+        if reviewer:
+            clauses.append("reviewer = ?")
+            params.append(reviewer)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._con.execute(
+            f"""
+            SELECT * FROM (
+                SELECT at, reviewer, action, archive_id_l, archive_id_r, '' AS detail, 0 AS kind,
+                       audit_id AS seq FROM audit
+                UNION ALL
+                SELECT decided_at, reviewer, verdict, archive_id_l, archive_id_r,
+                       source || CASE WHEN blind THEN ', blind' ELSE '' END
+                              || CASE WHEN supersedes IS NOT NULL THEN ', supersedes an earlier row'
+                                      ELSE '' END,
+                       1, decision_id FROM decisions
+            ) {where}
+            ORDER BY at, kind, seq
+            """, params,
+        ).fetchall()
+        return [AuditEvent(*r[:6]) for r in rows]
+
+    def composition(self, flt: QueueFilter = QueueFilter()) -> list[QueueClass]:
+        """The queue by reason and triage class: open pairs, and the standing verdicts on
+        pairs of that class (so reviewers' answers keep measuring each class)."""
+        where, params = self._filter_sql(flt)
+        rows = self._con.execute(
+            f"""
+            SELECT q.reason, q.triage, q.triage_rank,
+                   count(*) FILTER (WHERE {self._UNDECIDED}),
+                   count(*) FILTER (WHERE c.verdict = 'same'),
+                   count(*) FILTER (WHERE c.verdict = 'different')
+            FROM queue q LEFT JOIN current c USING (archive_id_l, archive_id_r)
+            WHERE (q.status = 'open' OR c.verdict IS NOT NULL) {where}
+            GROUP BY q.reason, q.triage, q.triage_rank ORDER BY q.triage_rank, 4 DESC, q.reason, q.triage
+            """, params,
+        ).fetchall()
+        return [QueueClass(*r) for r in rows]
+
     def audit_log(self) -> list[tuple[str, str, str, str | None, str | None]]:
         return self._con.execute(
             "SELECT at, reviewer, action, archive_id_l, archive_id_r FROM audit ORDER BY audit_id"
@@ -798,6 +988,10 @@ def _details(item: dict[str, Any], flip: bool) -> dict[str, Any]:
     return out
 
 
+def _side(details: dict[str, Any], side: str) -> dict[str, Any]:
+    return {f: details.get(f"{side}_{f}") for f in DISPLAY_FIELDS}
+
+
 def _plain(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
@@ -822,7 +1016,8 @@ def load_human_decisions(out_dir: Path | str) -> HumanDecisions:
         return HumanDecisions()
     with ReviewStore(path, create=False) as store:
         standing = store.replay_verdicts()
-    return HumanDecisions.from_verdicts({pair: d.verdict for pair, d in standing.items()})
+    return HumanDecisions.from_verdicts({pair: d.verdict for pair, d in standing.items()},
+                                        {pair: d.note for pair, d in standing.items() if d.note})
 
 
 def queue_generation(out_dir: Path | str) -> int | None:

@@ -353,7 +353,7 @@ class _Night:
             con.unregister("_scope")
             human = HumanDecisions(
                 frozenset(p for p in self.human.must_links if p[0] in scope and p[1] in scope),
-                self.human.cannot_links)
+                self.human.cannot_links, self.human.notes)
             pairs = "night_scope_pairs"
             con.execute(f"""
                 CREATE OR REPLACE TABLE {pairs} AS SELECT * FROM {KEPT_PAIRS}

@@ -90,9 +90,9 @@ def recover_pending(out_dir: Path, committed: Callable[[int], bool],
             continue
         if committed(run_id):
             if hand_over and (folder / "decisions.csv").is_file():
-                from linkage.pipeline import DECISION_COLUMNS
+                from linkage.pipeline import DECISION_CSV_COLUMNS
 
-                write_bytes_atomic(folder / "decisions.csv", csv_bytes(DECISION_COLUMNS, []))
+                write_bytes_atomic(folder / "decisions.csv", csv_bytes(DECISION_CSV_COLUMNS, []))
             publish_pending(out, folder, queue_generation=queue_generation)
             published.append(run_id)
         else:
@@ -118,7 +118,7 @@ def stage_outputs(
     decision ever emitted; clusters.csv every archive's person, written by DuckDB straight
     from the person index (a million rows never pass through Python).
     """
-    from linkage.pipeline import DECISION_COLUMNS, LinkResult
+    from linkage.pipeline import DECISION_COLUMNS, DECISION_CSV_COLUMNS, LinkResult
     from linkage.summary import write_outputs
 
     # write_outputs reads the persons of archives with merge/migrate decisions (their
@@ -136,8 +136,8 @@ def stage_outputs(
     earlier = con.execute(
         f"SELECT {', '.join(DECISION_COLUMNS)} FROM st.decision_log "
         "WHERE list_contains(?, run_id) ORDER BY run_id, seq", [list(handed_over)]).fetchall()
-    write_bytes_atomic(pending / "decisions.csv", csv_bytes(
-        DECISION_COLUMNS, [*earlier, *([d.get(c) for c in DECISION_COLUMNS] for d in emitted)]))
+    write_bytes_atomic(pending / "decisions.csv", csv_bytes(DECISION_CSV_COLUMNS, [
+        *((*row, "") for row in earlier), *([d.get(c) for c in DECISION_CSV_COLUMNS] for d in emitted)]))
     decision_rows_table(con, emitted, "_emitted_tonight")
     columns = ", ".join(DECISION_LOG_COLUMNS)
     copy_query_csv(con, f"SELECT {columns} FROM st.decision_log UNION ALL "

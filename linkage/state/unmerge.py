@@ -152,4 +152,4 @@ def with_unmerges(human: HumanDecisions, links: dict[tuple[str, str], UnmergeNot
     extra = frozenset(pair for pair in links if not human.decided(*pair))
     if not extra:
         return human
-    return HumanDecisions(human.must_links, human.cannot_links | extra)
+    return HumanDecisions(human.must_links, human.cannot_links | extra, human.notes)
