@@ -30,6 +30,7 @@ from linkage.ingest import RAW_TABLE, REJECTS_TABLE, IngestResult, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, format_evidence, score_pairs
 from linkage.model.settings import level_labels, load_model_dict
+from linkage.model.verdicts import PatternDecision, PatternRules
 from linkage.progress import StageTimer
 from linkage.state.decision_log import with_ids
 from linkage.standardise.table import standardise_table
@@ -48,6 +49,7 @@ DECISION_COLUMNS = (
 
 
 CRASH_ENV = "LINKAGE_TEST_CRASH_AT"
+BAND_REASON = "score between review and automatic thresholds"
 
 
 def crash_point(stage: str) -> None:
@@ -269,9 +271,19 @@ def cluster_and_decide(
     review_candidates = [pair for pair, info in pair_info.items()
                          if info["p"] < th.auto_match_probability and not human.decided(*pair)
                          and not apart_by_ids(info["labels"])]
+    # Patterns reviewers consistently settled (model.verdicts): join or stop queueing.
+    learned_rules = PatternRules.from_model(model)
+    learned: dict[tuple[str, str], PatternDecision] = {}
+    for pair in review_candidates:
+        decision = learned_rules.decide(pair_info[pair]["labels"], BAND_REASON)
+        if decision is not None:
+            learned[pair] = decision
+    review_candidates = [pair for pair in review_candidates if pair not in learned]
+    learned_auto = [pair for pair in sorted(learned) if learned[pair].action == "auto"]
     present = _present(con, features_table, {a for pair in human.must_links for a in pair})
     must_links = [pair for pair in sorted(human.must_links) if pair[0] in present and pair[1] in present]
-    involved = {a for pair in auto_pairs for a in pair} | {a for pair in must_links for a in pair}
+    involved = ({a for pair in auto_pairs for a in pair} | {a for pair in must_links for a in pair}
+                | {a for pair in learned_auto for a in pair})
     facts = _archive_facts(con, features_table, involved | {a for pair in review_candidates for a in pair})
 
     edges: list[Edge] = []
@@ -281,7 +293,13 @@ def cluster_and_decide(
             info["labels"], info["p"], th.auto_match_probability_without_id,
             born_before_created(facts[a], facts[b]),
         )
+        if reason:
+            decision = learned_rules.decide(info["labels"], reason)
+            if decision is not None:
+                learned[(a, b)] = decision
+                reason = "" if decision.action == "auto" else reason
         edges.append(Edge(a, b, info["p"], auto_eligible=not reason, guard_reason=reason))
+    edges += [Edge(a, b, pair_info[(a, b)]["p"], auto_eligible=True) for a, b in learned_auto]
     # Low-scoring pairs matter only between archives that could end up in one group.
     _register_ids(con, "_involved", involved)
     clearly_different = [
@@ -320,8 +338,11 @@ def cluster_and_decide(
         info = pair_info.get((a, b) if a < b else (b, a))
         if info is None:
             return None, None, "reviewer decision (pair not scored this run)"
-        return (round(info["p"], 6), round(info["w"], 3),
-                format_evidence(labels, info["gammas"], info["weights"]))
+        text = format_evidence(labels, info["gammas"], info["weights"])
+        note = learned.get((a, b) if a < b else (b, a))
+        if note is not None:
+            text = f"{text}; {note.note()}"
+        return round(info["p"], 6), round(info["w"], 3), text
 
     decisions: list[dict[str, Any]] = []
     human_same = human.must_links
@@ -350,11 +371,14 @@ def cluster_and_decide(
             })
 
     review_reasons: dict[tuple[str, str], str] = {
-        pair: "score between review and automatic thresholds" for pair in review_candidates
+        pair: BAND_REASON for pair in review_candidates
     }
     for edge, reason in result.refused:
-        if not apart_by_ids(pair_info.get((edge.left, edge.right), {}).get("labels", {})):
-            review_reasons.setdefault((edge.left, edge.right), reason)
+        pair = (edge.left, edge.right)
+        if pair in learned and learned[pair].action == "drop":
+            continue  # reviewers consistently said "different" to this pattern
+        if not apart_by_ids(pair_info.get(pair, {}).get("labels", {})):
+            review_reasons.setdefault(pair, reason)
     for (a, b), reason in sorted(review_reasons.items()):
         if a in person_of and person_of.get(a) == person_of.get(b):
             continue  # already joined through stronger pairs
@@ -369,6 +393,8 @@ def cluster_and_decide(
     decisions.sort(key=lambda d: (order[d["action"]], d["archive_id"], d["survivor_archive_id"]))
     stats = {
         "clusters": len(groups),
+        "learned_auto": sum(1 for d in learned.values() if d.action == "auto"),
+        "learned_drop": sum(1 for d in learned.values() if d.action == "drop"),
         "human_links_applied": len(human.must_links) + len(human.cannot_links),
     }
     return person_of, with_ids(decisions), stats
