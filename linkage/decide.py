@@ -44,7 +44,7 @@ _DOB_TYPO = {"日月颠倒", "农历生日", "农历偏差", "差一年", "仅�
 _HOUSEHOLD = {"同址同电话", "同址", "同电话"}
 _PLACEHOLDER_NAME = "新生儿占位"
 _NO_PLACE_IN_COMMON = {"住址相近", "同乡镇", "同县", "跨县", "无区划"}
-_TWIN_LIKE_NAME = {"同音", "模糊音", "形近字"}
+_TWIN_LIKE_NAME = {"同音", "模糊音", "形近字", "漏字"}
 
 
 def pair_guard(
@@ -91,8 +91,9 @@ def pair_guard(
     if name in _DIFFERENT_NAME:
         return "names differ"
     if name in _TWIN_LIKE_NAME and household and dob == "一致" and not id_supports:
-        # Twins share home, phone and birth date; names that sound or look alike are how
-        # their names differ, and nothing but an ID tells them from a typo.
+        # Twins share home, phone and birth date; names that sound or look alike, or one
+        # with a character more (王佳/王佳怡), are how their names differ, and nothing but
+        # an ID tells them from a typo.
         return "similar names, same birth date and household, no matching ID (twins?)"
     if name == "一字之差":
         # Twins: same birth date, sex and home, given names one character apart, and a

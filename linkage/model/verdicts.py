@@ -21,8 +21,9 @@ A pattern is decided automatically only once enough verdicts agree: with ``s`` s
   queued for review;
 * otherwise the pattern stays with the reviewers.
 
-Safety guards that name a specific danger (twins one character apart, an archive older
-than the person, an ID that fits only one record, IDs of two people, cannot-links) are
+Safety guards that name a specific danger (twins: names one character apart, or a
+newborn placeholder that either twin may own; an archive older
+than the person; an ID that fits only one record; IDs of two people; cannot-links) are
 never overridden: a learned pair still passes every cluster rule.  Everything lives in the
 model JSON under ``linkage_verdicts`` (counts per pattern and the decision), so ``linkage run
 --model`` uses it, the evidence column explains it ("pattern 同音·空·一致·一致·同址: 21 of 21
@@ -58,10 +59,9 @@ OVERRULABLE_REASONS = (
     "no ID confirms it",
     "no ID and no shared address",
     "names only similar",
-    "sexes differ and no matching ID",
-    "newborn placeholder name",
-    "no name and no matching ID",
     "similar names, same birth date and household",
+    "sexes differ and no matching ID",
+    "no name and no matching ID",
     "names differ",
     "birth dates differ and no matching ID",
 )
