@@ -123,35 +123,69 @@ class PatternDecision:
         return f"pattern {self.pattern}: {agree} of {n} reviewer verdicts {said}"
 
 
+# Location levels that all say "one household"; a pattern with too few verdicts of its own
+# borrows those of its household-wide pattern (同音·空·一致·一致·同户).
+# (location is the last comparison of the pattern.)
+_HOUSEHOLD_LEVELS = {"同址同电话": "同户", "同址": "同户", "同电话": "同户"}
+
+
+def coarse_key(key: str) -> str:
+    """The pattern with its household location levels pooled."""
+    parts = key.split("·")
+    return "·".join(parts[:-1] + [_HOUSEHOLD_LEVELS.get(parts[-1], parts[-1])])
+
+
 @dataclass
 class PatternRules:
     """The learned decisions of a model (empty when it learned none)."""
 
     names: tuple[str, ...] = ()
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)
-    decisions: dict[str, str] = field(default_factory=dict)
+    pooled: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, names: Sequence[str], counts: Mapping[str, tuple[int, int]]) -> "PatternRules":
+        pooled: dict[str, list[int]] = {}
+        for key, (same, different) in counts.items():
+            c = pooled.setdefault(coarse_key(key), [0, 0])
+            c[0] += same
+            c[1] += different
+        return cls(tuple(names), dict(counts), {k: (v[0], v[1]) for k, v in pooled.items()})
 
     @classmethod
     def from_model(cls, model: Mapping[str, Any]) -> "PatternRules":
         block = model.get(VERDICTS_META) or {}
-        names = tuple(block.get("comparisons") or ())
         counts = {k: (int(v["same"]), int(v["different"]))
                   for k, v in (block.get("patterns") or {}).items()}
-        return cls(names, counts, {k: decide_counts(*v) for k, v in counts.items()})
+        return cls.of(block.get("comparisons") or (), counts)
+
+    def decide_key(self, key: str) -> PatternDecision | None:
+        """The pattern's own decision; with too few verdicts of its own, its household-wide
+        pattern's, unless its own verdicts contradict that."""
+        same, different = self.counts.get(key, (0, 0))
+        action = decide_counts(same, different)
+        if action != "review":
+            return PatternDecision(action, key, same, different)
+        if same + different >= MIN_VERDICTS or coarse_key(key) == key:
+            return None
+        pooled = coarse_key(key)
+        p_same, p_different = self.pooled.get(pooled, (0, 0))
+        action = decide_counts(p_same, p_different)
+        if (action == "auto" and different == 0) or (action == "drop" and same == 0):
+            return PatternDecision(action, pooled, p_same, p_different)
+        return None
 
     def decide(self, pair_labels: Mapping[str, str], reason: str) -> PatternDecision | None:
         """The learned decision for a pair held back for ``reason``, or None.
 
         "drop" (stop queueing) applies whatever held the pair back: it can only keep
         archives apart.  "auto" applies only to reasons that ask for more evidence."""
-        if not self.decisions:
+        if not self.counts:
             return None
-        key = pattern_key(pair_labels, self.names)
-        action = self.decisions.get(key, "review")
-        if action == "review" or (action == "auto" and not reason.startswith(OVERRULABLE_REASONS)):
+        decision = self.decide_key(pattern_key(pair_labels, self.names))
+        if decision is None or (decision.action == "auto" and not reason.startswith(OVERRULABLE_REASONS)):
             return None
-        same, different = self.counts[key]
-        return PatternDecision(action, key, same, different)
+        return decision
 
 
 @dataclass(frozen=True)
@@ -231,12 +265,12 @@ def learn_verdicts(
         f"SELECT count(*) FILTER (WHERE clerical_match_score >= 0.5), "
         f"count(*) FILTER (WHERE clerical_match_score < 0.5) FROM {labels_table}").fetchall()[0]
     rows = labelled_patterns(con, linker, labels_table, names, level_labels)
-    learn = _count([(k, s) for a, b, k, s in rows if not _held_out(a, b)])
-    learn_rules = PatternRules(tuple(names), learn, {k: decide_counts(*v) for k, v in learn.items()})
+    learn_rules = PatternRules.of(names, _count([(k, s) for a, b, k, s in rows if not _held_out(a, b)]))
     held = [(k, s) for a, b, k, s in rows if _held_out(a, b)]
     auto = auto_wrong = drop = drop_wrong = 0
     for key, score in held:
-        action = learn_rules.decisions.get(key, "review")
+        decision = learn_rules.decide_key(key)
+        action = decision.action if decision is not None else "review"
         if action == "auto":
             auto += 1
             auto_wrong += score < 0.5
@@ -244,7 +278,8 @@ def learn_verdicts(
             drop += 1
             drop_wrong += score >= 0.5
     counts = _count([(k, s) for _, _, k, s in rows])
-    decisions = {k: decide_counts(*v) for k, v in counts.items()}
+    rules = PatternRules.of(names, counts)
+    decisions = {k: (d.action if (d := rules.decide_key(k)) else "review") for k in counts}
     warnings = []
     if len(rows) < FEW_LABELS:
         warnings.append(f"only {len(rows)} labelled pairs: too few to learn much "
