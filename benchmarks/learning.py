@@ -95,10 +95,10 @@ def _summary(m: dict[str, Any], seconds: float) -> dict[str, Any]:
 
 
 def run_generator(generator: str, persons: int, seeds: tuple[int, int], work: Path) -> dict[str, Any]:
-    base = work / generator
+    base = work / f"{generator}_{persons}"
     base.mkdir(parents=True, exist_ok=True)
-    a = generate(generator, persons, seeds[0], base / f"pop_{seeds[0]}")
-    b = generate(generator, persons, seeds[1], base / f"pop_{seeds[1]}")
+    a = generate(generator, persons, seeds[0], base / f"pop_{persons}_{seeds[0]}")
+    b = generate(generator, persons, seeds[1], base / f"pop_{persons}_{seeds[1]}")
     shipped = ROOT / "models" / "default.json"
     site, learned = base / "site.json", base / "learned.json"
     result: dict[str, Any] = {"generator": generator, "persons": persons, "seeds": list(seeds)}

@@ -90,11 +90,11 @@ def pair_guard(
         return "no ID and no shared address, phone or village (namesakes?)"
     if name in _DIFFERENT_NAME:
         return "names differ"
-    if name in _TWIN_LIKE_NAME and household and dob == "一致" and not id_supports:
-        # Twins share home, phone and birth date; names that sound or look alike, or one
-        # with a character more (王佳/王佳怡), are how their names differ, and nothing but
-        # an ID tells them from a typo.
-        return "similar names, same birth date and household, no matching ID (twins?)"
+    if name in _TWIN_LIKE_NAME and dob == "一致" and not id_supports:
+        # Twins share a birth date and often a home; names that sound or look alike, or
+        # one with a character more (王佳/王佳怡), are how their names differ, and nothing
+        # but an ID tells them from a typo - wherever they live now.
+        return "similar names, same birth date, no matching ID (twins?)"
     if name == "一字之差":
         # Twins: same birth date, sex and home, given names one character apart, and a
         # duplicate archive filed under the sibling's ID makes even the ID agree.
@@ -107,15 +107,13 @@ def pair_guard(
             return "sexes differ and no matching ID"
     if name == "空" and not id_confirms:
         return "no name and no matching ID"
-    # A dropped character (李红梅/李梅) is not how twins' names differ; with the same birth
-    # date it may join on the stricter ID-less threshold.  Swapped, look-alike or dropped
-    # characters with the same birth date in one household are a typo too.  Other near
-    # names need the ID.
-    dropped_ok = name == "漏字" and dob == "一致" and probability >= auto_without_id
+    # Swapped characters (李梅红/李红梅) with the same birth date in one household are a
+    # typo (alike and dropped characters with the same birth date went to review above, as
+    # twins' names look like that); one ID on both records fitting one of them confirms a
+    # near name.  Other near names need the ID.
     household_ok = household and dob == "一致" and sex != "不同"
     shared_id_ok = id_level == "号同但生日/性别不符" and (dob == "一致" or dob in _DOB_TYPO)
-    if (name in _SIMILAR_NAME and not id_confirms
-            and not (dropped_ok or household_ok or shared_id_ok)):
+    if name in _SIMILAR_NAME and not id_confirms and not (household_ok or shared_id_ok):
         return "names only similar and no matching ID"
     if id_level == "号同但生日/性别不符" and name not in _STRONG_NAME and not shared_id_ok:
         return "shared ID does not fit both records"

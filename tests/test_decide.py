@@ -58,7 +58,8 @@ def test_same_county_cluster_merges():
 
 @pytest.mark.parametrize("labels,blocked", [
     ({"name": "一致", "id": "一致", "dob": "一致"}, False),
-    ({"name": "同音", "id": "空", "dob": "一致"}, False),
+    ({"name": "同音", "id": "空", "dob": "一致"}, True),            # twins sound alike (issue 9)
+    ({"name": "同音", "id": "一致", "dob": "一致"}, False),
     ({"name": "不同", "id": "一致", "dob": "一致"}, True),          # child under a parent's ID
     ({"name": "一字之差", "id": "空", "dob": "一致"}, True),         # twins, one ID missing
     ({"name": "一字之差", "id": "一致", "dob": "一致"}, True),       # twin filed under sibling's ID

@@ -59,7 +59,7 @@ OVERRULABLE_REASONS = (
     "no ID confirms it",
     "no ID and no shared address",
     "names only similar",
-    "similar names, same birth date and household",
+    "similar names, same birth date, no matching ID",
     "sexes differ and no matching ID",
     "no name and no matching ID",
     "names differ",
