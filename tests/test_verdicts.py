@@ -20,9 +20,10 @@ def test_beta_quantile_matches_closed_forms():
 
 
 @pytest.mark.parametrize("same,different,decision", [
-    (41, 0, "auto"), (14, 0, "auto"), (9, 0, "review"),      # too few to act on
+    (41, 0, "auto"), (21, 0, "auto"), (14, 0, "review"), (9, 0, "review"),  # too few to act on
     (118, 55, "review"), (14, 1, "review"),                  # reviewers disagree
-    (0, 20, "drop"), (1, 40, "drop"), (0, 5, "review"),
+    (36, 1, "auto"), (31, 2, "review"),                      # a "different" needs many more "same"
+    (0, 25, "drop"), (1, 40, "drop"), (0, 20, "review"), (0, 5, "review"),
 ])
 def test_a_pattern_is_decided_only_once_enough_verdicts_agree(same, different, decision):
     assert decide_counts(same, different) == decision
@@ -32,7 +33,7 @@ def _rules() -> PatternRules:
     model = {VERDICTS_META: {"comparisons": list(NAMES), "patterns": {
         "同音·空·一致·一致·同址": {"same": 41, "different": 0},
         "一字之差·空·一致·一致·同址": {"same": 30, "different": 0},
-        "一字之差·空·一致·一致·同电话": {"same": 0, "different": 25},
+        "一字之差·空·一致·一致·同电话": {"same": 0, "different": 30},
         "一致·空·一致·一致·同县": {"same": 29, "different": 97},
     }}}
     return PatternRules.from_model(model)
@@ -66,10 +67,10 @@ def test_a_model_without_verdicts_decides_nothing():
 def test_household_levels_pool_when_a_pattern_has_too_few_verdicts_of_its_own():
     rules = PatternRules.of(NAMES, {
         "同音·空·一致·一致·同址": (9, 0), "同音·空·一致·一致·同电话": (9, 0),
-        "同音·空·一致·一致·同址同电话": (6, 1),
+        "同音·空·一致·一致·同址同电话": (18, 1),
     })
     pooled = rules.decide(_labels("同音·空·一致·一致·同电话"), "score between review and automatic thresholds")
     assert pooled is not None and pooled.action == "auto" and pooled.pattern.endswith("同户")
-    assert pooled.note() == "pattern 同音·空·一致·一致·同户: 24 of 25 reviewer verdicts same"
+    assert pooled.note() == "pattern 同音·空·一致·一致·同户: 36 of 37 reviewer verdicts same"
     # a pattern whose own verdicts include a "different" does not borrow the pool's "auto"
     assert rules.decide(_labels("同音·空·一致·一致·同址同电话"), "score between review and automatic thresholds") is None

@@ -47,8 +47,8 @@ log = logging.getLogger(__name__)
 VERDICTS_META = "linkage_verdicts"
 MIN_VERDICTS = 10          # fewer verdicts on a pattern: never decided
 CONFIDENCE = 0.9           # one-sided credibility of the bounds
-AUTO_SAME_SHARE = 0.85     # lower bound of P(same) for "auto"
-DROP_SAME_SHARE = 0.15     # upper bound of P(same) for "drop"
+AUTO_SAME_SHARE = 0.9      # lower bound of P(same) for "auto"
+DROP_SAME_SHARE = 0.1      # upper bound of P(same) for "drop"
 HELD_OUT_SHARE = 0.2       # labels kept aside for the before/after check
 FEW_LABELS = 100           # below this, warn that little can be learned
 
