@@ -271,30 +271,41 @@ def cluster_and_decide(
     review_candidates = [pair for pair, info in pair_info.items()
                          if info["p"] < th.auto_match_probability and not human.decided(*pair)
                          and not apart_by_ids(info["labels"])]
-    # Patterns reviewers consistently settled (model.verdicts): join or stop queueing.
+    present = _present(con, features_table, {a for pair in human.must_links for a in pair})
+    must_links = [pair for pair in sorted(human.must_links) if pair[0] in present and pair[1] in present]
+    facts = _archive_facts(con, features_table, {a for pair in auto_pairs + review_candidates + must_links
+                                                 for a in pair})
+
+    def guard(pair: tuple[str, str], probability: float) -> str:
+        return pair_guard(pair_info[pair]["labels"], probability, th.auto_match_probability_without_id,
+                          born_before_created(facts[pair[0]], facts[pair[1]]))
+
+    # Patterns reviewers consistently settled (model.verdicts): join or stop queueing.  What
+    # a learned "same" may overrule is judged on the pair's guard without the thresholds
+    # (a twin-looking pair stays with the reviewers whatever its score).
     learned_rules = PatternRules.from_model(model)
     learned: dict[tuple[str, str], PatternDecision] = {}
+
+    def learned_decision(pair: tuple[str, str], reason: str) -> PatternDecision | None:
+        if not learned_rules.counts:
+            return None
+        return learned_rules.decide(pair_info[pair]["labels"], guard(pair, 1.0) or reason)
+
     for pair in review_candidates:
-        decision = learned_rules.decide(pair_info[pair]["labels"], BAND_REASON)
+        decision = learned_decision(pair, BAND_REASON)
         if decision is not None:
             learned[pair] = decision
     review_candidates = [pair for pair in review_candidates if pair not in learned]
     learned_auto = [pair for pair in sorted(learned) if learned[pair].action == "auto"]
-    present = _present(con, features_table, {a for pair in human.must_links for a in pair})
-    must_links = [pair for pair in sorted(human.must_links) if pair[0] in present and pair[1] in present]
     involved = ({a for pair in auto_pairs for a in pair} | {a for pair in must_links for a in pair}
                 | {a for pair in learned_auto for a in pair})
-    facts = _archive_facts(con, features_table, involved | {a for pair in review_candidates for a in pair})
 
     edges: list[Edge] = []
     for a, b in auto_pairs:
         info = pair_info[(a, b)]
-        reason = pair_guard(
-            info["labels"], info["p"], th.auto_match_probability_without_id,
-            born_before_created(facts[a], facts[b]),
-        )
+        reason = guard((a, b), info["p"])
         if reason:
-            decision = learned_rules.decide(info["labels"], reason)
+            decision = learned_decision((a, b), reason)
             if decision is not None:
                 learned[(a, b)] = decision
                 reason = "" if decision.action == "auto" else reason

@@ -22,8 +22,8 @@ def test_beta_quantile_matches_closed_forms():
 @pytest.mark.parametrize("same,different,decision", [
     (41, 0, "auto"), (21, 0, "auto"), (14, 0, "review"), (9, 0, "review"),  # too few to act on
     (118, 55, "review"), (14, 1, "review"),                  # reviewers disagree
-    (36, 1, "auto"), (31, 2, "review"),                      # a "different" needs many more "same"
-    (0, 25, "drop"), (1, 40, "drop"), (0, 20, "review"), (0, 5, "review"),
+    (36, 1, "review"), (224, 4, "review"), (400, 1, "auto"),  # 4 "different" = 4 wrong links
+    (0, 25, "drop"), (1, 40, "review"), (0, 20, "review"), (0, 5, "review"),
 ])
 def test_a_pattern_is_decided_only_once_enough_verdicts_agree(same, different, decision):
     assert decide_counts(same, different) == decision
@@ -67,10 +67,10 @@ def test_a_model_without_verdicts_decides_nothing():
 def test_household_levels_pool_when_a_pattern_has_too_few_verdicts_of_its_own():
     rules = PatternRules.of(NAMES, {
         "同音·空·一致·一致·同址": (9, 0), "同音·空·一致·一致·同电话": (9, 0),
-        "同音·空·一致·一致·同址同电话": (18, 1),
+        "同音·空·一致·一致·同址同电话": (12, 0), "同音·空·一致·一致·同县": (3, 1),
     })
     pooled = rules.decide(_labels("同音·空·一致·一致·同电话"), "score between review and automatic thresholds")
     assert pooled is not None and pooled.action == "auto" and pooled.pattern.endswith("同户")
-    assert pooled.note() == "pattern 同音·空·一致·一致·同户: 36 of 37 reviewer verdicts same"
-    # a pattern whose own verdicts include a "different" does not borrow the pool's "auto"
-    assert rules.decide(_labels("同音·空·一致·一致·同址同电话"), "score between review and automatic thresholds") is None
+    assert pooled.note() == "pattern 同音·空·一致·一致·同户: 30 of 30 reviewer verdicts same"
+    # a pattern whose own verdicts include a "different" does not borrow anything
+    assert rules.decide(_labels("同音·空·一致·一致·同县"), "score between review and automatic thresholds") is None
