@@ -64,7 +64,7 @@ def test_a_model_without_verdicts_decides_nothing():
     assert pattern_key({"name": "同音"}, ("name", "id")) == "同音·空"
 
 
-def test_household_levels_pool_when_a_pattern_has_too_few_verdicts_of_its_own():
+def test_household_levels_pool_when_a_pattern_does_not_settle_itself():
     rules = PatternRules.of(NAMES, {
         "同音·空·一致·一致·同址": (9, 0), "同音·空·一致·一致·同电话": (9, 0),
         "同音·空·一致·一致·同址同电话": (12, 0), "同音·空·一致·一致·同县": (3, 1),

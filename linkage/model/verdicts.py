@@ -168,13 +168,13 @@ class PatternRules:
         return cls.of(block.get("comparisons") or (), counts)
 
     def decide_key(self, key: str) -> PatternDecision | None:
-        """The pattern's own decision; with too few verdicts of its own, its household-wide
-        pattern's, unless its own verdicts contradict that."""
+        """The pattern's own decision; when its own verdicts do not settle it, its
+        household-wide pattern's, unless a verdict of its own went the other way."""
         same, different = self.counts.get(key, (0, 0))
         action = decide_counts(same, different)
         if action != "review":
             return PatternDecision(action, key, same, different)
-        if same + different >= MIN_VERDICTS or coarse_key(key) == key:
+        if coarse_key(key) == key:
             return None
         pooled = coarse_key(key)
         p_same, p_different = self.pooled.get(pooled, (0, 0))
