@@ -167,7 +167,7 @@ def write_markdown(payload: dict[str, Any], path: Path) -> None:
             "`linkage train --labels` said:",
             "",
             "```",
-            *g["train_labels_output"].splitlines(),
+            *g["train_labels_output"].replace(f"{ROOT}/", "").splitlines(),
             "```",
             "",
         ]
