@@ -132,7 +132,7 @@ def unmerge(archive_id: str | None, person_id: str | None, state_path: Path, out
 
 @cli.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option("--out", "model_path", type=click.Path(path_type=Path),
+@click.option("--out", "model_path", metavar="MODEL", type=click.Path(path_type=Path),
               help="Where to write the trained model JSON.")
 @click.option("--model", "old_model_path", type=click.Path(path_type=Path), hidden=True,
               help="Deprecated spelling of --out.")
