@@ -152,23 +152,39 @@ def unmerge(archive_id: str | None, person_id: str | None, state_path: Path, out
 
 @cli.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option("--model", "model_path", required=True, type=click.Path(path_type=Path),
+@click.option("--out", "model_path", metavar="MODEL", type=click.Path(path_type=Path),
               help="Where to write the trained model JSON.")
+@click.option("--model", "old_model_path", type=click.Path(path_type=Path), hidden=True,
+              help="Deprecated spelling of --out.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path),
               help="Settings TOML (default: configs/default.toml).")
 @click.option("--labels", "labels_path", type=click.Path(path_type=Path),
-              help="Reviewer decisions (CSV export or review store) to learn from.")
-def train(input_path: Path, model_path: Path, config_path: Path | None, labels_path: Path | None) -> None:
-    """Train a model without labels (u by sampling/counting, m by EM), optionally with labels.
+              help="Reviewer verdicts (review store or CSV export) to learn patterns from.")
+def train(input_path: Path, model_path: Path | None, old_model_path: Path | None,
+          config_path: Path | None, labels_path: Path | None) -> None:
+    """Train a model on an export (u counted/sampled, m by EM); with --labels, also learn
+    which evidence patterns reviewers consistently settle.
 
     Example:
 
-        linkage train archives.csv --model models/default.json
+    \b
+        linkage train /data/620802/archives.csv --out models/site.json
+        linkage train /data/620802/archives.csv --labels out/review.db \\
+            --out models/site.json
     """
+    from linkage.model.report import describe_training
     from linkage.pipeline import train as train_pipeline
 
+    if old_model_path is not None:
+        click.echo("Warning: --model is deprecated for train; use --out MODEL.", err=True)
+        if model_path is not None and model_path != old_model_path:
+            raise click.BadParameter("give --out once (--model is its old name)")
+        model_path = model_path or old_model_path
+    if model_path is None:
+        raise click.BadParameter("--out MODEL is required")
     report = train_pipeline(input_path, model_path, config_path, labels_path)
-    click.echo(f"trained on {report.records} archives; prior {report.prior:.3g} -> {model_path}")
+    for line in describe_training(report, model_path):
+        click.echo(line)
 
 
 @cli.command()

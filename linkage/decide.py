@@ -40,6 +40,13 @@ def born_before_created(left: "ArchiveFacts", right: "ArchiveFacts") -> bool:
 _DOB_TYPO = {"日月颠倒", "农历生日", "农历偏差", "差一年", "仅年份(占位)"}
 
 
+# Location levels that put both archives in one household (same address or same phone).
+_HOUSEHOLD = {"同址同电话", "同址", "同电话"}
+_PLACEHOLDER_NAME = "新生儿占位"
+_NO_PLACE_IN_COMMON = {"住址相近", "同乡镇", "同县", "跨县", "无区划"}
+_TWIN_LIKE_NAME = {"同音", "模糊音", "形近字", "漏字"}
+
+
 def pair_guard(
     labels: Mapping[str, str],
     probability: float = 1.0,
@@ -50,31 +57,65 @@ def pair_guard(
 
     ``auto_without_id`` is the (higher) probability a pair needs when no ID number
     confirms it: same name, birth date and county is exactly what two namesakes share.
+    It is not asked of one household's pair (same address or phone) with the same name:
+    namesakes in one household are told apart by the name itself (张伟(大)/(小)).
+
+    The guards are levels, not special cases: an ID number that is the same on both
+    records but fits only one of them confirms the pair when name and birth date agree
+    (the other record's sex was typed wrong); a newborn placeholder name (王芳之子) means
+    "name unknown", so only an ID may confirm it.
     """
     name = labels.get("name", "空")
     id_level = labels.get("id", "空")
     dob = labels.get("dob", "空")
+    sex = labels.get("sex", "空")
+    household = labels.get("location") in _HOUSEHOLD
     id_confirms = id_level == "一致"
+    # One ID on both records, fitting one of them: with the same name and birth date the
+    # record it does not fit has a mistyped sex (a sex digit that fits one record).
+    sex_typo_id = id_level == "号同但生日/性别不符" and name in _STRONG_NAME and dob == "一致"
+    id_supports = id_confirms or sex_typo_id or id_level == "一位之差或互换"
     if impossible_dates and dob not in _DOB_TYPO:
         return "an archive predates the other record's birth"
-    if not id_confirms and id_level != "一位之差或互换" and probability < auto_without_id:
+    if name == _PLACEHOLDER_NAME:
+        return "" if id_confirms else "newborn placeholder name (name unknown) and no matching ID"
+    same_household_name = household and name in _STRONG_NAME
+    if not id_supports and not same_household_name and probability < auto_without_id:
         return "no ID confirms it and the score is below the threshold for ID-less links"
+    if not id_supports and labels.get("location", "") in _NO_PLACE_IN_COMMON:
+        # Name and birth date agree, nothing places them in one village or household and
+        # no ID confirms it: what namesakes share.  How rare the name is decides the score,
+        # and that is a bet on the population, so a reviewer (or verdicts learned from
+        # reviewers for this pattern) decides.
+        return "no ID and no shared address, phone or village (namesakes?)"
     if name in _DIFFERENT_NAME:
         return "names differ"
+    if name in _TWIN_LIKE_NAME and dob == "一致" and not id_supports:
+        # Twins share a birth date and often a home; names that sound or look alike, or
+        # one with a character more (王佳/王佳怡), are how their names differ, and nothing
+        # but an ID tells them from a typo - wherever they live now.
+        return "similar names, same birth date, no matching ID (twins?)"
     if name == "一字之差":
         # Twins: same birth date, sex and home, given names one character apart, and a
         # duplicate archive filed under the sibling's ID makes even the ID agree.
         return "names one character apart (twins?)"
-    if labels.get("sex") == "不同" and not id_confirms:
-        return "sexes differ and no matching ID"
+    if sex == "不同" and not (id_confirms or sex_typo_id):
+        # A sex typo without an ID: the same name and birth date, and one household or
+        # a one-typo ID (an opposite-sex twin has another name).
+        typo_ok = name in _STRONG_NAME and dob == "一致" and (household or id_supports)
+        if not typo_ok:
+            return "sexes differ and no matching ID"
     if name == "空" and not id_confirms:
         return "no name and no matching ID"
-    # A dropped character (李红梅/李梅) is not how twins' names differ; with the same birth
-    # date it may join on the stricter ID-less threshold.  Other near names need the ID.
-    dropped_ok = name == "漏字" and dob == "一致" and probability >= auto_without_id
-    if name in _SIMILAR_NAME and not id_confirms and not dropped_ok:
+    # Swapped characters (李梅红/李红梅) with the same birth date in one household are a
+    # typo (alike and dropped characters with the same birth date went to review above, as
+    # twins' names look like that); one ID on both records fitting one of them confirms a
+    # near name.  Other near names need the ID.
+    household_ok = household and dob == "一致" and sex != "不同"
+    shared_id_ok = id_level == "号同但生日/性别不符" and (dob == "一致" or dob in _DOB_TYPO)
+    if name in _SIMILAR_NAME and not id_confirms and not (household_ok or shared_id_ok):
         return "names only similar and no matching ID"
-    if id_level == "号同但生日/性别不符" and name not in _STRONG_NAME:
+    if id_level == "号同但生日/性别不符" and name not in _STRONG_NAME and not shared_id_ok:
         return "shared ID does not fit both records"
     if id_level == "号同但生日/性别不符" and dob in {"不同", "一年内"}:
         return "shared ID but birth dates differ"

@@ -34,6 +34,7 @@ from linkage.ingest import RAW_TABLE, REJECTS_TABLE, IngestResult, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, format_evidence, score_pairs
 from linkage.model.settings import level_labels, load_model_dict
+from linkage.model.verdicts import PatternDecision, PatternRules
 from linkage.progress import StageTimer
 from linkage.csvsafe import neutralise
 from linkage.state.decision_log import with_ids
@@ -53,6 +54,7 @@ DECISION_COLUMNS = (
 # decisions.csv: the columns above, then the reviewer's note on the verdict that made a row
 # (spreadsheet-safe); the state's decision_log keeps DECISION_COLUMNS only.
 DECISION_CSV_COLUMNS = (*DECISION_COLUMNS, "note")
+BAND_REASON = "score between review and automatic thresholds"
 
 
 def default_model_path() -> Path:
@@ -307,17 +309,44 @@ def cluster_and_decide(
                          and not apart_by_ids(info["labels"])]
     present = _present(con, features_table, {a for pair in human.must_links for a in pair})
     must_links = [pair for pair in sorted(human.must_links) if pair[0] in present and pair[1] in present]
-    involved = {a for pair in auto_pairs for a in pair} | {a for pair in must_links for a in pair}
-    facts = _archive_facts(con, features_table, involved | {a for pair in review_candidates for a in pair})
+    facts = _archive_facts(con, features_table, {a for pair in auto_pairs + review_candidates + must_links
+                                                 for a in pair})
+
+    def guard(pair: tuple[str, str], probability: float) -> str:
+        return pair_guard(pair_info[pair]["labels"], probability, th.auto_match_probability_without_id,
+                          born_before_created(facts[pair[0]], facts[pair[1]]))
+
+    # Patterns reviewers consistently settled (model.verdicts): join or stop queueing.  What
+    # a learned "same" may overrule is judged on the pair's guard without the thresholds
+    # (a twin-looking pair stays with the reviewers whatever its score).
+    learned_rules = PatternRules.from_model(model)
+    learned: dict[tuple[str, str], PatternDecision] = {}
+
+    def learned_decision(pair: tuple[str, str], reason: str) -> PatternDecision | None:
+        if not learned_rules.counts:
+            return None
+        return learned_rules.decide(pair_info[pair]["labels"], guard(pair, 1.0) or reason)
+
+    for pair in review_candidates:
+        decision = learned_decision(pair, BAND_REASON)
+        if decision is not None:
+            learned[pair] = decision
+    review_candidates = [pair for pair in review_candidates if pair not in learned]
+    learned_auto = [pair for pair in sorted(learned) if learned[pair].action == "auto"]
+    involved = ({a for pair in auto_pairs for a in pair} | {a for pair in must_links for a in pair}
+                | {a for pair in learned_auto for a in pair})
 
     edges: list[Edge] = []
     for a, b in auto_pairs:
         info = pair_info[(a, b)]
-        reason = pair_guard(
-            info["labels"], info["p"], th.auto_match_probability_without_id,
-            born_before_created(facts[a], facts[b]),
-        )
+        reason = guard((a, b), info["p"])
+        if reason:
+            decision = learned_decision((a, b), reason)
+            if decision is not None:
+                learned[(a, b)] = decision
+                reason = "" if decision.action == "auto" else reason
         edges.append(Edge(a, b, info["p"], auto_eligible=not reason, guard_reason=reason))
+    edges += [Edge(a, b, pair_info[(a, b)]["p"], auto_eligible=True) for a, b in learned_auto]
     # Low-scoring pairs matter only between archives that could end up in one group.
     _register_ids(con, "_involved", involved)
     clearly_different = [
@@ -356,8 +385,11 @@ def cluster_and_decide(
         info = pair_info.get((a, b) if a < b else (b, a))
         if info is None:
             return None, None, "reviewer decision (pair not scored this run)"
-        return (round(info["p"], 6), round(info["w"], 3),
-                format_evidence(labels, info["gammas"], info["weights"]))
+        text = format_evidence(labels, info["gammas"], info["weights"])
+        note = learned.get((a, b) if a < b else (b, a))
+        if note is not None:
+            text = f"{text}; {note.note()}"
+        return round(info["p"], 6), round(info["w"], 3), text
 
     decisions: list[dict[str, Any]] = []
     human_same = human.must_links
@@ -388,11 +420,14 @@ def cluster_and_decide(
             })
 
     review_reasons: dict[tuple[str, str], str] = {
-        pair: "score between review and automatic thresholds" for pair in review_candidates
+        pair: BAND_REASON for pair in review_candidates
     }
     for edge, reason in result.refused:
-        if not apart_by_ids(pair_info.get((edge.left, edge.right), {}).get("labels", {})):
-            review_reasons.setdefault((edge.left, edge.right), reason)
+        pair = (edge.left, edge.right)
+        if pair in learned and learned[pair].action == "drop":
+            continue  # reviewers consistently said "different" to this pattern
+        if not apart_by_ids(pair_info.get(pair, {}).get("labels", {})):
+            review_reasons.setdefault(pair, reason)
     for (a, b), reason in sorted(review_reasons.items()):
         if a in person_of and person_of.get(a) == person_of.get(b):
             continue  # already joined through stronger pairs
@@ -407,6 +442,8 @@ def cluster_and_decide(
     decisions.sort(key=lambda d: (order[d["action"]], d["archive_id"], d["survivor_archive_id"]))
     stats = {
         "clusters": len(groups),
+        "learned_auto": sum(1 for d in learned.values() if d.action == "auto"),
+        "learned_drop": sum(1 for d in learned.values() if d.action == "drop"),
         "human_links_applied": len(human.must_links) + len(human.cannot_links),
     }
     return person_of, with_ids(decisions), stats

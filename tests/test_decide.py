@@ -58,7 +58,8 @@ def test_same_county_cluster_merges():
 
 @pytest.mark.parametrize("labels,blocked", [
     ({"name": "一致", "id": "一致", "dob": "一致"}, False),
-    ({"name": "同音", "id": "空", "dob": "一致"}, False),
+    ({"name": "同音", "id": "空", "dob": "一致"}, True),            # twins sound alike (issue 9)
+    ({"name": "同音", "id": "一致", "dob": "一致"}, False),
     ({"name": "不同", "id": "一致", "dob": "一致"}, True),          # child under a parent's ID
     ({"name": "一字之差", "id": "空", "dob": "一致"}, True),         # twins, one ID missing
     ({"name": "一字之差", "id": "一致", "dob": "一致"}, True),       # twin filed under sibling's ID
@@ -84,3 +85,37 @@ def test_pair_guard(labels, blocked):
 ])
 def test_apart_by_ids(labels, apart):
     assert apart_by_ids(labels) is apart
+
+
+# -- guards as levels (issue 9) -------------------------------------------------------------
+
+@pytest.mark.parametrize("labels,probability,blocked", [
+    # sex typo: the same valid ID on both, fitting one record; name and birth date agree
+    ({"name": "一致", "id": "号同但生日/性别不符", "dob": "一致", "sex": "不同", "location": "同县"}, 0.9991, False),
+    # ...but not when the name is someone else's (a child under a parent's ID)
+    ({"name": "不同", "id": "号同但生日/性别不符", "dob": "一致", "sex": "不同", "location": "同址"}, 1.0, True),
+    # sex typo without an ID: same name, date and household
+    ({"name": "一致", "id": "空", "dob": "一致", "sex": "不同", "location": "同址"}, 0.9999, False),
+    ({"name": "一致", "id": "空", "dob": "一致", "sex": "不同", "location": "同县"}, 0.9999, True),
+    # same name in one household without an ID: the ID-less threshold is not asked
+    ({"name": "一致", "id": "空", "dob": "农历偏差", "sex": "一致", "location": "同址同电话"}, 0.9991, False),
+    # same name and date, nothing shared but the county: namesakes?
+    ({"name": "一致", "id": "空", "dob": "一致", "sex": "一致", "location": "同县"}, 0.99999, True),
+    ({"name": "一致", "id": "空", "dob": "一致", "sex": "一致", "location": "跨县"}, 0.99999, True),
+    # homophone or dropped character, same birth date and home, no ID: twins?
+    ({"name": "同音", "id": "空", "dob": "一致", "sex": "一致", "location": "同址同电话"}, 1.0, True),
+    ({"name": "漏字", "id": "空", "dob": "一致", "sex": "一致", "location": "同址"}, 1.0, True),
+    ({"name": "同音", "id": "一致", "dob": "一致", "sex": "一致", "location": "同址同电话"}, 1.0, False),
+    # swapped characters in one household are a typo
+    ({"name": "字序颠倒", "id": "空", "dob": "一致", "sex": "一致", "location": "同电话"}, 0.9999, False),
+    # newborn placeholder: name unknown, only an ID confirms
+    ({"name": "新生儿占位", "id": "空", "dob": "一致", "sex": "空", "location": "同址同电话"}, 1.0, True),
+    ({"name": "新生儿占位", "id": "一致", "dob": "一致", "sex": "一致", "location": "同址"}, 0.9999, False),
+])
+def test_pair_guard_levels(labels, probability, blocked):
+    assert bool(pair_guard(labels, probability, 0.9995)) is blocked
+
+
+def test_newborn_placeholder_is_never_names_differ():
+    reason = pair_guard({"name": "新生儿占位", "id": "空", "dob": "一致", "location": "同址"}, 1.0, 0.9995)
+    assert "newborn" in reason and "names differ" not in reason

@@ -29,6 +29,16 @@ def test_lunar_to_solar():
 
 
 @pytest.fixture(scope="module")
+def training_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("train")
+    generate_population(2500, 21, folder)
+    config = folder / "config.toml"
+    config.write_text(default_config_path().read_text(encoding="utf-8").replace(
+        "u_max_pairs = 3000000", "u_max_pairs = 300000"), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("train")
     generate_population(2500, 21, folder)
@@ -84,3 +94,75 @@ def test_prior_is_rescaled_to_population_size(trained):
     assert TRAINING_META not in half
     rules = [r["blocking_rule"] for r in half["blocking_rules_to_generate_predictions"]]
     assert rules == [rule.sql for rule in config.blocking_rules]
+
+
+def test_newborn_placeholder_is_a_feature_and_a_neutral_level(trained):
+    import duckdb
+
+    from linkage.model.features import build_model_input
+
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE features AS SELECT * FROM (VALUES
+        ('a', '王芳之子', DATE '2024-03-01'), ('b', '李小龙', DATE '2024-03-01'), ('c', NULL, NULL))
+        t(archive_id, name_clean, dob)""")
+    con.execute("ALTER TABLE features ADD COLUMN id_valid BOOLEAN")
+    con.execute("ALTER TABLE features ADD COLUMN id_dob DATE")
+    con.execute("ALTER TABLE features ADD COLUMN address_norm VARCHAR")
+    build_model_input(con, "features", "mi")
+    assert con.execute("SELECT archive_id, name_placeholder FROM mi ORDER BY 1").fetchall() == [
+        ("a", True), ("b", False), ("c", False)]
+    level = _levels(trained)[("name", "新生儿占位")]
+    assert abs(math.log2(level["m_probability"] / level["u_probability"])) < 0.1  # no evidence
+
+
+def _truth_labels(folder, path) -> int:
+    """Verdicts a reviewer would give: true duplicate pairs "same", hard negatives "different"."""
+    import csv
+    import itertools
+
+    with (folder / "truth.csv").open(encoding="utf-8") as handle:
+        truth = list(csv.DictReader(handle))
+    by_person: dict[str, list[str]] = {}
+    for row in truth:
+        by_person.setdefault(row["person_id"], []).append(row["archive_id"])
+    rows = [(a, b, "same") for members in by_person.values() for a, b in itertools.combinations(members, 2)]
+    with (folder / "hard_negatives.csv").open(encoding="utf-8") as handle:
+        rows += [(r["archive_id_l"], r["archive_id_r"], "different") for r in csv.DictReader(handle)]
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("archive_id_l,archive_id_r,verdict\n")
+        handle.writelines(f"{a},{b},{v}\n" for a, b, v in rows)
+    return len(rows)
+
+
+def test_train_with_labels_learns_patterns_and_keeps_the_prior(training_folder, tmp_path):
+    from click.testing import CliRunner
+
+    from linkage.cli import cli
+    from linkage.model.verdicts import VERDICTS_META
+
+    labels = tmp_path / "verdicts.csv"
+    n = _truth_labels(training_folder, labels)
+    config = str(training_folder / "config.toml")
+    archives = str(training_folder / "archives.csv")
+    plain, learned = tmp_path / "plain.json", tmp_path / "learned.json"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["train", archives, "--config", config, "--out", str(plain)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["train", archives, "--config", config, "--labels", str(labels),
+                                 "--model", str(learned)])
+    assert result.exit_code == 0, result.output
+    assert "--model is deprecated" in result.output
+    assert f"labels: {n} verdicts" in result.output
+    assert "held-out check" in result.output
+    a, b = (json.loads(p.read_text(encoding="utf-8")) for p in (plain, learned))
+    assert a["probability_two_random_records_match"] == pytest.approx(
+        b["probability_two_random_records_match"], rel=1e-6)
+
+    def m_u(m: dict) -> list[float]:
+        return [lvl.get(k, 0.0) for c in m["comparisons"] for lvl in c["comparison_levels"]
+                for k in ("m_probability", "u_probability")]
+
+    assert m_u(a) == pytest.approx(m_u(b), rel=0.05)  # m and u untouched (up to sampling noise)
+    block = b[VERDICTS_META]
+    assert block["labels"] > 0 and block["patterns"]
+    assert all(v["decision"] in ("auto", "drop", "review") for v in block["patterns"].values())

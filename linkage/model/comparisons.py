@@ -71,13 +71,16 @@ def _dropped_char_sql() -> str:
 
 
 def name_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
-    """Name: exact (TF-adjusted) → same pinyin → fuzzy pinyin → one character → close given name."""
+    """Name: newborn placeholder (unknown) → exact (TF-adjusted) → same pinyin → fuzzy pinyin → one character → close given name."""
     sql = Dialect.of(dialect)
     return cl.CustomComparison(
         output_column_name="name",
         comparison_description="姓名",
         comparison_levels=[
             _null("name_py"),
+            # A newborn archive opened before the child was named (王芳之子, 新生儿): the
+            # name is unknown, not different - and two equal placeholders are not one name.
+            cll.CustomLevel("name_placeholder_l OR name_placeholder_r", label_for_charts="新生儿占位"),
             cll.CustomLevel("name_clean_l = name_clean_r", label_for_charts="一致").configure(
                 tf_adjustment_column="name_clean", tf_adjustment_weight=1.0, tf_minimum_u_value=1e-7
             ),

@@ -16,6 +16,8 @@ import duckdb
 import pyarrow as pa
 from borax.calendars.lunardate import LunarDate
 
+from linkage.standardise.name_notes import newborn_placeholder
+
 MODEL_INPUT_TABLE = "model_input"
 
 # Columns added to the features table (name -> DuckDB type); see _MODEL_INPUT_SQL.
@@ -28,6 +30,7 @@ DERIVED_COLUMNS: dict[str, str] = {
     "dob_jan1": "BOOLEAN",
     "dob_lunar": "DATE",
     "name_4c": "VARCHAR",
+    "name_placeholder": "BOOLEAN",
     "address_skeleton": "VARCHAR",
 }
 
@@ -56,11 +59,15 @@ def four_corner_key(name: str | None) -> str | None:
 
 
 def _four_corner_table(con: duckdb.DuckDBPyConnection, source: str) -> pa.Table:
+    """Per distinct clean name: its four-corner key, and whether it is a newborn placeholder
+    (王芳之子, 新生儿: "name unknown", compared by the name comparison's own level)."""
     names = [row[0] for row in con.execute(
         f"SELECT DISTINCT name_clean FROM {source} WHERE name_clean IS NOT NULL").fetchall()]
     return pa.table({
         "name_clean": pa.array(names, type=pa.string()),
         "name_4c": pa.array([four_corner_key(n) for n in names], type=pa.string()),
+        "name_placeholder": pa.array([newborn_placeholder(n) is not None for n in names],
+                                     type=pa.bool_()),
     })
 
 # Lunar dates borax converts reliably (DOMAIN.md: 1901–2100).
@@ -107,6 +114,7 @@ SELECT f.*,
        coalesce(month(f.dob_best) = 1 AND day(f.dob_best) = 1, false) AS dob_jan1,
        lunar.solar_if_lunar AS dob_lunar,
        fc.name_4c,
+       coalesce(fc.name_placeholder, false) AS name_placeholder,
        -- The address with its numbers blanked: the same street or village group with a
        -- different house number, or the same building with another flat.
        nullif(regexp_replace(f.address_norm, '[0-9]+', '#', 'g'), '#') AS address_skeleton

@@ -70,7 +70,8 @@ def settings_for_prediction(
     and applied to N archives gets prior × N_train / N, so the same pair earns the same
     verdict in a 10k and a 1M population and the thresholds keep their meaning.
     """
-    settings = {k: v for k, v in model.items() if k != TRAINING_META}
+    # Our own blocks (training facts, learned verdicts) are not Splink settings.
+    settings = {k: v for k, v in model.items() if not k.startswith("linkage_")}
     trained_on = (model.get(TRAINING_META) or {}).get("records")
     if records and trained_on:
         # Bounded: tiny runs (tests, one clinic's file) are not populations the

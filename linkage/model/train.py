@@ -10,15 +10,19 @@ computes in one GROUP BY.  Fuzzy levels keep the sampled estimate.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from splink import Linker
 
 from linkage.config import Config
+from linkage.model.splink_log import summarised
 from linkage.model.settings import TRAINING_META, connect_splink, make_linker, new_settings
+
+if TYPE_CHECKING:
+    from linkage.model.verdicts import VerdictReport
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,10 @@ _MIN_U = 1e-9
 # would make one garbled field outweigh everything else (log2(1e-16) = -53).  A level seen
 # in 1 of 1,000 true matches is the least we assume of any level.
 _MIN_M = 1e-3
+# Levels that mean "this field is unknown" although it is filled in (a newborn placeholder
+# name): neither for nor against, whatever EM or sampling would make of their rarity.
+_NEUTRAL_LEVELS = {"新生儿占位"}
+_NEUTRAL_U_OVER_M = 1.01
 
 
 def _one_typo_pairs_sql(table: str) -> str:
@@ -89,6 +97,11 @@ def _regularise(linker: Linker, sampled_pairs: int) -> None:
         total = sum(float(level.m_probability) for level in levels)
         for level in levels:
             level.m_probability = float(level.m_probability) / total
+            if level.label_for_charts in _NEUTRAL_LEVELS:
+                # "Unknown" is no evidence either way: a Bayes factor of (almost) 1.  Not
+                # exactly 1, so that its weight differs from the null level's 0 and the
+                # level can be read back from the weight (score._gamma_from_weight_sql).
+                level.u_probability = float(level.m_probability) * _NEUTRAL_U_OVER_M
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,8 @@ class TrainingReport:
     records: int
     prior: float
     counted_u: dict[str, float]
+    verdicts: "VerdictReport | None" = None
+    warnings_repeated: dict[str, int] = field(default_factory=dict)
 
 
 def _set_counted_u(con: duckdb.DuckDBPyConnection, linker: Linker, table: str) -> dict[str, float]:
@@ -128,8 +143,15 @@ def train_model(
     """Train on ``table`` (model_input) and write the model JSON to ``out_path``.
 
     ``labels_table`` (archive_id_l, archive_id_r, clerical_match_score) adds reviewers'
-    decisions: m from the "same" pairs; "different" pairs refine u (see review.labels).
+    decisions, counted per comparison pattern (see model.verdicts); the m/u values and the
+    prior come from the unlabelled data alone.
     """
+    with summarised("splink") as warnings_seen:
+        return _train(con, table, config, out_path, labels_table, warnings_seen)
+
+
+def _train(con: duckdb.DuckDBPyConnection, table: str, config: Config, out_path: Path,
+           labels_table: str | None, warnings_seen: dict[str, int]) -> TrainingReport:
     api = connect_splink(con)
     linker = make_linker(api, table, new_settings(config))
     training = config.training
@@ -145,14 +167,21 @@ def train_model(
             rule, estimate_without_term_frequencies=True
         )
     _regularise(linker, training.u_max_pairs)
-    if labels_table is not None:
-        from linkage.model.labels import apply_labels
-
-        apply_labels(con, linker, labels_table)
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    verdicts = None
+    if labels_table is not None:
+        # Verdicts never touch m, u or the prior (a review queue is a biased sample):
+        # they are counted per comparison pattern beside the model (model.verdicts).
+        from linkage.model.settings import level_labels
+        from linkage.model.verdicts import VERDICTS_META, learn_verdicts
+
+        names = [c["output_column_name"] for c in model["comparisons"]]
+        verdicts, block = learn_verdicts(con, linker, labels_table, names, level_labels(model))
+        model[VERDICTS_META] = block
     records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     model[TRAINING_META] = {"records": int(records), "counted_u": counted}
     from linkage.outputs import write_json_atomic
 
     write_json_atomic(out_path, model)
-    return TrainingReport(records, float(model["probability_two_random_records_match"]), counted)
+    return TrainingReport(records, float(model["probability_two_random_records_match"]), counted,
+                          verdicts, dict(warnings_seen))

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from linkage.errors import ReviewError
-from linkage.review.household import SYNTAX, archives_of, parse_groups, verdicts
+from linkage.review.household import archives_of, parse_groups, verdicts
 from linkage.review.store import Decision, Pair, QueueFilter, QueueItem, ReviewStore, new_token
 
 KEYS_HELP: tuple[tuple[str, str], ...] = (

@@ -1,0 +1,37 @@
+"""What ``linkage train`` prints: counts only, never a name, ID or phone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from linkage.model.train import TrainingReport
+
+
+def describe_training(report: TrainingReport, model_path: Path) -> list[str]:
+    """Lines for the terminal: the model, what verdicts changed, the held-out check."""
+    lines = [f"trained on {report.records} archives; prior {report.prior:.3g} -> {model_path}"]
+    repeated = sum(n - 1 for n in report.warnings_repeated.values() if n > 1)
+    if repeated:
+        lines.append(f"{len(report.warnings_repeated)} distinct Splink warnings "
+                     f"({repeated} repeats not shown)")
+    v = report.verdicts
+    if v is None:
+        return lines
+    lines.append(
+        f"labels: {v.labels_same + v.labels_different} verdicts ({v.labels_same} same, "
+        f"{v.labels_different} different); {v.labels_not_in_data} not found in INPUT")
+    lines.append(
+        f"learned: {v.patterns} evidence patterns, {v.patterns_auto} now joined automatically, "
+        f"{v.patterns_drop} no longer queued; prior and m/u unchanged (verdicts are a biased "
+        "sample of look-alikes)")
+    if v.held_out:
+        lines.append(
+            f"held-out check ({v.held_out} verdicts kept aside, decided by the other "
+            f"{v.labels_same + v.labels_different - v.labels_not_in_data - v.held_out}): before, all "
+            f"{v.held_out} went to review; after, {v.held_out_auto} joined "
+            f"({v.held_out_auto_wrong} wrongly), {v.held_out_drop} left out "
+            f"({v.held_out_drop_wrong} wrongly), {v.held_out - v.held_out_auto - v.held_out_drop} "
+            "still to review")
+    for warning in v.warnings:
+        lines.append(f"Warning: {warning}")
+    return lines
