@@ -37,18 +37,12 @@ class Edge:
     guard_reason: str = ""
 
 
-@dataclass(frozen=True)
-class StrongId:
-    """An archive's ID when it is valid and consistent with the archive's own record."""
-
-    value: str
-
-
 @dataclass
 class ClusterResult:
     root_of: dict[str, str]
     refused: list[tuple[Edge, str]] = field(default_factory=list)
-    joined_by: dict[str, Edge] = field(default_factory=dict)
+    # Reviewers' "same" that another verdict's "different" forbids: never applied silently,
+    # the run counts and logs them (pipeline.cluster_and_decide).
     must_links_refused: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -142,8 +136,6 @@ def constrained_clusters(
             result.refused.append((edge, reason))
             continue
         groups.union(ra, rb)
-        result.joined_by.setdefault(edge.left, edge)
-        result.joined_by.setdefault(edge.right, edge)
 
     result.root_of = {archive: groups.find(archive) for archive in groups.parent}
     return result

@@ -77,6 +77,8 @@ class RunSummary:
     migrations: int = 0
     review_pairs: int = 0
     human_links_applied: int = 0
+    # Reviewer "same" verdicts that a "different" verdict on the same people forbade.
+    human_links_refused: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
     peak_memory_mb: float = 0.0
     model: str = ""
@@ -211,6 +213,7 @@ def link(
     summary.migrations = sum(1 for d in decisions if d["action"] == "migrate")
     summary.review_pairs = sum(1 for d in decisions if d["action"] == "review")
     summary.human_links_applied = stats["human_links_applied"]
+    summary.human_links_refused = stats["human_links_refused"]
     return LinkResult(grouped, decisions, summary)
 
 
@@ -445,7 +448,12 @@ def cluster_and_decide(
         "learned_auto": sum(1 for d in learned.values() if d.action == "auto"),
         "learned_drop": sum(1 for d in learned.values() if d.action == "drop"),
         "human_links_applied": len(human.must_links) + len(human.cannot_links),
+        "human_links_refused": len(result.must_links_refused),
     }
+    if result.must_links_refused:
+        log.warning("%d reviewer 'same' verdict(s) not applied: another verdict says the two "
+                    "groups hold different people (archives %s)", len(result.must_links_refused),
+                    "; ".join(f"{a}/{b}" for a, b in result.must_links_refused[:10]))
     return person_of, with_ids(decisions), stats
 
 

@@ -361,8 +361,9 @@ class _Night:
                    OR archive_id_r IN (SELECT archive_id FROM {SCOPE_TABLE})
             """)
         self.summary.reclustered = int(con.execute(f"SELECT count(*) FROM {SCOPE_TABLE}").fetchall()[0][0])
-        clustered, decisions, _ = cluster_and_decide(
+        clustered, decisions, stats = cluster_and_decide(
             con, self.model, self.config, human, pairs_table=pairs, all_archives=False)
+        self.summary.human_links_refused = stats["human_links_refused"]
         return clustered, decisions
 
     def _decide(self, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
