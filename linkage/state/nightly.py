@@ -49,6 +49,7 @@ from linkage.state.persons import NIGHT_PERSONS, stable_person_ids
 from linkage.state.publish import prepare_pending, publish_pending, recover_pending, stage_outputs
 from linkage.state.scoring import Scorer
 from linkage.state.signatures import features_signature, model_signature
+from linkage.state.standing_scores import with_tonights_scores
 from linkage.state.unmerge import UnmergeNote, unmerge_links, with_unmerges
 
 log = logging.getLogger(__name__)
@@ -395,7 +396,7 @@ class _Night:
         for d in outside:
             if d["action"] in RETIRE_ACTIONS:
                 d["person_id"] = now.get(d["archive_id"], d["person_id"])
-        return outside + fresh
+        return with_tonights_scores(con, outside, KEPT_PAIRS, self.model) + fresh
 
     def _persons_of(self, archives: list[str]) -> dict[str, str]:
         con = self.con
