@@ -55,6 +55,27 @@ class Nightly:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Guards against blow-ups (linkage.blocking_guard, linkage.review_cap).
+
+    A birth date typed on every row, or one resident exported 500 times, makes blocks of
+    thousands of archives whose pairs grow with the square of their size; these limits
+    keep such a run bounded and say so, instead of filling the disk for hours.  The
+    defaults never trigger on realistic populations.
+    """
+
+    # A block (archives sharing one rule's key) estimated above this many pairs is left
+    # out of that rule; its archives are still compared by the other rules.
+    max_block_pairs: int = 1_000_000
+    # The pairs all rules may make together: per archive of the run (a realistic
+    # population makes fewer than 10), and never more than max_total_pairs.
+    max_pairs_per_archive: int = 50
+    max_total_pairs: int = 50_000_000
+    # Review rows listed per group of archives linked by review pairs or clusters.
+    max_review_rows_per_group: int = 100
+
+
+@dataclass(frozen=True)
 class Config:
     columns: dict[str, tuple[str, ...]]
     thresholds: Thresholds
@@ -62,6 +83,7 @@ class Config:
     training: Training
     source: str = field(default="<default>")
     nightly: Nightly = field(default_factory=Nightly)
+    limits: Limits = field(default_factory=Limits)
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -153,4 +175,25 @@ def _parse(raw: dict[str, Any], source: str) -> Config:
         if not 0 <= share <= 1:
             raise ConfigError(f"{source}: [nightly] max_vanished_share must be between 0 and 1")
         nightly = Nightly(max_vanished_share=share)
-    return Config(columns, thresholds, tuple(rules), training, source, nightly)
+    return Config(columns, thresholds, tuple(rules), training, source, nightly,
+                  _limits(raw, source))
+
+
+def _limits(raw: dict[str, Any], source: str) -> Limits:
+    """[limits]: every key optional (the defaults are safe), each a positive integer."""
+    if "limits" not in raw:
+        return Limits()
+    section = _section(raw, "limits", source)
+    defaults = Limits()
+    values: dict[str, int] = {}
+    for key in defaults.__dataclass_fields__:
+        if key not in section:
+            continue
+        value = _get(section, key, int, source, "limits")
+        if isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{source}: [limits] {key} must be a positive integer")
+        values[key] = value
+    unknown = sorted(set(section) - set(defaults.__dataclass_fields__))
+    if unknown:
+        raise ConfigError(f"{source}: [limits] has unknown keys: {', '.join(unknown)}")
+    return Limits(**values)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
+from linkage.blocking_guard import guard_blocking
 from linkage.cluster import ClusterResult, Edge, constrained_clusters
 from linkage.config import REPO_ROOT, Config, load_config
 from linkage.decide import ArchiveFacts, apart_by_ids, born_before_created, decide_cluster, pair_guard
@@ -31,6 +32,7 @@ from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, format_evidence, score_pairs
 from linkage.model.settings import level_labels, load_model_dict
 from linkage.progress import StageTimer
+from linkage.review_cap import cap_review_rows
 from linkage.state.decision_log import with_ids
 from linkage.standardise.table import standardise_table
 
@@ -85,6 +87,7 @@ class RunSummary:
     peak_memory_mb: float = 0.0
     model: str = ""
     config: str = ""
+    guards: dict[str, Any] = field(default_factory=dict)  # linkage.blocking_guard, review_cap
 
 
 @dataclass
@@ -160,7 +163,9 @@ def link(
     summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
     summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
     with timer.stage("score"):
-        report: ScoreReport = score_pairs(con, MODEL_INPUT_TABLE, model, config)
+        guarded, guard = guard_blocking(con, MODEL_INPUT_TABLE, config)
+        summary.guards["blocking"] = guard.as_dict()
+        report: ScoreReport = score_pairs(con, MODEL_INPUT_TABLE, model, guarded)
     summary.pairs_compared, summary.pairs_by_rule = report.pairs_compared, report.pairs_by_rule
     with timer.stage("cluster"):
         person_of, decisions, stats = cluster_and_decide(
@@ -173,6 +178,7 @@ def link(
     summary.migrations = sum(1 for d in decisions if d["action"] == "migrate")
     summary.review_pairs = sum(1 for d in decisions if d["action"] == "review")
     summary.human_links_applied = stats["human_links_applied"]
+    summary.guards["review"] = stats["review_cap"]
     return LinkResult(grouped, decisions, summary)
 
 
@@ -242,7 +248,7 @@ def cluster_and_decide(
     pairs_table: str = SCORED_PAIRS,
     features_table: str = MODEL_INPUT_TABLE,
     all_archives: bool = True,
-) -> tuple[dict[str, str], list[dict[str, Any]], dict[str, int]]:
+) -> tuple[dict[str, str], list[dict[str, Any]], dict[str, Any]]:
     """Constrained clustering of scored pairs, then merge/migrate/review rows.
 
     Only archives that an automatic edge or a reviewer's "same" could join take part in
@@ -365,11 +371,13 @@ def cluster_and_decide(
             "match_probability": prob, "match_weight": weight, "evidence": text,
             "person_id": "", "decided_by": "engine", "reason": reason,
         })
+    decisions, capped = cap_review_rows(decisions, person_of, config.limits.max_review_rows_per_group)
     order = {"merge": 0, "migrate": 1, "review": 2}
     decisions.sort(key=lambda d: (order[d["action"]], d["archive_id"], d["survivor_archive_id"]))
     stats = {
         "clusters": len(groups),
         "human_links_applied": len(human.must_links) + len(human.cannot_links),
+        "review_cap": capped.as_dict(),
     }
     return person_of, with_ids(decisions), stats
 

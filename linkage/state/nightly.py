@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from linkage.blocking_guard import guard_blocking
 from linkage.config import Config, load_config
 from linkage.human import HumanDecisions
 from linkage.errors import InputError
@@ -294,7 +295,9 @@ class _Night:
         """)
 
     def _score(self, full: bool) -> None:
-        scorer = Scorer(self.con, self.model, self.config, MODEL_INPUT_TABLE)
+        guarded, guard = guard_blocking(self.con, MODEL_INPUT_TABLE, self.config)
+        self.summary.guards["blocking"] = guard.as_dict()
+        scorer = Scorer(self.con, self.model, guarded, MODEL_INPUT_TABLE)
         try:
             if full:
                 full_pairs(scorer, MODEL_INPUT_TABLE)
@@ -353,8 +356,9 @@ class _Night:
                    OR archive_id_r IN (SELECT archive_id FROM {SCOPE_TABLE})
             """)
         self.summary.reclustered = int(con.execute(f"SELECT count(*) FROM {SCOPE_TABLE}").fetchall()[0][0])
-        clustered, decisions, _ = cluster_and_decide(
+        clustered, decisions, stats = cluster_and_decide(
             con, self.model, self.config, human, pairs_table=pairs, all_archives=False)
+        self.summary.guards["review"] = stats["review_cap"]
         return clustered, decisions
 
     def _decide(self, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:

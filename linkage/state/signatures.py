@@ -34,7 +34,8 @@ _DECISION_SOURCES = ("model/comparisons.py", "model/settings.py", "model/score.p
                      "decide.py", "human.py", "pipeline.py", "state/scoring.py",
                      "state/evidence.py", "state/affected.py", "state/changes.py",
                      "state/nightly.py", "state/decision_log.py", "state/persons.py",
-                     "state/person_ids.py", "state/unmerge.py")
+                     "state/person_ids.py", "state/unmerge.py", "blocking_guard.py",
+                     "review_cap.py", "state/standing_scores.py")
 
 
 def _sources(names: tuple[str, ...]) -> list[Path]:
@@ -75,4 +76,5 @@ def model_signature(model: dict[str, Any], config: Config) -> str:
     digest.update(json.dumps(model, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     digest.update(json.dumps(asdict(config.thresholds), sort_keys=True).encode())
     digest.update(json.dumps([asdict(r) for r in config.blocking_rules]).encode("utf-8"))
+    digest.update(json.dumps(asdict(config.limits), sort_keys=True).encode())
     return digest.hexdigest()[:32]
