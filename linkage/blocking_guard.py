@@ -21,6 +21,10 @@ and the same for ``r``; the hashes of its dropped keys live in a DuckDB variable
 connection, so the SQL handed to Splink holds no values at all.  DuckDB pushes the
 condition below the join, so the dropped archives never enter it.
 
+A nightly state remembers which blocks were skipped (``signature``): pairs stored from
+earlier nights were made under those skips, so a night whose skips differ rebuilds in full
+(linkage.state.nightly), and an incremental night decides exactly as a full one.
+
 Every dropped block is reported (log warning and summary.json) by rule, size, county code
 and date, never by a name, ID number or phone: a key column that could carry those is named,
 not shown.
@@ -28,6 +32,7 @@ not shown.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import asdict, dataclass, field, replace
@@ -89,6 +94,8 @@ class GuardReport:
     blocks_dropped: int = 0
     dropped: list[DroppedBlock] = field(default_factory=list)
     unguarded_rules: list[str] = field(default_factory=list)  # no key found: not estimated
+    signature: str = ""  # of the blocks skipped ("" when none): a nightly state compares it
+
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -228,6 +235,9 @@ def guard_blocking(
         con.execute(f"SET VARIABLE {variable} = ?::UBIGINT[]", [hashes])
         rules[rule_index] = BlockingRule(
             rules[rule_index].name, _guarded_sql(rules[rule_index].sql, keys[rule_index], variable))
+    names = [r.name for r in config.blocking_rules]
+    report.signature = hashlib.sha256("\n".join(
+        f"{names[rule]}\x1f{key_hash}" for rule, key_hash in sorted(dropped)).encode()).hexdigest()[:32]
     blocks = [dropped[k] for k in sorted(dropped, key=lambda k: (-dropped[k][0].pairs, k))]
     report.dropped = _describe(con, table, config, keys, blocks)
     report.blocks_dropped = len(report.dropped)

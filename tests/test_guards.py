@@ -293,3 +293,31 @@ def test_realistic_population_triggers_no_guard(tmp_path, people):
     run(source, tmp_path / "roomy", config_path=roomy, show_progress=False)
     for name in ("clusters.csv", "decisions.csv"):
         assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "roomy" / name).read_bytes()
+
+
+def _groups(out: Path) -> list[list[str]]:
+    members: dict[str, list[str]] = {}
+    for row in read_csv(out / "clusters.csv"):
+        members.setdefault(row["person_id"], []).append(row["archive_id"])
+    return sorted(sorted(m) for m in members.values())
+
+
+@pytest.mark.slow
+def test_night_whose_skipped_blocks_change_rebuilds_in_full(tmp_path, people):
+    """Pairs stored from earlier nights were made under other skips: an incremental night
+    would keep pairs a full rebuild skips (or miss ones it makes)."""
+    rows = [dict(r, birth_date="1960-05-17", region_code="620802100201") for r in people[:800]]
+    config = _config_with(tmp_path, max_block_pairs=3000, max_pairs_per_archive=5,
+                          max_total_pairs=6000)
+    state, out = tmp_path / "state.duckdb", tmp_path / "out"
+    run(_write(tmp_path / "a.csv", rows[:600]), out, config_path=config, show_progress=False,
+        state_path=state)
+    night_b = _write(tmp_path / "b.csv", rows)
+    second = run(night_b, out, config_path=config, show_progress=False, state_path=state)
+    assert second.mode == "full" and "blocking guard" in second.full_reason
+    third = run(night_b, out, config_path=config, show_progress=False, state_path=state)
+    assert third.mode == "incremental" and third.decisions_emitted == {}
+    fresh = tmp_path / "fresh"
+    run(night_b, fresh, config_path=config, show_progress=False, state_path=tmp_path / "f.duckdb")
+    assert _groups(out) == _groups(fresh)
+    assert _queue(out) == _queue(fresh)

@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 
 STATE_ONLY_COLUMNS = ("fingerprint", "first_run", "changed_run")
 RESTORED_BY = "linkage-state"  # the "reviewer" of verdicts restored from the state
+GUARD_META = "blocking_guard_signature"  # the blocks last night's blocking guard skipped
 
 
 @dataclass
@@ -194,6 +195,7 @@ class _Night:
                 started=self.started, summary=summary, persons=self.persons, update=self.update,
                 thresholds=self.config.thresholds, features_signature=features_signature(),
                 model_signature=model_signature(self.model, self.config),
+                meta={GUARD_META: self.guard_signature},
             ), self.state_path)
         crash_point("commit")
 
@@ -297,6 +299,12 @@ class _Night:
     def _score(self, full: bool) -> None:
         guarded, guard = guard_blocking(self.con, MODEL_INPUT_TABLE, self.config)
         self.summary.guards["blocking"] = guard.as_dict()
+        self.guard_signature = guard.signature
+        if not full and guard.signature != (db.get_meta(self.con, GUARD_META, "") or ""):
+            # Stored pairs were made under other skips: only a full rebuild decides as one.
+            full, self.summary.mode = True, "full"
+            self.summary.full_reason = "the blocks the blocking guard skips changed"
+            log.info("full rebuild: %s", self.summary.full_reason)
         scorer = Scorer(self.con, self.model, guarded, MODEL_INPUT_TABLE)
         try:
             if full:
