@@ -321,3 +321,25 @@ def test_night_whose_skipped_blocks_change_rebuilds_in_full(tmp_path, people):
     run(night_b, fresh, config_path=config, show_progress=False, state_path=tmp_path / "f.duckdb")
     assert _groups(out) == _groups(fresh)
     assert _queue(out) == _queue(fresh)
+
+
+@pytest.mark.slow
+def test_incremental_night_with_skipped_blocks_matches_a_full_rebuild(tmp_path, people):
+    """New archives scored against everyone (Splink predict_between, partners found with
+    the guarded rules) under the same skips as last night."""
+    rows = [dict(r, birth_date="1960-05-17", region_code="620802100201") for r in people[:800]]
+    config = _config_with(tmp_path, max_block_pairs=3000, max_pairs_per_archive=1,
+                          max_total_pairs=6000)
+    state, out = tmp_path / "state.duckdb", tmp_path / "out"
+    first = run(_write(tmp_path / "a.csv", rows[:790]), out, config_path=config,
+                show_progress=False, state_path=state)
+    night_b = _write(tmp_path / "b.csv", rows)
+    second = run(night_b, out, config_path=config, show_progress=False, state_path=state)
+    assert first.guards["blocking"]["blocks_dropped"] > 1
+    assert second.mode == "incremental" and second.changes["new"] == 10
+    fresh = tmp_path / "fresh"
+    full = run(night_b, fresh, config_path=config, show_progress=False,
+               state_path=tmp_path / "f.duckdb")
+    assert full.guards["blocking"]["dropped"] == second.guards["blocking"]["dropped"]
+    assert _groups(out) == _groups(fresh)
+    assert _queue(out) == _queue(fresh)
