@@ -52,6 +52,7 @@ _CANDIDATES_PER_RULE = 2000
 # Blocks listed in summary.json and in the log (the rest are counted).
 _LISTED = 100
 _LOGGED = 10
+_KEYS = "_linkage_guard_keys"
 
 _EQUALITY = re.compile(r"^l\.(\w+)\s*=\s*r\.(\w+)$|^r\.(\w+)\s*=\s*l\.(\w+)$")
 
@@ -190,10 +191,23 @@ def guard_blocking(
     connection.  With nothing to drop, ``config`` comes back unchanged.
     """
     limits = config.limits
+    keys = [rule_keys(rule.sql) for rule in config.blocking_rules]
+    try:
+        # One scan of the population (a view over the state file on a nightly run), then
+        # every rule's GROUP BY on the few key columns.
+        columns = sorted({c for key in keys for c in key} | {"archive_id"})
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS SELECT {', '.join(columns)} FROM {table}")
+        return _guard(con, _KEYS, table, config, keys)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_KEYS}")
+
+
+def _guard(con: duckdb.DuckDBPyConnection, table: str, population: str, config: Config,
+           keys: list[tuple[str, ...]]) -> tuple[Config, GuardReport]:
+    limits = config.limits
     archives = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
     budget = total_limit(limits, archives)
     report = GuardReport(limits.max_block_pairs, budget)
-    keys = [rule_keys(rule.sql) for rule in config.blocking_rules]
     largest = 0
     for rule, key in zip(config.blocking_rules, keys):
         if not key:
@@ -247,7 +261,7 @@ def guard_blocking(
     report.signature = hashlib.sha256("\n".join(
         f"{names[rule]}\x1f{key_hash}" for rule, key_hash in sorted(dropped)).encode()).hexdigest()[:32]
     blocks = [dropped[k] for k in sorted(dropped, key=lambda k: (-dropped[k][0].pairs, k))]
-    report.dropped = _describe(con, table, config, keys, blocks)
+    report.dropped = _describe(con, population, config, keys, blocks)
     report.blocks_dropped = len(report.dropped)
     for block in report.dropped[:_LOGGED]:
         log.warning("blocking guard: %s", block.describe())
