@@ -204,6 +204,7 @@ def guard_blocking(
 
 def _guard(con: duckdb.DuckDBPyConnection, table: str, population: str, config: Config,
            keys: list[tuple[str, ...]]) -> tuple[Config, GuardReport]:
+    """guard_blocking on ``table`` (the key columns); ``population`` describes the blocks."""
     limits = config.limits
     archives = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
     budget = total_limit(limits, archives)
