@@ -71,6 +71,27 @@ class InputLimits:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Guards against blow-ups (linkage.blocking_guard, linkage.review_cap).
+
+    A birth date typed on every row, or one resident exported 500 times, makes blocks of
+    thousands of archives whose pairs grow with the square of their size; these limits
+    keep such a run bounded and say so, instead of filling the disk for hours.  The
+    defaults never trigger on realistic populations.
+    """
+
+    # A block (archives sharing one rule's key) estimated above this many pairs is left
+    # out of that rule; its archives are still compared by the other rules.
+    max_block_pairs: int = 1_000_000
+    # The pairs all rules may make together: per archive of the run (a realistic
+    # population makes fewer than 10), and never more than max_total_pairs.
+    max_pairs_per_archive: int = 50
+    max_total_pairs: int = 50_000_000
+    # Review rows listed per group of archives linked by review pairs or clusters.
+    max_review_rows_per_group: int = 100
+
+
+@dataclass(frozen=True)
 class Config:
     columns: dict[str, tuple[str, ...]]
     thresholds: Thresholds
@@ -82,6 +103,7 @@ class Config:
     # The [exams] section as written; linkage.exams.settings validates it when exams run,
     # so a config without it still serves `linkage run`.
     exams: dict[str, Any] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
 
 
 REPO_ROOT = shipped.CHECKOUT_ROOT  # the checkout, for tests and benchmarks
@@ -194,4 +216,25 @@ def _parse(raw: dict[str, Any], source: str) -> Config:
     exams = raw.get("exams", {})
     if not isinstance(exams, dict):
         raise ConfigError(f"{source}: [exams] must be a table")
-    return Config(columns, thresholds, tuple(rules), training, source, nightly, limits, exams)
+    return Config(columns, thresholds, tuple(rules), training, source, nightly, input=limits,
+                  exams=exams, limits=_limits(raw, source))
+
+
+def _limits(raw: dict[str, Any], source: str) -> Limits:
+    """[limits]: every key optional (the defaults are safe), each a positive integer."""
+    if "limits" not in raw:
+        return Limits()
+    section = _section(raw, "limits", source)
+    defaults = Limits()
+    values: dict[str, int] = {}
+    for key in defaults.__dataclass_fields__:
+        if key not in section:
+            continue
+        value = _get(section, key, int, source, "limits")
+        if isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{source}: [limits] {key} must be a positive integer")
+        values[key] = value
+    unknown = sorted(set(section) - set(defaults.__dataclass_fields__))
+    if unknown:
+        raise ConfigError(f"{source}: [limits] has unknown keys: {', '.join(unknown)}")
+    return Limits(**values)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
+from linkage.blocking_guard import guard_blocking
 from linkage.cluster import ClusterResult, Edge, constrained_clusters
 from linkage import shipped
 from linkage.outputs import OutputLock
@@ -37,6 +38,7 @@ from linkage.model.settings import level_labels, load_model_dict
 from linkage.model.verdicts import PatternDecision, PatternRules
 from linkage.progress import StageTimer
 from linkage.csvsafe import neutralise
+from linkage.review_cap import cap_review_rows
 from linkage.state.decision_log import with_ids
 from linkage.standardise.table import standardise_table
 
@@ -84,6 +86,7 @@ class RunSummary:
     model: str = ""
     config: str = ""
     input_file: str = ""
+    guards: dict[str, Any] = field(default_factory=dict)  # linkage.blocking_guard, review_cap
 
 
 @dataclass
@@ -200,7 +203,9 @@ def link(
     summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
     summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
     with timer.stage("score"):
-        report: ScoreReport = score_pairs(con, MODEL_INPUT_TABLE, model, config)
+        guarded, guard = guard_blocking(con, MODEL_INPUT_TABLE, config)
+        summary.guards["blocking"] = guard.as_dict()
+        report: ScoreReport = score_pairs(con, MODEL_INPUT_TABLE, model, guarded)
     summary.pairs_compared, summary.pairs_by_rule = report.pairs_compared, report.pairs_by_rule
     with timer.stage("cluster"):
         person_of, decisions, stats = cluster_and_decide(
@@ -214,6 +219,7 @@ def link(
     summary.review_pairs = sum(1 for d in decisions if d["action"] == "review")
     summary.human_links_applied = stats["human_links_applied"]
     summary.human_links_refused = stats["human_links_refused"]
+    summary.guards["review"] = stats["review_cap"]
     return LinkResult(grouped, decisions, summary)
 
 
@@ -283,7 +289,7 @@ def cluster_and_decide(
     pairs_table: str = SCORED_PAIRS,
     features_table: str = MODEL_INPUT_TABLE,
     all_archives: bool = True,
-) -> tuple[dict[str, str], list[dict[str, Any]], dict[str, int]]:
+) -> tuple[dict[str, str], list[dict[str, Any]], dict[str, Any]]:
     """Constrained clustering of scored pairs, then merge/migrate/review rows.
 
     Only archives that an automatic edge or a reviewer's "same" could join take part in
@@ -441,6 +447,7 @@ def cluster_and_decide(
             "match_probability": prob, "match_weight": weight, "evidence": text,
             "person_id": "", "decided_by": "engine", "reason": reason,
         })
+    decisions, capped = cap_review_rows(decisions, person_of, config.limits.max_review_rows_per_group)
     order = {"merge": 0, "migrate": 1, "review": 2}
     decisions.sort(key=lambda d: (order[d["action"]], d["archive_id"], d["survivor_archive_id"]))
     stats = {
@@ -449,6 +456,7 @@ def cluster_and_decide(
         "learned_drop": sum(1 for d in learned.values() if d.action == "drop"),
         "human_links_applied": len(human.must_links) + len(human.cannot_links),
         "human_links_refused": len(result.must_links_refused),
+        "review_cap": capped.as_dict(),
     }
     if result.must_links_refused:
         log.warning("%d reviewer 'same' verdict(s) not applied: another verdict says the two "

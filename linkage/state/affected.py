@@ -21,8 +21,10 @@ Seeds (archives whose component is re-clustered):
   (their ends were in different persons): conflicted components;
 * current archives of last night's persons that lost an archive (vanished).
 
-The seeds grow to whole components of tonight's graph and whole persons of last night,
-until neither adds an archive.
+The seeds grow to whole components of tonight's graph (automatic edges, reviewers' "same"
+links, and pairs at or above the review threshold: the review rows of a group are capped
+as a whole, linkage.review_cap) and whole persons of last night, until neither adds an
+archive.
 """
 
 from __future__ import annotations
@@ -102,8 +104,11 @@ def affected_archives(
                               WHERE archive_id IN (SELECT archive_id FROM {changes} WHERE change = 'vanished'))
           AND p.archive_id NOT IN (SELECT archive_id FROM {changes} WHERE change = 'vanished')
     """)
+    # Review pairs link too: the review rows of a group are capped as a whole
+    # (linkage.review_cap), so a group is re-decided whole or not at all.
+    review = repr(thresholds.review_match_probability)
     edges = con.execute(
-        f"SELECT archive_id_l, archive_id_r FROM {pairs} WHERE match_probability >= {auto}"
+        f"SELECT archive_id_l, archive_id_r FROM {pairs} WHERE match_probability >= {review}"
     ).fetchall()
     neighbours: dict[str, list[str]] = {}
     for a, b in list(edges) + sorted(human.must_links):

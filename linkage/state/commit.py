@@ -13,7 +13,7 @@ rebuild, which rewrites the archives and pairs tables.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ class NightRecord:
     thresholds: Thresholds
     features_signature: str
     model_signature: str
+    meta: dict[str, str] = field(default_factory=dict)  # further st.meta keys of the night
 
 
 def commit_night(con: duckdb.DuckDBPyConnection, night: NightRecord, state_path: Path) -> None:
@@ -95,6 +96,8 @@ def commit_night(con: duckdb.DuckDBPyConnection, night: NightRecord, state_path:
         db.set_meta(con, "next_person_number", str(night.persons.changes.next_number))
         db.set_meta(con, "features_signature", night.features_signature)
         db.set_meta(con, "model_signature", night.model_signature)
+        for key, value in sorted(night.meta.items()):
+            db.set_meta(con, key, value)
         crash_point("commit_mid")
     db.protect(state_path)
 

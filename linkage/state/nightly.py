@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from linkage.blocking_guard import guard_blocking
 from linkage.config import Config, load_config
 from linkage.human import HumanDecisions
 from linkage.errors import InputError, PublishPending
@@ -53,12 +54,14 @@ from linkage.state.persons import NIGHT_PERSONS, stable_person_ids
 from linkage.state.publish import prepare_pending, publish_pending, recover_pending, stage_outputs
 from linkage.state.scoring import Scorer
 from linkage.state.signatures import features_signature, model_signature
+from linkage.state.standing_scores import with_tonights_scores
 from linkage.state.unmerge import UnmergeNote, unmerge_links, with_unmerges
 
 log = logging.getLogger(__name__)
 
 STATE_ONLY_COLUMNS = ("fingerprint", "first_run", "changed_run")
 RESTORED_BY = "linkage-state"  # the "reviewer" of verdicts restored from the state
+GUARD_META = "blocking_guard_signature"  # the blocks last night's blocking guard skipped
 
 
 @dataclass
@@ -201,6 +204,7 @@ class _Night:
                 started=self.started, summary=summary, persons=self.persons, update=self.update,
                 thresholds=self.config.thresholds, features_signature=features_signature(),
                 model_signature=model_signature(self.model, self.config),
+                meta={GUARD_META: self.guard_signature},
             ), self.state_path)
         crash_point("commit")
 
@@ -306,7 +310,15 @@ class _Night:
         """)
 
     def _score(self, full: bool) -> None:
-        scorer = Scorer(self.con, self.model, self.config, MODEL_INPUT_TABLE)
+        guarded, guard = guard_blocking(self.con, MODEL_INPUT_TABLE, self.config)
+        self.summary.guards["blocking"] = guard.as_dict()
+        self.guard_signature = guard.signature
+        if not full and guard.signature != (db.get_meta(self.con, GUARD_META, "") or ""):
+            # Stored pairs were made under other skips: only a full rebuild decides as one.
+            full, self.summary.mode = True, "full"
+            self.summary.full_reason = "the blocks the blocking guard skips changed"
+            log.info("full rebuild: %s", self.summary.full_reason)
+        scorer = Scorer(self.con, self.model, guarded, MODEL_INPUT_TABLE)
         try:
             if full:
                 full_pairs(scorer, MODEL_INPUT_TABLE)
@@ -364,6 +376,7 @@ class _Night:
         clustered, decisions, stats = cluster_and_decide(
             con, self.model, self.config, human, pairs_table=pairs, all_archives=False)
         self.summary.human_links_refused = stats["human_links_refused"]
+        self.summary.guards["review"] = stats["review_cap"]
         return clustered, decisions
 
     def _decide(self, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -405,7 +418,7 @@ class _Night:
         for d in outside:
             if d["action"] in RETIRE_ACTIONS:
                 d["person_id"] = now.get(d["archive_id"], d["person_id"])
-        return outside + fresh
+        return with_tonights_scores(con, outside, KEPT_PAIRS, self.model) + fresh
 
     def _persons_of(self, archives: list[str]) -> dict[str, str]:
         con = self.con

@@ -61,4 +61,5 @@ def model_signature(model: dict[str, Any], config: Config) -> str:
     digest.update(json.dumps(model, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     digest.update(json.dumps(asdict(config.thresholds), sort_keys=True).encode())
     digest.update(json.dumps([asdict(r) for r in config.blocking_rules]).encode("utf-8"))
+    digest.update(json.dumps(asdict(config.limits), sort_keys=True).encode())
     return digest.hexdigest()[:32]
