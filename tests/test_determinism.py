@@ -9,34 +9,19 @@ re-clustering, so the score shown depended on the scope.  Synthetic population o
 
 from __future__ import annotations
 
-import csv
-import hashlib
 from pathlib import Path
 
 import pytest
 
 from linkage.pipeline import run
 from linkage.review.store import ReviewStore, store_path
-from linkage.schema import INPUT_COLUMNS
 from linkage.synth import generate_population
 
-from helpers import read_csv
+from helpers import bucket, read_csv, write_archives
 
 pytestmark = pytest.mark.slow
 
 Row = dict[str, str]
-
-
-def _write(path: Path, rows: list[Row]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(INPUT_COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def _bucket(archive_id: str, n: int) -> int:
-    return int(hashlib.md5(archive_id.encode()).hexdigest(), 16) % n
 
 
 def _queue(out: Path) -> list[tuple]:
@@ -51,16 +36,16 @@ def nights(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("determinism")
     generate_population(1500, 5, root / "population")
     everyone = read_csv(root / "population" / "archives.csv")
-    night_a = [r for r in everyone if _bucket(r["archive_id"], 5) != 0]
+    night_a = [r for r in everyone if bucket(r["archive_id"], 5) != 0]
     night_b = []
     for r in everyone:
-        if _bucket(r["archive_id"], 97) == 3:
+        if bucket(r["archive_id"], 97) == 3:
             continue  # left the export
         r = dict(r)
-        if _bucket(r["archive_id"], 31) == 7:
+        if bucket(r["archive_id"], 31) == 7:
             r["phone"] = ""
         night_b.append(r)
-    return {"root": root, "a": _write(root / "a.csv", night_a), "b": _write(root / "b.csv", night_b)}
+    return {"root": root, "a": write_archives(root / "a.csv", night_a), "b": write_archives(root / "b.csv", night_b)}
 
 
 def test_stateless_runs_are_byte_identical(nights, model_path):

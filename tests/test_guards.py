@@ -8,7 +8,6 @@ config file so the probes stay small; one probe checks the shipped defaults.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import re
@@ -23,10 +22,9 @@ from linkage.errors import ConfigError
 from linkage.pipeline import run
 from linkage.review.store import ReviewStore, store_path
 from linkage.review_cap import cap_review_rows
-from linkage.schema import INPUT_COLUMNS
 from linkage.synth import generate_population
 
-from helpers import read_csv
+from helpers import read_csv, write_archives
 
 Row = dict[str, str]
 
@@ -126,14 +124,6 @@ def test_guard_leaves_out_only_the_oversized_block():
 
 # -- probes through the engine --------------------------------------------------------------
 
-def _write(path: Path, rows: list[Row]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(INPUT_COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 @pytest.fixture(scope="module")
 def people(tmp_path_factory) -> list[Row]:
     folder = tmp_path_factory.mktemp("people")
@@ -154,7 +144,7 @@ def _no_secrets(text: str, rows: list[Row]) -> None:
 @pytest.mark.slow
 def test_one_birth_date_and_region_everywhere_is_bounded_and_warned(tmp_path, people, caplog):
     rows = [dict(r, birth_date="1960-05-17", region_code="620802100201") for r in people[:1500]]
-    source = _write(tmp_path / "same_dob.csv", rows)
+    source = write_archives(tmp_path / "same_dob.csv", rows)
     with caplog.at_level(logging.WARNING, logger="linkage"):
         summary = run(source, tmp_path / "out", show_progress=False)  # shipped limits
     guard = summary.guards["blocking"]
@@ -174,7 +164,7 @@ def test_one_birth_date_and_region_everywhere_is_bounded_and_warned(tmp_path, pe
 @pytest.mark.slow
 def test_lower_limits_leave_out_more_blocks_and_stay_within_the_total(tmp_path, people):
     rows = [dict(r, birth_date="1960-05-17", region_code="620802100201") for r in people[:800]]
-    source = _write(tmp_path / "same_dob.csv", rows)
+    source = write_archives(tmp_path / "same_dob.csv", rows)
     config = _config_with(tmp_path, max_block_pairs=3000, max_pairs_per_archive=5,
                           max_total_pairs=6000)
     summary = run(source, tmp_path / "out", config_path=config, show_progress=False)
@@ -198,7 +188,7 @@ def repeated(people) -> list[Row]:
 
 @pytest.mark.slow
 def test_one_resident_many_times_lists_capped_review_rows(tmp_path, repeated, caplog):
-    source = _write(tmp_path / "repeated.csv", repeated)
+    source = write_archives(tmp_path / "repeated.csv", repeated)
     config = _config_with(tmp_path, max_review_rows_per_group=20)
     with caplog.at_level(logging.WARNING, logger="linkage"):
         summary = run(source, tmp_path / "out", config_path=config, show_progress=False)
@@ -265,7 +255,7 @@ def test_guarded_night_rerun_emits_nothing_and_matches_a_full_rebuild(tmp_path, 
         rows = [dict(r, birth_date="1960-05-17", region_code="620802100201") for r in people[:800]]
         config = _config_with(tmp_path, max_block_pairs=3000, max_pairs_per_archive=5,
                               max_total_pairs=6000, max_review_rows_per_group=30)
-    source = _write(tmp_path / "probe.csv", rows)
+    source = write_archives(tmp_path / "probe.csv", rows)
     state, out = tmp_path / "state.duckdb", tmp_path / "out"
     first = run(source, out, config_path=config, show_progress=False, state_path=state)
     if probe == "repeated":
@@ -284,7 +274,7 @@ def test_guarded_night_rerun_emits_nothing_and_matches_a_full_rebuild(tmp_path, 
 
 @pytest.mark.slow
 def test_realistic_population_triggers_no_guard(tmp_path, people):
-    source = _write(tmp_path / "people.csv", people)
+    source = write_archives(tmp_path / "people.csv", people)
     summary = run(source, tmp_path / "out", show_progress=False)
     assert summary.guards["blocking"]["blocks_dropped"] == 0
     assert summary.guards["review"]["groups_capped"] == 0
@@ -310,9 +300,9 @@ def test_night_whose_skipped_blocks_change_rebuilds_in_full(tmp_path, people):
     config = _config_with(tmp_path, max_block_pairs=3000, max_pairs_per_archive=5,
                           max_total_pairs=6000)
     state, out = tmp_path / "state.duckdb", tmp_path / "out"
-    run(_write(tmp_path / "a.csv", rows[:600]), out, config_path=config, show_progress=False,
+    run(write_archives(tmp_path / "a.csv", rows[:600]), out, config_path=config, show_progress=False,
         state_path=state)
-    night_b = _write(tmp_path / "b.csv", rows)
+    night_b = write_archives(tmp_path / "b.csv", rows)
     second = run(night_b, out, config_path=config, show_progress=False, state_path=state)
     assert second.mode == "full" and "blocking guard" in second.full_reason
     third = run(night_b, out, config_path=config, show_progress=False, state_path=state)
@@ -331,9 +321,9 @@ def test_incremental_night_with_skipped_blocks_matches_a_full_rebuild(tmp_path, 
     config = _config_with(tmp_path, max_block_pairs=3000, max_pairs_per_archive=1,
                           max_total_pairs=6000)
     state, out = tmp_path / "state.duckdb", tmp_path / "out"
-    first = run(_write(tmp_path / "a.csv", rows[:790]), out, config_path=config,
+    first = run(write_archives(tmp_path / "a.csv", rows[:790]), out, config_path=config,
                 show_progress=False, state_path=state)
-    night_b = _write(tmp_path / "b.csv", rows)
+    night_b = write_archives(tmp_path / "b.csv", rows)
     second = run(night_b, out, config_path=config, show_progress=False, state_path=state)
     assert first.guards["blocking"]["blocks_dropped"] > 1
     assert second.mode == "incremental" and second.changes["new"] == 10

@@ -8,8 +8,6 @@ IDs and the same decisions.  Synthetic population only (linkage.synth).
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -19,27 +17,14 @@ import pytest
 
 from linkage.pipeline import run
 from linkage.review.store import ReviewStore, store_path
-from linkage.schema import INPUT_COLUMNS
 from linkage.state.unmerge import unmerge
 from linkage.synth import generate_population
 
-from helpers import read_csv
+from helpers import bucket, read_csv, write_archives
 
 pytestmark = pytest.mark.slow
 
 Row = dict[str, str]
-
-
-def write_archives(path: Path, rows: list[Row]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(INPUT_COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def _bucket(archive_id: str, n: int) -> int:
-    return int(hashlib.md5(archive_id.encode()).hexdigest(), 16) % n
 
 
 @dataclass
@@ -107,7 +92,7 @@ def week(tmp_path_factory, model_path) -> Week:
     week.plan = {}  # what each night did, for the assertions
 
     # Night 1: most archives; a seventh arrives later.
-    late = {r["archive_id"] for r in everyone if _bucket(r["archive_id"], 7) == 0}
+    late = {r["archive_id"] for r in everyone if bucket(r["archive_id"], 7) == 0}
     n1 = week.night([r for r in everyone if r["archive_id"] not in late])
 
     # Night 2: the late ones arrive, 20 archives get a new phone, one resident moves county
@@ -116,7 +101,7 @@ def week(tmp_path_factory, model_path) -> Week:
     size1: dict[str, int] = {}
     for person in clusters1.values():
         size1[person] = size1.get(person, 0) + 1
-    edited = sorted(a for a in clusters1 if _bucket(a, 97) == 5)[:20]
+    edited = sorted(a for a in clusters1 if bucket(a, 97) == 5)[:20]
     rows2 = []
     for r in everyone:
         r = dict(r)

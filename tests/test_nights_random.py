@@ -8,29 +8,18 @@ affected archives.  Synthetic population only.
 
 from __future__ import annotations
 
-import csv
 import random
 import shutil
-from pathlib import Path
 
 import pytest
 
 from linkage.pipeline import run
 from linkage.review.store import ReviewStore, store_path
-from linkage.schema import INPUT_COLUMNS
 from linkage.synth import generate_population
 
-from helpers import read_csv
+from helpers import read_csv, write_archives
 
 pytestmark = pytest.mark.slow
-
-
-def write_archives(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(INPUT_COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def _edit(row: dict[str, str], rng: random.Random) -> dict[str, str]:
