@@ -1,0 +1,17 @@
+"""The Spark backend: the same pipeline as linkage.pipeline, run through Splink's SparkAPI.
+
+    read (driver, the same reader) → standardise (Spark, mapInArrow over the same Python
+    references) → score (Splink SparkAPI, the model's own levels spelled for Spark) →
+    pairs at or above the review threshold collected → cluster, decide, write (driver,
+    the same code on DuckDB)
+
+Modules:
+    dialect.py      the model JSON and blocking rules transpiled from DuckDB to Spark SQL
+    session.py      the Spark session: the active one, or a local one
+    standardise.py  raw rows → model input columns on the executors
+    run.py          the run itself (``run_spark``), called by linkage.pipeline.run
+
+pyspark is an optional extra (``pip install 'linkage[spark]'``, Java 17): only importing
+this package needs it, and linkage.pipeline imports it only when the Spark backend is asked
+for.  The nightly state (``--state``) stays DuckDB-only.
+"""

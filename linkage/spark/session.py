@@ -1,0 +1,53 @@
+"""The Spark session a run uses: the caller's, or a local one.
+
+Under ``spark-submit`` (or in a notebook) a session is already active and is used as it
+is; its master, cores and shuffle partitions are the cluster's business.  Otherwise a local
+session is started (``local[*]``), with Splink's similarity jar, which provides the
+``jaro_winkler`` function the name comparison needs on Spark.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyspark.sql import SparkSession
+from splink.backends.spark import similarity_jar_location
+
+from linkage.errors import ConfigError
+
+
+def spark_session(master: str = "local[*]", shuffle_partitions: int | None = None) -> SparkSession:
+    """The active session, else a new local one on ``master``.
+
+    A local session runs its Python workers on this interpreter (the one linkage is
+    installed in, unless PYSPARK_PYTHON says otherwise), keeps the UI off and shuffles into
+    few partitions (default: two per core), since Spark's 200 would cost more than the work
+    on one machine.
+    """
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    # pyspark starts its Python workers with $PYSPARK_PYTHON, else whatever "python3" is
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("linkage")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or _default_partitions(master)))
+    )
+    try:
+        return builder.getOrCreate()
+    except Exception as exc:  # the JVM did not start: no Java, or a broken one
+        raise ConfigError(
+            "the spark backend could not start a local Spark session; it needs Java 17 "
+            f"(JAVA_HOME or java on PATH) ({exc.__class__.__name__})"
+        ) from None
+
+
+def _default_partitions(master: str) -> int:
+    inside = master[len("local["):-1] if master.startswith("local[") else ""
+    cores = int(inside) if inside.isdigit() else (os.cpu_count() or 2)
+    return max(2, 2 * cores)
