@@ -70,6 +70,17 @@ class InputLimits:
     max_rejected_share: float = 0.10
 
 
+BACKENDS: tuple[str, ...] = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where scoring runs: "duckdb" (one machine, the default) or "spark" (Splink's SparkAPI
+    on the active Spark session, else a local one; needs the [spark] extra and Java)."""
+
+    backend: str = "duckdb"
+
+
 @dataclass(frozen=True)
 class Config:
     columns: dict[str, tuple[str, ...]]
@@ -79,6 +90,7 @@ class Config:
     source: str = field(default="<default>")
     nightly: Nightly = field(default_factory=Nightly)
     input: InputLimits = field(default_factory=InputLimits)
+    engine: Engine = field(default_factory=Engine)
 
 
 REPO_ROOT = shipped.CHECKOUT_ROOT  # the checkout, for tests and benchmarks
@@ -182,4 +194,11 @@ def _parse(raw: dict[str, Any], source: str) -> Config:
             raise ConfigError(f"{source}: [input] max_field_chars and max_record_lines must be >= 1")
         if not 0 <= limits.max_rejected_share <= 1:
             raise ConfigError(f"{source}: [input] max_rejected_share must be between 0 and 1")
-    return Config(columns, thresholds, tuple(rules), training, source, nightly, limits)
+    engine = Engine()
+    engine_raw = raw.get("engine", {})
+    if isinstance(engine_raw, dict) and "backend" in engine_raw:
+        backend = _get(engine_raw, "backend", str, source, "engine")
+        if backend not in BACKENDS:
+            raise ConfigError(f"{source}: [engine] backend must be one of {', '.join(BACKENDS)}")
+        engine = Engine(backend=backend)
+    return Config(columns, thresholds, tuple(rules), training, source, nightly, limits, engine)

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from splink import Linker
 from splink.backends.spark import SparkAPI
 
@@ -87,30 +88,41 @@ def score_on_spark(
         if f"mw_tf_adj_{name}" in present:
             weight = f"(mw_{name} + coalesce(mw_tf_adj_{name}, 0))"
         weights.append(f"CAST({gamma_sql[name]} AS INT) AS gamma_{name}, {weight} AS w_{name}")
-    review = config.thresholds.review_match_probability
-    auto = config.thresholds.auto_match_probability
-    kept = spark.sql(f"""
-        WITH p AS (
-            SELECT least(archive_id_l, archive_id_r) AS archive_id_l,
-                   greatest(archive_id_l, archive_id_r) AS archive_id_r,
-                   match_probability, match_weight, {", ".join(weights)}
-            FROM {physical}
-        ),
-        hot AS (
-            SELECT archive_id_l AS archive_id FROM p WHERE match_probability >= {auto!r}
-            UNION SELECT archive_id_r FROM p WHERE match_probability >= {auto!r}
-        )
-        SELECT p.* FROM p
-        LEFT JOIN hot hl ON hl.archive_id = p.archive_id_l
-        LEFT JOIN hot hr ON hr.archive_id = p.archive_id_r
-        WHERE p.match_probability >= {review!r}
-           OR (hl.archive_id IS NOT NULL AND hr.archive_id IS NOT NULL)
+    pairs = spark.sql(f"""
+        SELECT least(archive_id_l, archive_id_r) AS archive_id_l,
+               greatest(archive_id_l, archive_id_r) AS archive_id_r,
+               match_probability, match_weight, {", ".join(weights)}
+        FROM {physical}
     """)
+    kept = _kept_pairs(pairs, config.thresholds.review_match_probability,
+                       config.thresholds.auto_match_probability)
     _to_duckdb(con, kept, SCORED_PAIRS, "archive_id_l, archive_id_r")
     linker.table_management.delete_tables_created_by_splink_from_db()
     spark.catalog.dropTempView(_INPUT_VIEW)
     rows = con.execute(f"SELECT count(*) FROM {SCORED_PAIRS}").fetchall()[0][0]
     return ScoreReport(sum(pairs_by_rule.values()), pairs_by_rule, int(rows))
+
+
+def _kept_pairs(pairs: DataFrame, review: float, auto: float) -> DataFrame:
+    """The pairs clustering reads: at or above ``review``, and the lower ones between two
+    archives that both have a pair at or above ``auto`` (as linkage.model.score keeps).
+
+    The archives with an automatic pair are few (a few per cent of all), so they are
+    broadcast to the join rather than shuffled with the pairs."""
+    hot_ends = pairs.filter(F.col("match_probability") >= auto)
+    hot = F.broadcast(
+        hot_ends.select(F.col("archive_id_l").alias("archive_id"))
+        .union(hot_ends.select(F.col("archive_id_r").alias("archive_id")))
+        .distinct()
+    )
+    left, right = hot.withColumnRenamed("archive_id", "_hot_l"), hot.withColumnRenamed("archive_id", "_hot_r")
+    return (
+        pairs.join(left, pairs["archive_id_l"] == left["_hot_l"], "left")
+        .join(right, pairs["archive_id_r"] == right["_hot_r"], "left")
+        .filter((F.col("match_probability") >= review)
+                | (F.col("_hot_l").isNotNull() & F.col("_hot_r").isNotNull()))
+        .drop("_hot_l", "_hot_r")
+    )
 
 
 def link_on_spark(

@@ -35,6 +35,7 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int | None = Non
         .appName("linkage")
         .config("spark.jars", similarity_jar_location())
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions or _default_partitions(master)))
     )
