@@ -17,8 +17,9 @@ from splink.backends.spark import similarity_jar_location
 from linkage.errors import ConfigError
 
 
-def spark_session(master: str = "local[*]", shuffle_partitions: int | None = None) -> SparkSession:
-    """The active session, else a new local one on ``master``.
+def spark_session(master: str | None = None, shuffle_partitions: int | None = None) -> SparkSession:
+    """The active session; under spark-submit, the one it configured; else a new local one
+    on ``master`` (default ``local[*]``).
 
     A local session runs its Python workers on this interpreter (the one linkage is
     installed in, unless PYSPARK_PYTHON says otherwise), keeps the UI off and shuffles into
@@ -28,6 +29,11 @@ def spark_session(master: str = "local[*]", shuffle_partitions: int | None = Non
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    if master is None and os.environ.get("PYSPARK_GATEWAY_PORT"):
+        # spark-submit (or the pyspark shell) started the JVM with its own master and
+        # settings: take them as they are
+        return SparkSession.builder.appName("linkage").getOrCreate()
+    master = master or "local[*]"
     # pyspark starts its Python workers with $PYSPARK_PYTHON, else whatever "python3" is
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
