@@ -14,6 +14,8 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,27 @@ def test_spark_backend_refuses_a_state(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="duckdb backend only"):
         run(example_input_path(), tmp_path / "out", state_path=tmp_path / "state.duckdb",
             backend="spark")
+
+
+def _linkage(*args: str, block_pyspark: bool = False) -> subprocess.CompletedProcess:
+    block = "sys.modules['pyspark'] = None; " if block_pyspark else ""
+    code = f"import sys; {block}from linkage.cli import main; sys.argv = ['linkage', *sys.argv[1:]]; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_cli_backend_errors_are_user_errors(tmp_path: Path) -> None:
+    stateful = _linkage("run", "--example", "--out", str(tmp_path / "a"), "--backend", "spark",
+                        "--state", str(tmp_path / "s.duckdb"))
+    assert stateful.returncode == 1
+    assert stateful.stderr.strip() == (
+        "Error: the nightly state (--state) runs on the duckdb backend only")
+    no_pyspark = _linkage("run", "--example", "--out", str(tmp_path / "b"), "--backend", "spark",
+                          block_pyspark=True)
+    assert no_pyspark.returncode == 1
+    assert "needs pyspark and Java 17: pip install 'linkage[spark]'" in no_pyspark.stderr
+    assert "Traceback" not in no_pyspark.stderr
+    assert not (tmp_path / "b" / "clusters.csv").exists()
 
 
 # ---- with Spark ---------------------------------------------------------------------------
