@@ -10,6 +10,7 @@ Modules:
     session.py      the Spark session: the active one, or a local one
     standardise.py  raw rows → model input columns on the executors
     run.py          the run itself (``run_spark``), called by linkage.pipeline.run
+    submit.py       the application file for spark-submit (README "Spark")
 
 pyspark is an optional extra (``pip install 'linkage[spark]'``, Java 17): only importing
 this package needs it, and linkage.pipeline imports it only when the Spark backend is asked

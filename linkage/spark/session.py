@@ -8,8 +8,11 @@ session is started (``local[*]``), with Splink's similarity jar, which provides 
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 
 from pyspark.sql import SparkSession
 from splink.backends.spark import similarity_jar_location
@@ -22,7 +25,8 @@ def spark_session(master: str | None = None, shuffle_partitions: int | None = No
     on ``master`` (default ``local[*]``).
 
     A local session runs its Python workers on this interpreter (the one linkage is
-    installed in, unless PYSPARK_PYTHON says otherwise), keeps the UI off and shuffles into
+    installed in, unless PYSPARK_PYTHON says otherwise), spills into a private temporary
+    folder removed at exit, keeps the UI off and shuffles into
     few partitions (default: two per core), since Spark's 200 would cost more than the work
     on one machine.
     """
@@ -36,10 +40,14 @@ def spark_session(master: str | None = None, shuffle_partitions: int | None = No
     master = master or "local[*]"
     # pyspark starts its Python workers with $PYSPARK_PYTHON, else whatever "python3" is
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Shuffle and cache files hold personal data: in a folder only this user can read (0700).
+    scratch = tempfile.mkdtemp(prefix="linkage-spark-")
+    atexit.register(shutil.rmtree, scratch, True)
     builder = (
         SparkSession.builder.master(master)
         .appName("linkage")
         .config("spark.jars", similarity_jar_location())
+        .config("spark.local.dir", scratch)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
