@@ -50,8 +50,6 @@ from linkage.spark.dialect import spark_settings
 from linkage.spark.session import spark_session
 from linkage.spark.standardise import standardise
 
-log = logging.getLogger(__name__)
-
 _INPUT_VIEW = "linkage_model_input"
 
 
