@@ -12,7 +12,8 @@ Modules:
     run.py          the run itself (``run_spark``), called by linkage.pipeline.run
     submit.py       the application file for spark-submit (README "Spark")
 
-pyspark is an optional extra (``pip install 'linkage[spark]'``, Java 17): only importing
-this package needs it, and linkage.pipeline imports it only when the Spark backend is asked
-for.  The nightly state (``--state``) stays DuckDB-only.
+pyspark is an optional extra (``pip install 'linkage[spark]'``, Java 17): the modules here
+that touch Spark import it, and linkage.pipeline imports them only when the Spark backend
+is asked for (dialect.py needs only sqlglot).  The nightly state (``--state``) stays
+DuckDB-only.
 """
