@@ -67,8 +67,11 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.option("--allow-vanished", is_flag=True,
               help="With --state: accept an export that lacks more of last night's archives "
                    "than [nightly] max_vanished_share allows (they really left).")
+@click.option("--backend", type=click.Choice(["duckdb", "spark"]),
+              help="Where to standardise and score (default: [engine] backend of the config). "
+                   "spark: the active Spark session, else local[*]; needs linkage[spark], Java 17.")
 def run(input_path: Path | None, out_dir: Path, example: bool, model_path: Path | None, config_path: Path | None,
-        state_path: Path | None, full: bool, allow_vanished: bool) -> None:
+        state_path: Path | None, full: bool, allow_vanished: bool, backend: str | None) -> None:
     """Link one table of archives: clusters, merge/migrate/review decisions, summary.
 
     With --state this is the nightly job: new, changed and vanished archives are found by
@@ -80,6 +83,7 @@ def run(input_path: Path | None, out_dir: Path, example: bool, model_path: Path 
     \b
         linkage run --example --out out/example
         linkage run archives.csv --out out/ --config configs/default.toml
+        linkage run archives.csv --out out/ --backend spark
         linkage run /data/export/archives.csv --out /var/lib/linkage/out \\
             --state /var/lib/linkage/state.duckdb
     """
@@ -92,7 +96,8 @@ def run(input_path: Path | None, out_dir: Path, example: bool, model_path: Path 
     if (full or allow_vanished) and state_path is None:
         raise click.BadParameter("--full and --allow-vanished need --state")
     summary = run_pipeline(input_path, out_dir, model_path, config_path,
-                           state_path=state_path, full=full, allow_vanished=allow_vanished)
+                           state_path=state_path, full=full, allow_vanished=allow_vanished,
+                           backend=backend)
     if state_path is not None:
         changes = summary.changes
         emitted = sum(summary.decisions_emitted.values())

@@ -70,6 +70,17 @@ class InputLimits:
     max_rejected_share: float = 0.10
 
 
+BACKENDS: tuple[str, ...] = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where scoring runs: "duckdb" (one machine, the default) or "spark" (Splink's SparkAPI
+    on the active Spark session, else a local one; needs the [spark] extra and Java)."""
+
+    backend: str = "duckdb"
+
+
 @dataclass(frozen=True)
 class Limits:
     """Guards against blow-ups (linkage.blocking_guard, linkage.review_cap).
@@ -104,6 +115,7 @@ class Config:
     # so a config without it still serves `linkage run`.
     exams: dict[str, Any] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
+    engine: Engine = field(default_factory=Engine)
 
 
 REPO_ROOT = shipped.CHECKOUT_ROOT  # the checkout, for tests and benchmarks
@@ -216,8 +228,15 @@ def _parse(raw: dict[str, Any], source: str) -> Config:
     exams = raw.get("exams", {})
     if not isinstance(exams, dict):
         raise ConfigError(f"{source}: [exams] must be a table")
+    engine = Engine()
+    engine_raw = raw.get("engine", {})
+    if isinstance(engine_raw, dict) and "backend" in engine_raw:
+        backend = _get(engine_raw, "backend", str, source, "engine")
+        if backend not in BACKENDS:
+            raise ConfigError(f"{source}: [engine] backend must be one of {', '.join(BACKENDS)}")
+        engine = Engine(backend=backend)
     return Config(columns, thresholds, tuple(rules), training, source, nightly, input=limits,
-                  exams=exams, limits=_limits(raw, source))
+                  exams=exams, limits=_limits(raw, source), engine=engine)
 
 
 def _limits(raw: dict[str, Any], source: str) -> Limits:

@@ -29,6 +29,7 @@ from linkage.cluster import ClusterResult, Edge, constrained_clusters
 from linkage import shipped
 from linkage.outputs import OutputLock
 from linkage.config import Config, load_config
+from linkage.errors import ConfigError
 from linkage.decide import ArchiveFacts, apart_by_ids, born_before_created, decide_cluster, pair_guard
 from linkage.human import HumanDecisions
 from linkage.ingest import RAW_TABLE, REJECTS_TABLE, IngestResult, read_input
@@ -510,6 +511,23 @@ def _best_partner(archive: str, group: list[str], pair_info: dict) -> str:
     return best
 
 
+def _run_on_spark(input_path: Path | str, out_dir: Path | str, model_path: Path | str | None,
+                  config_path: Path | str | None, human: HumanDecisions | None,
+                  show_progress: bool | None, *, stateful: bool) -> RunSummary:
+    """The Spark backend (linkage.spark), whose pyspark is an optional extra."""
+    if stateful:
+        raise ConfigError("the nightly state (--state) runs on the duckdb backend only")
+    try:
+        from linkage.spark.run import run_spark  # pyspark: the optional [spark] extra
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("pyspark", "py4j"):
+            raise
+        raise ConfigError(
+            "the spark backend needs pyspark and Java 17: pip install 'linkage[spark]' "
+            f"({exc.name or 'pyspark'} is missing)") from None
+    return run_spark(input_path, out_dir, model_path, config_path, human, show_progress)
+
+
 def run(
     input_path: Path | str,
     out_dir: Path | str,
@@ -521,8 +539,12 @@ def run(
     state_path: Path | str | None = None,
     full: bool = False,
     allow_vanished: bool = False,
+    backend: str | None = None,
 ) -> RunSummary:
     """Link ``input_path`` and write clusters.csv, decisions.csv, rejects.csv, summary.json.
+
+    ``backend`` ("duckdb" or "spark"; default: the config's [engine] backend) says where
+    standardisation and scoring run; Spark runs are stateless (linkage.spark).
 
     With ``state_path`` the run is the nightly job (linkage.state.nightly): it links only
     what changed since the last run against the durable state, keeps person IDs stable and
@@ -530,6 +552,9 @@ def run(
     every run is independent (stateless).  ``allow_vanished`` lets a stateful run accept
     an export that lacks many of last night's archives (see linkage.state.nightly).
     """
+    if (backend or load_config(config_path).engine.backend) == "spark":
+        return _run_on_spark(input_path, out_dir, model_path, config_path, human, show_progress,
+                             stateful=state_path is not None)
     if state_path is not None:
         from linkage.state.nightly import run_stateful
 
