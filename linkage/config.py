@@ -6,6 +6,7 @@ from the evidence `linkage review stats` produces without a release.
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,12 @@ class Engine:
     on the active Spark session, else a local one; needs the [spark] extra and Java)."""
 
     backend: str = "duckdb"
+    # DuckDB's memory limit: beyond it DuckDB spills to disk instead of growing.  1500MB
+    # keeps a 1.07M-archive run at 1.9 GB peak RSS for 29 s (3.6 GB and 28 s unlimited;
+    # outputs identical), which fits a 4 GB machine.  Raise it on a big machine.
+    memory_limit: str = "1500MB"
+    # DuckDB threads; 0 = one per core.
+    threads: int = 0
 
 
 @dataclass(frozen=True)
@@ -228,15 +235,31 @@ def _parse(raw: dict[str, Any], source: str) -> Config:
     exams = raw.get("exams", {})
     if not isinstance(exams, dict):
         raise ConfigError(f"{source}: [exams] must be a table")
-    engine = Engine()
-    engine_raw = raw.get("engine", {})
-    if isinstance(engine_raw, dict) and "backend" in engine_raw:
-        backend = _get(engine_raw, "backend", str, source, "engine")
-        if backend not in BACKENDS:
-            raise ConfigError(f"{source}: [engine] backend must be one of {', '.join(BACKENDS)}")
-        engine = Engine(backend=backend)
+    engine = _engine(raw, source)
     return Config(columns, thresholds, tuple(rules), training, source, nightly, input=limits,
                   exams=exams, limits=_limits(raw, source), engine=engine)
+
+
+_MEMORY_RE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def _engine(raw: dict[str, Any], source: str) -> Engine:
+    """[engine]: backend, memory_limit, threads; every key optional."""
+    section = raw.get("engine", {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{source}: [engine] must be a table")
+    default = Engine()
+    backend = _get(section, "backend", str, source, "engine") if "backend" in section else default.backend
+    if backend not in BACKENDS:
+        raise ConfigError(f"{source}: [engine] backend must be one of {', '.join(BACKENDS)}")
+    memory = (_get(section, "memory_limit", str, source, "engine")
+              if "memory_limit" in section else default.memory_limit)
+    if not _MEMORY_RE.fullmatch(memory.strip()):
+        raise ConfigError(f"{source}: [engine] memory_limit must be a size such as \"1500MB\" or \"8GB\"")
+    threads = _get(section, "threads", int, source, "engine") if "threads" in section else default.threads
+    if isinstance(threads, bool) or threads < 0:
+        raise ConfigError(f"{source}: [engine] threads must be 0 (one per core) or more")
+    return Engine(backend=backend, memory_limit=memory.strip(), threads=threads)
 
 
 def _limits(raw: dict[str, Any], source: str) -> Limits:

@@ -125,7 +125,7 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
     from linkage.ingest import RAW_TABLE
     from linkage.model.features import MODEL_INPUT_TABLE
     from linkage.model.settings import level_labels, load_model_dict
-    from linkage.pipeline import _archive_facts, connect, default_model_path, prepare_model_input
+    from linkage.pipeline import _archive_facts, connect_for, default_model_path, prepare_model_input
     from linkage.progress import StageTimer
     from linkage.state.scoring import Scorer
     from linkage.summary import file_sha256
@@ -146,7 +146,7 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
     config = load_config((summary.get("config_file") or {}).get("path") or None)
     model = load_model_dict((summary.get("model_file") or {}).get("path") or summary.get("model")
                             or default_model_path())
-    con = connect()
+    con = connect_for(config)
     try:
         prepare_model_input(con, input_path, config, StageTimer(show=False))
         present = {r[0] for r in con.execute(

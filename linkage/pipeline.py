@@ -102,7 +102,7 @@ class LinkResult:
 SPILL_PREFIX = "linkage-duckdb-"
 
 
-def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB whose spill files are private to this user.
 
     The spill folder is named after this process, so the next run can remove the folders
@@ -113,6 +113,8 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     atexit.register(shutil.rmtree, spill, True)  # spill files may hold personal data
     con = duckdb.connect(config={"temp_directory": spill})
     con.execute(f"SET threads = {threads or os.cpu_count() or 2}")
+    if memory_limit:
+        con.execute("SET memory_limit = ?", [memory_limit])
     con.execute("SET preserve_insertion_order = false")
     con.execute("SET enable_progress_bar = false")
     return con
@@ -120,6 +122,11 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
 
 _SPILL_NAME_RE = re.compile(r"(\d+)-[A-Za-z0-9_]+")
 _LEGACY_SPILL_AGE_SECONDS = 3600
+
+
+def connect_for(config: Config) -> duckdb.DuckDBPyConnection:
+    """:func:`connect` with the config's ``[engine]`` threads and memory limit."""
+    return connect(config.engine.threads or None, config.engine.memory_limit)
 
 
 def _remove_dead_spill_folders() -> None:
@@ -176,7 +183,7 @@ def train(
 
     config = load_config(config_path)
     timer = StageTimer(show=show_progress)
-    con = connect()
+    con = connect_for(config)
     try:
         prepare_model_input(con, Path(input_path), config, timer)
         labels_table = None
@@ -573,7 +580,7 @@ def run(
         if human is None:
             human = load_human_decisions(out)
         timer = StageTimer(show=show_progress)
-        con = connect()
+        con = connect_for(config)
         try:
             result = link(con, Path(input_path), config, model, human, timer)
             result.summary.model = str(model_file)

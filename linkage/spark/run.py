@@ -40,7 +40,7 @@ from linkage.model.score import SCORED_PAIRS, ScoreReport, _gamma_from_weight_sq
 from linkage.model.settings import load_model_dict, settings_for_prediction
 from linkage.outputs import OutputLock
 from linkage.pipeline import (
-    LinkResult, RunSummary, _cluster_sizes, cluster_and_decide, connect, default_model_path,
+    LinkResult, RunSummary, _cluster_sizes, cluster_and_decide, connect_for, default_model_path,
 )
 from linkage.progress import StageTimer
 from linkage.summary import write_outputs
@@ -180,7 +180,7 @@ def run_spark(
             human = load_human_decisions(out)
         timer = StageTimer(show=show_progress)
         session = spark or spark_session()
-        con = connect()
+        con = connect_for(config)
         try:
             result = link_on_spark(session, con, Path(input_path), config, model, human, timer, today)
             result.summary.model = str(model_file)

@@ -33,7 +33,7 @@ from linkage.ingest import RAW_TABLE, REJECTS_TABLE, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.settings import load_model_dict
 from linkage.pipeline import (
-    FEATURES_TABLE, RunSummary, cluster_and_decide, connect, default_model_path,
+    FEATURES_TABLE, RunSummary, cluster_and_decide, connect_for, default_model_path,
 )
 from linkage.crash import crash_point
 from linkage.outputs import OutputLock
@@ -101,7 +101,7 @@ def run_stateful(
     model_file = Path(model_path) if model_path else default_model_path()
     model = load_model_dict(model_file)
     with OutputLock(Path(out_dir)), StateLock(state_path), db.owner_only():
-        con = connect()
+        con = connect_for(config)
         try:
             night = _Night(con, config, model, Path(input_path), Path(out_dir), Path(state_path),
                            StageTimer(show=show_progress))
