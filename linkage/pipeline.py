@@ -215,6 +215,13 @@ def link(
         summary.guards["blocking"] = guard.as_dict()
         report: ScoreReport = score_pairs(con, MODEL_INPUT_TABLE, model, guarded)
     summary.pairs_compared, summary.pairs_by_rule = report.pairs_compared, report.pairs_by_rule
+    return cluster_and_count(con, model, config, human, summary, timer)
+
+
+def cluster_and_count(con: duckdb.DuckDBPyConnection, model: dict[str, Any], config: Config,
+                      human: HumanDecisions, summary: RunSummary, timer: StageTimer) -> LinkResult:
+    """The cluster stage over the scored pairs, and the counts it puts in the summary (shared
+    by the DuckDB and the Spark run, which differ only up to scoring)."""
     with timer.stage("cluster"):
         person_of, decisions, stats = cluster_and_decide(
             con, model, config, human, all_archives=False)
@@ -568,9 +575,7 @@ def run(
         return run_stateful(input_path, out_dir, state_path, model_path, config_path,
                             full=full, allow_vanished=allow_vanished, human=human,
                             show_progress=show_progress)
-    from linkage.review.store import load_human_decisions, publish_queue, queue_generation
-    from linkage.review_items import review_items
-    from linkage.summary import write_outputs
+    from linkage.review.store import load_human_decisions
 
     config = load_config(config_path)
     model_file = Path(model_path) if model_path else default_model_path()
@@ -584,12 +589,23 @@ def run(
         try:
             result = link(con, Path(input_path), config, model, human, timer)
             result.summary.model = str(model_file)
-            with timer.stage("write"):
-                items = review_items(con, result.decisions, MODEL_INPUT_TABLE)
-                sizes = _cluster_sizes(result.person_of, items)
-                write_outputs(con, out, result, MODEL_INPUT_TABLE, REJECTS_TABLE, timer,
-                              on_publish=lambda n: publish_queue(out, items, sizes, n),
-                              queue_generation=lambda: queue_generation(out))
+            publish_run(con, out, result, timer)
         finally:
             con.close()
     return result.summary
+
+
+def publish_run(con: duckdb.DuckDBPyConnection, out: Path, result: LinkResult,
+                timer: StageTimer) -> None:
+    """The write stage of a stateless run: the output set and its review queue, published
+    together (linkage.outputs)."""
+    from linkage.review.store import publish_queue, queue_generation
+    from linkage.review_items import review_items
+    from linkage.summary import write_outputs
+
+    with timer.stage("write"):
+        items = review_items(con, result.decisions, MODEL_INPUT_TABLE)
+        sizes = _cluster_sizes(result.person_of, items)
+        write_outputs(con, out, result, MODEL_INPUT_TABLE, REJECTS_TABLE, timer,
+                      on_publish=lambda n: publish_queue(out, items, sizes, n),
+                      queue_generation=lambda: queue_generation(out))

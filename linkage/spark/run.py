@@ -20,7 +20,6 @@ every archive.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,18 +33,16 @@ from splink.backends.spark import SparkAPI
 
 from linkage.config import Config, load_config
 from linkage.human import HumanDecisions
-from linkage.ingest import RAW_TABLE, REJECTS_TABLE, read_input
+from linkage.ingest import RAW_TABLE, read_input
 from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.score import SCORED_PAIRS, ScoreReport, _gamma_from_weight_sql, comparison_names
 from linkage.model.settings import load_model_dict, settings_for_prediction
 from linkage.outputs import OutputLock
 from linkage.pipeline import (
-    LinkResult, RunSummary, _cluster_sizes, cluster_and_decide, connect_for, default_model_path,
+    LinkResult, RunSummary, cluster_and_count, connect_for, default_model_path, publish_run,
 )
 from linkage.progress import StageTimer
-from linkage.summary import write_outputs
-from linkage.review.store import load_human_decisions, publish_queue, queue_generation
-from linkage.review_items import review_items
+from linkage.review.store import load_human_decisions
 from linkage.spark.dialect import spark_settings
 from linkage.spark.session import spark_session
 from linkage.spark.standardise import standardise
@@ -141,19 +138,7 @@ def link_on_spark(
         report = score_on_spark(spark, con, model_input, model, config, ingested.rows_accepted)
     model_input.unpersist()
     summary.pairs_compared, summary.pairs_by_rule = report.pairs_compared, report.pairs_by_rule
-    with timer.stage("cluster"):
-        person_of, decisions, stats = cluster_and_decide(con, model, config, human, all_archives=False)
-    sizes = Counter(person_of.values())
-    grouped = {a: p for a, p in person_of.items() if sizes[p] > 1}
-    summary.clusters = stats["clusters"]
-    summary.persons = summary.archives - len(grouped) + len(set(grouped.values()))
-    summary.merges = sum(1 for d in decisions if d["action"] == "merge")
-    summary.migrations = sum(1 for d in decisions if d["action"] == "migrate")
-    summary.review_pairs = sum(1 for d in decisions if d["action"] == "review")
-    summary.human_links_applied = stats["human_links_applied"]
-    summary.human_links_refused = stats["human_links_refused"]
-    summary.guards["review"] = stats["review_cap"]
-    return LinkResult(grouped, decisions, summary)
+    return cluster_and_count(con, model, config, human, summary, timer)
 
 
 def run_spark(
@@ -184,12 +169,7 @@ def run_spark(
         try:
             result = link_on_spark(session, con, Path(input_path), config, model, human, timer, today)
             result.summary.model = str(model_file)
-            with timer.stage("write"):
-                items = review_items(con, result.decisions, MODEL_INPUT_TABLE)
-                sizes = _cluster_sizes(result.person_of, items)
-                write_outputs(con, out, result, MODEL_INPUT_TABLE, REJECTS_TABLE, timer,
-                              on_publish=lambda n: publish_queue(out, items, sizes, n),
-                              queue_generation=lambda: queue_generation(out))
+            publish_run(con, out, result, timer)
         finally:
             con.close()
     return result.summary
