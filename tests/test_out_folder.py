@@ -205,3 +205,20 @@ def test_spill_folders_of_dead_runs_are_removed(tmp_path, monkeypatch):
     con.close()
     assert not left.exists()  # a killed run's folder (it may hold personal data) is gone
     assert alive.exists()     # a live process's folder is left alone
+
+
+def test_exam_results_beside_a_run_leave_its_set_alone(inputs, tmp_path):
+    from linkage.exams import run_exams
+
+    out = tmp_path / "out"
+    assert _cli(["run", str(inputs["a"]), "--out", str(out)]).returncode == 0
+    generation = current_generation(out)
+    exams = tmp_path / "exams.csv"
+    exams.write_text("exam_id,archive_id,exam_date,region_code,height,weight,waist,"
+                     "sbp_left,dbp_left,sbp_right,dbp_right,pulse\n"
+                     "E1,62010200100200001,2023-05-01,620102001002,160,60,80,130,80,132,82,72\n",
+                     encoding="utf-8")
+    run_exams(exams, out)
+    assert current_generation(out) == generation
+    _one_run(out)
+    assert (out / "exam_summary.json").is_file()
