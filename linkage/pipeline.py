@@ -18,7 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -575,6 +575,18 @@ def run(
         return run_stateful(input_path, out_dir, state_path, model_path, config_path,
                             full=full, allow_vanished=allow_vanished, human=human,
                             show_progress=show_progress)
+    return run_stateless(input_path, out_dir, model_path, config_path, human, show_progress, link)
+
+
+LinkStep = Callable[
+    [duckdb.DuckDBPyConnection, Path, Config, dict[str, Any], HumanDecisions, StageTimer], "LinkResult"]
+
+
+def run_stateless(input_path: Path | str, out_dir: Path | str, model_path: Path | str | None,
+                  config_path: Path | str | None, human: HumanDecisions | None,
+                  show_progress: bool | None, link_step: LinkStep) -> RunSummary:
+    """One independent run: lock the out folder, ``link_step`` (read to decide: DuckDB's
+    :func:`link`, or Spark's), then publish the set.  The backends differ only in the step."""
     from linkage.review.store import load_human_decisions
 
     config = load_config(config_path)
@@ -587,7 +599,7 @@ def run(
         timer = StageTimer(show=show_progress)
         con = connect_for(config)
         try:
-            result = link(con, Path(input_path), config, model, human, timer)
+            result = link_step(con, Path(input_path), config, model, human, timer)
             result.summary.model = str(model_file)
             publish_run(con, out, result, timer)
         finally:

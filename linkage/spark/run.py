@@ -31,18 +31,14 @@ from pyspark.sql import functions as F
 from splink import Linker
 from splink.backends.spark import SparkAPI
 
-from linkage.config import Config, load_config
+from linkage.config import Config
 from linkage.human import HumanDecisions
 from linkage.ingest import RAW_TABLE, read_input
 from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.score import SCORED_PAIRS, ScoreReport, _gamma_from_weight_sql, comparison_names
-from linkage.model.settings import load_model_dict, settings_for_prediction
-from linkage.outputs import OutputLock
-from linkage.pipeline import (
-    LinkResult, RunSummary, cluster_and_count, connect_for, default_model_path, publish_run,
-)
+from linkage.model.settings import settings_for_prediction
+from linkage.pipeline import LinkResult, RunSummary, cluster_and_count, run_stateless
 from linkage.progress import StageTimer
-from linkage.review.store import load_human_decisions
 from linkage.spark.dialect import spark_settings
 from linkage.spark.session import spark_session
 from linkage.spark.standardise import standardise
@@ -156,20 +152,11 @@ def run_spark(
 
     ``spark`` defaults to the active session, else a local ``local[*]`` one.
     """
-    config = load_config(config_path)
-    model_file = Path(model_path) if model_path else default_model_path()
-    model = load_model_dict(model_file)
-    out = Path(out_dir)
-    with OutputLock(out):
-        if human is None:
-            human = load_human_decisions(out)
-        timer = StageTimer(show=show_progress)
-        session = spark or spark_session()
-        con = connect_for(config)
-        try:
-            result = link_on_spark(session, con, Path(input_path), config, model, human, timer, today)
-            result.summary.model = str(model_file)
-            publish_run(con, out, result, timer)
-        finally:
-            con.close()
-    return result.summary
+    session = spark or spark_session()
+
+    def link_step(con: duckdb.DuckDBPyConnection, path: Path, config: Config, model: dict[str, Any],
+                  human: HumanDecisions, timer: StageTimer) -> LinkResult:
+        return link_on_spark(session, con, path, config, model, human, timer, today)
+
+    return run_stateless(input_path, out_dir, model_path, config_path, human, show_progress,
+                         link_step)
