@@ -37,7 +37,8 @@ from linkage.ingest import RAW_TABLE, read_input
 from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.score import SCORED_PAIRS, ScoreReport, _gamma_from_weight_sql, comparison_names
 from linkage.model.settings import settings_for_prediction
-from linkage.pipeline import LinkResult, RunSummary, cluster_and_count, run_stateless
+from linkage.contracts import LinkResult, RunSummary
+from linkage.pipeline import cluster_and_count, run_stateless
 from linkage.progress import StageTimer
 from linkage.spark.dialect import spark_settings
 from linkage.spark.session import spark_session

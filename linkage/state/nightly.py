@@ -10,7 +10,7 @@ everyone else's person, ID and decisions stand.  A full rebuild (``--full``, the
 or a changed model/standardisation) takes the same road with every archive treated as
 changed, so both give the same clusters, person IDs and decisions.
 
-``LINKAGE_TEST_CRASH_AT=<stage>`` (see linkage.pipeline.crash_point) kills the process at a
+``LINKAGE_TEST_CRASH_AT=<stage>`` (see linkage.crash.crash_point) kills the process at a
 stage boundary; tests use it to prove a killed run leaves the state as it was.
 """
 
@@ -32,13 +32,16 @@ from linkage.errors import InputError, PublishPending
 from linkage.ingest import RAW_TABLE, REJECTS_TABLE, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.settings import load_model_dict
-from linkage.pipeline import (
-    FEATURES_TABLE, RunSummary, cluster_and_decide, connect_for, default_model_path,
-)
+from linkage.connection import connect_for
+from linkage.contracts import FEATURES_TABLE, RunSummary
+from linkage.resolve import cluster_and_decide
+from linkage.shipped import default_model_path
 from linkage.crash import crash_point
 from linkage.outputs import OutputLock
 from linkage.progress import StageTimer
-from linkage.review.store import publish_queue, queue_generation
+from linkage.review.store import (
+    ReviewStore, load_human_decisions, publish_queue, queue_generation, store_path,
+)
 from linkage.review_items import review_items
 from linkage.standardise.table import standardise_table
 from linkage.state import db
@@ -229,8 +232,6 @@ class _Night:
         wiped --out), it is first re-created from the verdicts last night applied, kept in
         the state, so a lost folder never lets the engine merge what a reviewer kept apart,
         tonight or any later night."""
-        from linkage.review.store import ReviewStore, load_human_decisions, store_path
-
         if not store_path(self.out).exists() and self.has_archives:
             rows = self.con.execute(
                 "SELECT archive_id_l, archive_id_r, verdict FROM st.human ORDER BY ALL").fetchall()
