@@ -12,17 +12,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 from splink import Linker
 
 from linkage.config import Config
 from linkage.model.splink_log import summarised
-from linkage.model.settings import TRAINING_META, connect_splink, make_linker, new_settings
-
-if TYPE_CHECKING:
-    from linkage.model.verdicts import VerdictReport
+from linkage.model.settings import TRAINING_META, connect_splink, level_labels, make_linker, new_settings
+from linkage.model.verdicts import VERDICTS_META, VerdictReport, learn_verdicts
+from linkage.outputs import write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -172,16 +171,11 @@ def _train(con: duckdb.DuckDBPyConnection, table: str, config: Config, out_path:
     if labels_table is not None:
         # Verdicts never touch m, u or the prior (a review queue is a biased sample):
         # they are counted per comparison pattern beside the model (model.verdicts).
-        from linkage.model.settings import level_labels
-        from linkage.model.verdicts import VERDICTS_META, learn_verdicts
-
         names = [c["output_column_name"] for c in model["comparisons"]]
         verdicts, block = learn_verdicts(con, linker, labels_table, names, level_labels(model))
         model[VERDICTS_META] = block
     records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     model[TRAINING_META] = {"records": int(records), "counted_u": counted}
-    from linkage.outputs import write_json_atomic
-
     write_json_atomic(out_path, model)
     return TrainingReport(records, float(model["probability_two_random_records_match"]), counted,
                           verdicts, dict(warnings_seen))
