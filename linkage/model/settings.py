@@ -8,24 +8,16 @@ retraining; the JSON's own rules are replaced on load.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
-import duckdb
-from splink import DuckDBAPI, Linker, SettingsCreator
+from splink import SettingsCreator
 
 from linkage.config import Config
 from linkage.errors import ModelError
 from linkage.model.comparisons import all_comparisons
 
 UNIQUE_ID = "archive_id"
-
-
-def connect_splink(con: duckdb.DuckDBPyConnection) -> DuckDBAPI:
-    """Wrap our connection for Splink; allow the old lambda syntax some Splink levels emit."""
-    con.execute("SET lambda_syntax='ENABLE_SINGLE_ARROW'")
-    return DuckDBAPI(connection=con)
 
 
 def new_settings(config: Config, prior: float = 1e-6) -> SettingsCreator:
@@ -87,17 +79,6 @@ def settings_for_prediction(
     settings["unique_id_column_name"] = UNIQUE_ID
     settings["link_type"] = "dedupe_only"
     return settings
-
-
-def make_linker(api: DuckDBAPI, table: str, settings: SettingsCreator | dict[str, Any]) -> Linker:
-    """A Linker over an existing DuckDB table (no copy of the data).
-
-    Splink's own progress chatter goes to the 'splink' logger at INFO; we keep it at WARNING
-    unless the user asked for verbose logs, so the CLI output stays ours.
-    """
-    frame = api.table_to_splink_dataframe(table, table)
-    level = logging.INFO if logging.getLogger("linkage").isEnabledFor(logging.INFO) else logging.WARNING
-    return Linker(frame, settings, log_level=level)
 
 
 def level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:

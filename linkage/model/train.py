@@ -19,7 +19,10 @@ from splink import Linker
 
 from linkage.config import Config
 from linkage.model.splink_log import summarised
-from linkage.model.settings import TRAINING_META, connect_splink, level_labels, make_linker, new_settings
+from linkage.model.settings import TRAINING_META, level_labels, new_settings
+from linkage.model.splink_adapter import (
+    comparisons_of, connect_splink, fix_u, make_linker, trained_m, trained_u,
+)
 from linkage.model.verdicts import VERDICTS_META, VerdictReport, learn_verdicts
 from linkage.outputs import write_json_atomic
 
@@ -85,12 +88,12 @@ def _counted_sql(key: tuple[str, str], table: str) -> str:
 
 def _regularise(linker: Linker, sampled_pairs: int) -> None:
     """Give every level an m and a u, and keep m away from zero (see _MIN_M)."""
-    for comparison in linker._settings_obj.comparisons:
+    for comparison in comparisons_of(linker):
         levels = [lvl for lvl in comparison.comparison_levels if not lvl.is_null_level]
         for level in levels:
-            if level._u_probability in (None, "level not observed"):
+            if trained_u(level) is None:
                 level.u_probability = 1.0 / sampled_pairs
-            if level._m_probability in (None, "level not observed"):
+            if trained_m(level) is None:
                 level.m_probability = _MIN_M
             level.m_probability = max(float(level.m_probability), _MIN_M)
         total = sum(float(level.m_probability) for level in levels)
@@ -99,7 +102,7 @@ def _regularise(linker: Linker, sampled_pairs: int) -> None:
             if level.label_for_charts in _NEUTRAL_LEVELS:
                 # "Unknown" is no evidence either way: a Bayes factor of (almost) 1.  Not
                 # exactly 1, so that its weight differs from the null level's 0 and the
-                # level can be read back from the weight (score._gamma_from_weight_sql).
+                # level can be read back from the weight (splink_adapter.gamma_from_weight_sql).
                 level.u_probability = float(level.m_probability) * _NEUTRAL_U_OVER_M
 
 
@@ -116,18 +119,14 @@ def _set_counted_u(con: duckdb.DuckDBPyConnection, linker: Linker, table: str) -
     total = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     ordered_pairs = max(total * (total - 1), 1)
     counted: dict[str, float] = {}
-    for comparison in linker._settings_obj.comparisons:
+    for comparison in comparisons_of(linker):
         for level in comparison.comparison_levels:
             key = (comparison.output_column_name, level.label_for_charts)
             if level.is_null_level or key not in _EXACT_PAIR_COUNTS:
                 continue
             agreeing = con.execute(_counted_sql(key, table)).fetchall()[0][0] or 0
             u = max(agreeing / ordered_pairs, _MIN_U)
-            # Splink re-derives u from its list of estimates after every EM pass; make the
-            # count the only estimate so it survives.
-            level._trained_u_probabilities = [
-                {"probability": u, "description": "counted exactly", "m_or_u": "u"}]
-            level.u_probability = u
+            fix_u(level, u, "counted exactly")  # survives the EM passes
             counted[f"{key[0]}:{key[1]}"] = u
     return counted
 

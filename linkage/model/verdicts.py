@@ -43,7 +43,7 @@ from typing import Any
 import duckdb
 
 from linkage.decide import pair_guard
-from linkage.model.score import _gamma_from_weight_sql
+from linkage.model.splink_adapter import gamma_from_weight_sql
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ def labelled_patterns(
     name = f"__linkage_verdict_pairs_{labels_table}"
     blocked = linker.table_management.register_table(pairs, name, overwrite=True)
     linker.table_management.register_blocked_pairs_for_predict(blocked)
-    gamma_sql = _gamma_from_weight_sql(linker)
+    gamma_sql = gamma_from_weight_sql(linker)
     try:
         predictions = linker.inference.predict(warning_mode="never")
         gammas = ", ".join(f"{gamma_sql[n]} AS g_{n}" for n in names)
