@@ -32,6 +32,9 @@ from linkage.model.splink_adapter import (
 )
 
 
+PARTNERS_TABLE = "night_partners"  # archives of the big side that share a blocking key
+
+
 def _tf_table(column: str) -> str:
     """Tonight's term frequencies of ``column`` (this module's table)."""
     return f"night_tf_{column}"
@@ -87,14 +90,14 @@ class Scorer:
             f"SELECT r.archive_id FROM {left} l JOIN {keys_from or right} r ON ({rule.sql})"
             for rule in self.config.blocking_rules)
         self.con.execute(f"""
-            CREATE OR REPLACE TABLE night_partners AS
+            CREATE OR REPLACE TABLE {PARTNERS_TABLE} AS
             SELECT * FROM {right} WHERE archive_id IN ({rules})
         """)
         try:
             return self._shape(self.linker.inference.predict_between(
-                self._frame(left), self._frame("night_partners")), out)
+                self._frame(left), self._frame(PARTNERS_TABLE)), out)
         finally:
-            self.con.execute("DROP TABLE night_partners")
+            self.con.execute(f"DROP TABLE {PARTNERS_TABLE}")
 
     def _shape(self, predictions: Any, out: str) -> int:
         physical = predictions.physical_name
