@@ -30,7 +30,8 @@ from linkage.decide import ArchiveFacts, apart_by_ids, born_before_created, deci
 from linkage.human import HumanDecisions
 from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.score import SCORED_PAIRS, comparison_names, format_evidence
-from linkage.model.settings import level_labels
+from linkage.model.levels import LABELS
+from linkage.model.settings import level_codes, level_labels
 from linkage.model.verdicts import PatternDecision, PatternRules
 from linkage.review_cap import cap_review_rows
 from linkage.state.decision_log import with_ids
@@ -41,7 +42,7 @@ BAND_REASON = "score between review and automatic thresholds"
 _ACTION_ORDER = {"merge": 0, "migrate": 1, "review": 2}
 
 Pair = tuple[str, str]
-PairInfo = dict[str, Any]  # p, w, gammas, weights, labels of one scored pair
+PairInfo = dict[str, Any]  # p, w, gammas, weights, level codes of one scored pair
 
 
 def cluster_and_decide(
@@ -110,14 +111,16 @@ def cluster_and_decide(
 
 @dataclass(frozen=True)
 class ScoredColumns:
-    """The columns of a scored-pairs table this step reads, per comparison of the model."""
+    """The columns of a scored-pairs table this step reads, per comparison of the model, and
+    what a gamma means: its level code (what rules match on) and display label (evidence)."""
 
     names: list[str]
     labels: dict[str, dict[int, str]]
+    codes: dict[str, dict[int, str]]
 
     @staticmethod
     def of(model: dict[str, Any]) -> "ScoredColumns":
-        return ScoredColumns(comparison_names(model), level_labels(model))
+        return ScoredColumns(comparison_names(model), level_labels(model), level_codes(model))
 
     def select(self, alias: str = "") -> str:
         prefix = f"{alias}." if alias else ""
@@ -126,7 +129,7 @@ class ScoredColumns:
         return ", ".join(prefix + c for c in columns)
 
     def rows(self, con: duckdb.DuckDBPyConnection, sql: str) -> dict[Pair, PairInfo]:
-        """(a, b) -> probability, weight, gammas, per-comparison weights and level labels."""
+        """(a, b) -> probability, weight, gammas, per-comparison weights and level codes."""
         k = len(self.names)
         info: dict[Pair, PairInfo] = {}
         for row in con.execute(sql).fetchall():
@@ -134,7 +137,7 @@ class ScoredColumns:
             info[(row[0], row[1])] = {
                 "p": float(row[2]), "w": float(row[3]), "gammas": gammas,
                 "weights": dict(zip(self.names, row[4 + k:4 + 2 * k])),
-                "labels": {n: self.labels[n].get(int(g), "") for n, g in gammas.items()},
+                "levels": {n: self.codes[n].get(int(g), "") for n, g in gammas.items()},
             }
         return info
 
@@ -157,7 +160,7 @@ def split_by_score(pair_info: dict[Pair, PairInfo], th: Thresholds,
                   if info["p"] >= th.auto_match_probability and not human.decided(*pair)]
     review_candidates = [pair for pair, info in pair_info.items()
                          if info["p"] < th.auto_match_probability and not human.decided(*pair)
-                         and not apart_by_ids(info["labels"])]
+                         and not apart_by_ids(info["levels"])]
     return auto_pairs, review_candidates
 
 
@@ -208,14 +211,16 @@ class PairJudge:
     learned: dict[Pair, PatternDecision] = field(default_factory=dict)
 
     def guard(self, pair: Pair, probability: float) -> str:
-        return pair_guard(self.pair_info[pair]["labels"], probability,
+        return pair_guard(self.pair_info[pair]["levels"], probability,
                           self.th.auto_match_probability_without_id,
                           born_before_created(self.facts[pair[0]], self.facts[pair[1]]))
 
     def learned_decision(self, pair: Pair, reason: str) -> PatternDecision | None:
         if not self.rules.counts:
             return None
-        return self.rules.decide(self.pair_info[pair]["labels"], self.guard(pair, 1.0) or reason)
+        # Verdict patterns are still spelled in the catalogue's labels (model.verdicts).
+        pattern = {n: LABELS.get(code, "") for n, code in self.pair_info[pair]["levels"].items()}
+        return self.rules.decide(pattern, self.guard(pair, 1.0) or reason)
 
     def settle_review_candidates(self, candidates: list[Pair]) -> list[Pair]:
         """The review-band pairs no learned pattern settles (the settled ones are learned)."""
@@ -380,7 +385,7 @@ def review_rows(review_candidates: list[Pair], result: ClusterResult,
         pair = (edge.left, edge.right)
         if pair in learned and learned[pair].action == "drop":
             continue  # reviewers consistently said "different" to this pattern
-        if not apart_by_ids(pair_info.get(pair, {}).get("labels", {})):
+        if not apart_by_ids(pair_info.get(pair, {}).get("levels", {})):
             review_reasons.setdefault(pair, reason)
     rows: list[dict[str, Any]] = []
     for (a, b), reason in sorted(review_reasons.items()):
