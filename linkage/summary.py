@@ -26,6 +26,7 @@ from collections.abc import Callable
 import duckdb
 import pyarrow as pa
 
+from linkage.connection import registered
 from linkage.contracts import DECISION_COLUMNS, DECISION_CSV_COLUMNS, LinkResult
 from linkage.divisions import EDITION, HISTORY_EDITION, is_known_id_area_code
 from linkage.outputs import PrivateFolder, StagedOutputs, copy_query_csv, csv_bytes
@@ -109,12 +110,12 @@ def _history_table(con: duckdb.DuckDBPyConnection, areas: dict[str, dict[str, di
     """This night's per-area figures as an in-memory table the state commit copies."""
     rows = [(level, area, *(counts[f] for f in HISTORY_FIELDS))
             for level, by_area in areas.items() for area, counts in by_area.items()]
-    con.register("_area_rows", pa.table(
+    table = pa.table(
         {"level": pa.array([r[0] for r in rows], pa.string()),
          "area": pa.array([r[1] for r in rows], pa.string()),
-         **{f: pa.array([r[2 + i] for r in rows], pa.int64()) for i, f in enumerate(HISTORY_FIELDS)}}))
-    con.execute(f"CREATE OR REPLACE TABLE {AREA_HISTORY_TABLE} AS SELECT * FROM _area_rows")
-    con.unregister("_area_rows")
+         **{f: pa.array([r[2 + i] for r in rows], pa.int64()) for i, f in enumerate(HISTORY_FIELDS)}})
+    with registered(con, "_area_rows", table):
+        con.execute(f"CREATE OR REPLACE TABLE {AREA_HISTORY_TABLE} AS SELECT * FROM _area_rows")
 
 
 def _register_decisions(con: duckdb.DuckDBPyConnection, result: LinkResult) -> None:
@@ -140,17 +141,15 @@ def _register_decisions(con: duckdb.DuckDBPyConnection, result: LinkResult) -> N
 def _stage_clusters(con: duckdb.DuckDBPyConnection, staged: StagedOutputs | PrivateFolder, features: str,
                     grouped: dict[str, str]) -> None:
     """clusters.csv written by DuckDB: a million rows never pass through Python's csv."""
-    con.register("_grouped", pa.table({"archive_id": pa.array(list(grouped), pa.string()),
-                                       "person_id": pa.array(list(grouped.values()), pa.string())}))
-    try:
+    rows = pa.table({"archive_id": pa.array(list(grouped), pa.string()),
+                     "person_id": pa.array(list(grouped.values()), pa.string())})
+    with registered(con, "_grouped", rows):
         target = staged.staging / ".clusters.csv.copy"
         copy_query_csv(con, f"""
             SELECT f.archive_id, coalesce(g.person_id, 'P' || f.archive_id) AS person_id
             FROM {features} f LEFT JOIN _grouped g USING (archive_id) ORDER BY f.archive_id
         """, target)
         staged.add_from_file("clusters.csv", target)
-    finally:
-        con.unregister("_grouped")
 
 
 AREA_COUNTING = (

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from linkage.connection import registered
 from linkage.contracts import DECISION_COLUMNS, DECISION_CSV_COLUMNS, LinkResult
 from linkage.ingest import REJECTS_TABLE
 from linkage.model.features import MODEL_INPUT_TABLE
@@ -121,11 +122,10 @@ def stage_outputs(
     # write_outputs reads the persons of archives with merge/migrate decisions (their
     # migrations per county); clusters.csv comes from the full person index instead.
     targets = sorted({d["person_id"] for d in decisions if d["action"] in RETIRE_ACTIONS})
-    con.register("_targets", pa.table({"person_id": pa.array(targets, pa.string())}))
-    movers = dict(con.execute(
-        f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} SEMI JOIN _targets USING (person_id)"
-    ).fetchall())
-    con.unregister("_targets")
+    with registered(con, "_targets", pa.table({"person_id": pa.array(targets, pa.string())})):
+        movers = dict(con.execute(
+            f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} SEMI JOIN _targets USING (person_id)"
+        ).fetchall())
     write_outputs(con, pending, LinkResult(movers, decisions, summary), MODEL_INPUT_TABLE,
                   REJECTS_TABLE, timer, write_clusters=False, private=True)
     copy_query_csv(con, f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} ORDER BY archive_id",
