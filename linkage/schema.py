@@ -20,6 +20,13 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "last_service_date",
 )
 
+# Widths of the prefixes of a 12-digit region code: the county (GB/T 2260) and the township
+# (NBS 统计用区划代码).  An ID number's first COUNTY_CODE_WIDTH digits are its issuing area.
+COUNTY_CODE_WIDTH = 6
+TOWNSHIP_CODE_WIDTH = 9
+# Where an 18-digit ID number (GB 11643) holds its holder's birth date, YYYYMMDD.
+ID_BIRTH_DATE = slice(6, 14)
+
 # Columns that must be present (after header mapping) for a run to start.
 REQUIRED_COLUMNS: tuple[str, ...] = ("archive_id", "name", "region_code")
 

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from linkage.connection import registered
 from linkage.errors import SchemaError
-from linkage.schema import FEATURE_COLUMNS, INPUT_COLUMNS
+from linkage.schema import COUNTY_CODE_WIDTH, FEATURE_COLUMNS, INPUT_COLUMNS, TOWNSHIP_CODE_WIDTH
 from linkage.standardise._text import sql_ident, sql_strip_ws
 from linkage.standardise.address import bigrams_sql, normalise_address
 from linkage.standardise.dates import dob_sql, parse_date_sql
@@ -75,8 +75,8 @@ def features_sql(rows: str, names: str, addresses: str) -> str:
         "archive_id": "r.archive_id",
         "row_number": 'r."row_number"',
         "region_code": "r.region_code",
-        "county": "left(r.region_code, 6)",
-        "township": "left(r.region_code, 9)",
+        "county": f"left(r.region_code, {COUNTY_CODE_WIDTH})",
+        "township": f"left(r.region_code, {TOWNSHIP_CODE_WIDTH})",
         "name_clean": "n.name_clean",
         "name_len": "n.name_len",
         **{field: f"n.{field}" for field in PINYIN_FIELDS},
