@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from linkage.bench.publish import results_dir as pick_results
 from linkage.bench.runner import run_benchmark
 from linkage.errors import LinkageError, PublishPending
 from linkage.exams import run_exams
@@ -261,19 +262,21 @@ def exams(input_path: Path, out_dir: Path, archives_run: Path | None, config_pat
               help="Comma-separated systems to compare.")
 @click.option("--work", "work_dir", type=click.Path(path_type=Path), default=Path("benchmarks/work"),
               show_default=True, help="Scratch folder for populations and outputs (not in git).")
-@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None,
-              help="Where results.json and RESULTS.md are written [default: WORK/results; "
-                   "benchmarks/results publishes them].")
-def bench(sizes: str | None, seed: int, systems: str, work_dir: Path, results_dir: Path | None) -> None:
+@click.option("--publish", is_flag=True,
+              help="Write results.json and RESULTS.md to benchmarks/results (the committed "
+                   "tables) instead of WORK/results; earlier rows are kept only if measured "
+                   "on this same machine.")
+def bench(sizes: str | None, seed: int, systems: str, work_dir: Path, publish: bool) -> None:
     """Compare this engine with ID-only matching and plain Splink on synthetic populations.
 
-    With no options: 10,000 persons (a minute or two), results under the work folder.
+    With no options: 10,000 persons (a minute or two), results under WORK/results; the
+    committed tables in benchmarks/results change only with --publish.
 
     Example:
 
     \b
         linkage bench
-        linkage bench --sizes 10000,100000 --results benchmarks/results
+        linkage bench --sizes 10000,100000 --publish
     """
 
     quick = sizes is None
@@ -281,13 +284,15 @@ def bench(sizes: str | None, seed: int, systems: str, work_dir: Path, results_di
         size_list = [int(s) for s in (sizes or "10000").split(",") if s.strip()]
     except ValueError:
         raise click.BadParameter("sizes must be whole numbers separated by commas") from None
-    results_dir = results_dir or work_dir / "results"
+    results_dir = pick_results(work_dir, publish)
     run_benchmark(size_list, seed, work_dir, results_dir,
                   systems=tuple(s.strip() for s in systems.split(",") if s.strip()))
     click.echo(f"results -> {results_dir / 'RESULTS.md'}")
+    if not publish:
+        click.echo("Not published: add --publish to write benchmarks/results.")
     if quick:
         click.echo("This was the quick size. The published tables: linkage bench "
-                   "--sizes 10000,100000,1000000 --results benchmarks/results (at 1M plain Splink "
+                   "--sizes 10000,100000,1000000 --publish (at 1M plain Splink "
                    "runs to its time limit; --systems linkage,id_only skips it).")
 
 
