@@ -43,7 +43,7 @@ class ClusterResult:
     root_of: dict[str, str]
     refused: list[tuple[Edge, str]] = field(default_factory=list)
     # Reviewers' "same" that another verdict's "different" forbids: never applied silently,
-    # the run counts and logs them (pipeline.cluster_and_decide).
+    # the run counts and logs them (resolve.cluster_and_decide) and reports them.
     must_links_refused: list[tuple[str, str]] = field(default_factory=list)
 
 

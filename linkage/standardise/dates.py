@@ -3,8 +3,9 @@
 :func:`parse_date` is the reference and :func:`parse_date_sql` its DuckDB twin (they must
 agree on every input).  Only calendar-valid dates with a year 1000-2999 are accepted; a
 month-only or year-only value is not a date.  Placeholder birth dates (1900-01-01, before
-1900, after the archive was created, in the future) are dropped but remembered, because
-"a placeholder was typed" is itself evidence of a careless record.
+1900, after the archive was created, in the future) are dropped, and flagged in
+``dob_raw_placeholder``: summary.json counts them per area (``placeholder_birth_dates``), so
+a county sees how careless its records are.  The model does not read the flag.
 """
 
 from __future__ import annotations
