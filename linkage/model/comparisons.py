@@ -1,7 +1,7 @@
 """Splink comparisons designed for Chinese resident archives.
 
 Every level compares columns prepared once per record (pinyin keys, normalised ID and its
-sorted digits, epoch days, address bigrams), so the per-pair SQL is mostly equality and a
+sorted digits, epoch days, the address skeleton), so the per-pair SQL is mostly equality and a
 few cheap string functions on ASCII.  That keeps predict fast, and avoids DuckDB's
 byte-counting string distances on Chinese text (levenshtein('王芳','王方') = 3).
 

@@ -97,7 +97,6 @@ def features_table(raw: pa.Table, today: date) -> pa.Table:
         "id_norm": [i.norm for i in infos],
         "id_valid": [i.status == "valid" for i in infos],
         "id_dob": [i.dob for i in infos],
-        "id_sex": [i.sex for i in infos],
         "id_consistent": [_id_consistent(i, d, s) for i, (d, _p), s in zip(infos, births, sex)],
         "id_sorted": [sorted_id(i.norm) for i in infos],
         "id_status": [i.status for i in infos],
