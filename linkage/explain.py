@@ -121,7 +121,7 @@ def _missing(con: Any, archive: str, input_name: str) -> str:
 def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
     """Score and explain the pair (a, b) of the run in ``run_dir``."""
     from linkage.config import load_config
-    from linkage.decide import apart_by_ids, born_before_created, pair_guard
+    from linkage.decide import born_before_created, clearly_apart, pair_guard
     from linkage.ingest import RAW_TABLE
     from linkage.model.features import MODEL_INPUT_TABLE
     from linkage.model.settings import level_codes, level_labels, load_model_dict
@@ -197,8 +197,8 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
     else:
         notes.insert(0, "not in decisions.csv: scored now with the run's model")
         by = "engine"
-        if apart_by_ids(level_of):
-            verdict = "two people: their ID numbers say so (not queued for review)"
+        if clearly_apart(level_of):
+            verdict = "two people: their IDs (or twins' names and sexes) say so, not queued"
         elif p < th.review_match_probability:
             verdict = f"not linked: p below the review threshold {th.review_match_probability}"
         elif p < th.auto_match_probability:

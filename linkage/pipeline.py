@@ -30,7 +30,9 @@ from linkage import shipped
 from linkage.outputs import OutputLock
 from linkage.config import Config, load_config
 from linkage.errors import ConfigError
-from linkage.decide import ArchiveFacts, apart_by_ids, born_before_created, decide_cluster, pair_guard
+from linkage.decide import (
+    NOT_QUEUED_REASONS, ArchiveFacts, born_before_created, clearly_apart, decide_cluster, pair_guard,
+)
 from linkage.human import HumanDecisions
 from linkage.ingest import RAW_TABLE, REJECTS_TABLE, IngestResult, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
@@ -38,6 +40,7 @@ from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, for
 from linkage.model.levels import LABELS
 from linkage.model.settings import level_codes, level_labels, load_model_dict
 from linkage.model.verdicts import PatternDecision, PatternRules
+from linkage.newborn import sole_named_archive
 from linkage.progress import StageTimer
 from linkage.csvsafe import neutralise
 from linkage.review_cap import cap_review_rows
@@ -331,15 +334,18 @@ def cluster_and_decide(
                   if info["p"] >= th.auto_match_probability and not human.decided(*pair)]
     review_candidates = [pair for pair, info in pair_info.items()
                          if info["p"] < th.auto_match_probability and not human.decided(*pair)
-                         and not apart_by_ids(info["levels"])]
+                         and not clearly_apart(info["levels"])]
     present = _present(con, features_table, {a for pair in human.must_links for a in pair})
     must_links = [pair for pair in sorted(human.must_links) if pair[0] in present and pair[1] in present]
     facts = _archive_facts(con, features_table, {a for pair in auto_pairs + review_candidates + must_links
                                                  for a in pair})
 
+    sole_named = sole_named_archive(con, features_table, {a for pair in auto_pairs for a in pair})
+
     def guard(pair: tuple[str, str], probability: float) -> str:
         return pair_guard(pair_info[pair]["levels"], probability, th.auto_match_probability_without_id,
-                          born_before_created(facts[pair[0]], facts[pair[1]]))
+                          born_before_created(facts[pair[0]], facts[pair[1]]),
+                          sole_newborn=sole_named.get(pair[0]) == pair[1] or sole_named.get(pair[1]) == pair[0])
 
     # Patterns reviewers consistently settled (model.verdicts): join or stop queueing.  What
     # a learned "same" may overrule is judged on the pair's guard without the thresholds
@@ -453,7 +459,7 @@ def cluster_and_decide(
         pair = (edge.left, edge.right)
         if pair in learned and learned[pair].action == "drop":
             continue  # reviewers consistently said "different" to this pattern
-        if not apart_by_ids(pair_info.get(pair, {}).get("levels", {})):
+        if reason not in NOT_QUEUED_REASONS and not clearly_apart(pair_info.get(pair, {}).get("levels", {})):
             review_reasons.setdefault(pair, reason)
     for (a, b), reason in sorted(review_reasons.items()):
         if a in person_of and person_of.get(a) == person_of.get(b):

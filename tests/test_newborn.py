@@ -1,0 +1,56 @@
+"""A newborn placeholder archive and the one named archive of its birth date in its
+household (linkage.newborn), on real DuckDB."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from linkage.newborn import sole_named_archive
+from linkage.standardise.name_notes import newborn_placeholder
+
+D = date(2024, 3, 1)
+
+
+def _features(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE mi (archive_id VARCHAR, name_placeholder BOOLEAN, dob_best DATE, "
+                "address_norm VARCHAR, phone_norm VARCHAR)")
+    con.executemany("INSERT INTO mi VALUES (?, ?, ?, ?, ?)", rows)
+    return con
+
+
+@pytest.mark.parametrize("rows,expected", [
+    # one named child of that date at that address
+    ([("p", True, D, "a1", None), ("c", False, D, "a1", None)], {"p": "c"}),
+    # found by phone alone
+    ([("p", True, D, "a1", "138"), ("c", False, D, "a2", "138")], {"p": "c"}),
+    # twins: two named archives of that date in the household
+    ([("p", True, D, "a1", None), ("c", False, D, "a1", None), ("t", False, D, None, None)],
+     {"p": "c"}),
+    ([("p", True, D, "a1", None), ("c", False, D, "a1", None), ("t", False, D, "a1", None)], {}),
+    # another date, another household, another placeholder: not candidates
+    ([("p", True, D, "a1", None), ("c", False, date(2024, 3, 2), "a1", None),
+      ("x", False, D, "a9", None), ("q", True, D, "a1", None)], {}),
+    # no birth date: nothing to compare
+    ([("p", True, None, "a1", None), ("c", False, None, "a1", None)], {}),
+])
+def test_sole_named_archive(rows, expected):
+    con = _features(rows)
+    assert sole_named_archive(con, "mi", [r[0] for r in rows]) == expected
+
+
+def test_only_the_asked_archives_are_looked_at():
+    con = _features([("p", True, D, "a1", None), ("c", False, D, "a1", None)])
+    assert sole_named_archive(con, "mi", ["c"]) == {}
+    assert sole_named_archive(con, "mi", []) == {}
+
+
+@pytest.mark.parametrize("name,placeholder", [
+    ("王芳之子", True), ("杨瑞的孩子", True), ("王女婴", True), ("李男婴", True), ("张宝宝", True),
+    ("新生儿", True), ("王宝", False), ("张伟", False), ("李婴宁", False), ("王芳", False),
+])
+def test_newborn_placeholder_names(name, placeholder):
+    assert (newborn_placeholder(name) is not None) is placeholder
