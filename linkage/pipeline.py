@@ -31,7 +31,8 @@ from linkage.outputs import OutputLock
 from linkage.config import Config, load_config
 from linkage.errors import ConfigError
 from linkage.decide import (
-    NOT_QUEUED_REASONS, ArchiveFacts, born_before_created, clearly_apart, decide_cluster, pair_guard,
+    NOT_QUEUED_REASONS, ArchiveFacts, born_before_created, clearly_apart, decide_cluster,
+    one_person_at_home, pair_guard,
 )
 from linkage.human import HumanDecisions
 from linkage.ingest import RAW_TABLE, REJECTS_TABLE, IngestResult, read_input
@@ -331,9 +332,11 @@ def cluster_and_decide(
         ORDER BY archive_id_l, archive_id_r
     """, names, codes)
     auto_pairs = [pair for pair, info in pair_info.items()
-                  if info["p"] >= th.auto_match_probability and not human.decided(*pair)]
+                  if (info["p"] >= th.auto_match_probability or one_person_at_home(info["levels"]))
+                  and not human.decided(*pair)]
     review_candidates = [pair for pair, info in pair_info.items()
-                         if info["p"] < th.auto_match_probability and not human.decided(*pair)
+                         if info["p"] < th.auto_match_probability and not one_person_at_home(info["levels"])
+                         and not human.decided(*pair)
                          and not clearly_apart(info["levels"])]
     present = _present(con, features_table, {a for pair in human.must_links for a in pair})
     must_links = [pair for pair in sorted(human.must_links) if pair[0] in present and pair[1] in present]

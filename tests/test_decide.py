@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from linkage.decide import (
-    NOT_QUEUED_REASONS, ArchiveFacts, apart_by_ids, clearly_apart, decide_cluster, pair_guard, survivor_of, target_region_of,
+    NOT_QUEUED_REASONS, ArchiveFacts, apart_by_ids, clearly_apart, decide_cluster, one_person_at_home,
+    pair_guard, survivor_of, target_region_of,
 )
 
 
@@ -174,3 +175,27 @@ def test_reasons_never_true_in_review_are_not_queued():
     assert "an archive predates the other record's birth" in NOT_QUEUED_REASONS
     assert "valid IDs of two different people" in NOT_QUEUED_REASONS
     assert "names one character apart (twins?)" not in NOT_QUEUED_REASONS
+
+
+HOME_TYPO = {"name": "name.exact", "id": "id.null", "dob": "dob.lunar", "sex": "sex.same",
+             "location": "location.address"}
+
+
+@pytest.mark.parametrize("changes,joined", [
+    ({}, True),
+    ({"dob": "dob.year_off"}, True),
+    ({"dob": "dob.day_month_swapped", "location": "location.phone"}, True),
+    ({"id": "id.one_typo", "sex": "sex.null"}, True),
+    ({"dob": "dob.null"}, False),                 # a same-named relative sharing a phone
+    ({"dob": "dob.different"}, False),            # parent and child of one name
+    ({"dob": "dob.exact"}, False),                # scored as usual (twins' guards apply)
+    ({"name": "name.homophone"}, False),
+    ({"sex": "sex.different"}, False),
+    ({"id": "id.two_people"}, False),
+    ({"location": "location.village"}, False),
+])
+def test_one_person_at_home(changes, joined):
+    levels = {**HOME_TYPO, **changes}
+    assert one_person_at_home(levels) is joined
+    if joined:  # and no guard stands in its way, whatever the score
+        assert pair_guard(levels, 0.9, 0.9995) == ""
