@@ -83,7 +83,7 @@ def pair_guard(
     records but fits only one of them confirms the pair when name and birth date agree
     (the other record's sex was typed wrong); a newborn placeholder name (王芳之子) means
     "name unknown", so only an ID may confirm it, or ``sole_newborn``: the pair is the
-    placeholder and the one named archive of its birth date in its household.
+    placeholder and the one named archive born within weeks of it in its household.
     """
     name = levels.get("name", "name.null")
     id_level = levels.get("id", "id.null")
@@ -103,8 +103,8 @@ def pair_guard(
     if name == _PLACEHOLDER_NAME:
         if id_confirms:
             return ""
-        # The household's only named archive of that birth date (sole_newborn_pairs).
-        if sole_newborn and dob == "dob.exact" and household and sex != "sex.different" \
+        # The household's only named archive born within weeks of it (linkage.newborn).
+        if sole_newborn and dob != "dob.different" and household and sex != "sex.different" \
                 and id_level in ("id.null", "id.one_typo"):
             return ""
         return "newborn placeholder name (name unknown) and no matching ID"

@@ -3,8 +3,9 @@
 A newborn's archive is often opened before the child is named (王芳之子, 婴儿, 王女婴); the
 child's later archive carries the given name, the same birth date and the same household
 (address or phone).  When exactly one named archive of that birth date lives in that
-household, it is the child.  Twins give two such archives, and then only an ID or a
-reviewer can say whose placeholder it was (linkage.decide.pair_guard).
+household (within NEWBORN_DATE_WINDOW_DAYS), it is the child.  Twins give two such
+archives, and then only an ID or a reviewer can say whose placeholder it was
+(linkage.decide.pair_guard).
 
 Counted on the whole model input, not on the scored pairs: a twin whose pair scored low
 (another sex) still makes the placeholder ambiguous.
@@ -18,12 +19,17 @@ import duckdb
 import pyarrow as pa
 
 _IDS = "_newborn_ids"
+# How far a newborn archive's birth date may be from the child's: a clerk at the first home
+# visit (新生儿访视) types the visit date, or a date a few weeks off.  No other child of one
+# household is born within two months of another, except a twin.
+NEWBORN_DATE_WINDOW_DAYS = 60
 
 
 def sole_named_archive(con: duckdb.DuckDBPyConnection, features: str,
                        archive_ids: Iterable[str]) -> dict[str, str]:
-    """Placeholder archive -> the only named archive with its birth date in its household,
-    for those of ``archive_ids`` that are placeholders with exactly one such archive."""
+    """Placeholder archive -> the only named archive born within NEWBORN_DATE_WINDOW_DAYS of
+    it in its household (same address or phone), for those of ``archive_ids`` that are
+    placeholders with exactly one such archive."""
     ids = sorted(set(archive_ids))
     if not ids:
         return {}
@@ -31,17 +37,23 @@ def sole_named_archive(con: duckdb.DuckDBPyConnection, features: str,
     try:
         rows = con.execute(f"""
             WITH p AS (
-                SELECT archive_id, dob_best, address_norm, phone_norm FROM {features}
+                SELECT archive_id, dob_days, address_norm, phone_norm FROM {features}
                 SEMI JOIN {_IDS} USING (archive_id)
-                WHERE name_placeholder AND dob_best IS NOT NULL
+                WHERE name_placeholder AND dob_days IS NOT NULL
+            ),
+            named AS (SELECT archive_id, dob_days, address_norm, phone_norm FROM {features}
+                      WHERE NOT coalesce(name_placeholder, false) AND dob_days IS NOT NULL),
+            home AS (
+                SELECT p.archive_id AS placeholder, n.archive_id AS named, p.dob_days AS d, n.dob_days AS e
+                FROM p JOIN named n USING (address_norm)
+                UNION
+                SELECT p.archive_id, n.archive_id, p.dob_days, n.dob_days
+                FROM p JOIN named n USING (phone_norm)
             )
-            SELECT p.archive_id, min(f.archive_id)
-            FROM p JOIN {features} f
-              ON f.dob_best = p.dob_best AND f.archive_id <> p.archive_id
-             AND NOT coalesce(f.name_placeholder, false)
-             AND (f.address_norm = p.address_norm OR f.phone_norm = p.phone_norm)
-            GROUP BY p.archive_id
-            HAVING count(DISTINCT f.archive_id) = 1
+            SELECT placeholder, min(named) FROM home
+            WHERE abs(d - e) <= {NEWBORN_DATE_WINDOW_DAYS}
+            GROUP BY placeholder
+            HAVING count(DISTINCT named) = 1
         """).fetchall()
     finally:
         con.unregister(_IDS)

@@ -16,9 +16,10 @@ D = date(2024, 3, 1)
 
 def _features(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute("CREATE TABLE mi (archive_id VARCHAR, name_placeholder BOOLEAN, dob_best DATE, "
+    con.execute("CREATE TABLE raw (archive_id VARCHAR, name_placeholder BOOLEAN, dob_best DATE, "
                 "address_norm VARCHAR, phone_norm VARCHAR)")
-    con.executemany("INSERT INTO mi VALUES (?, ?, ?, ?, ?)", rows)
+    con.executemany("INSERT INTO raw VALUES (?, ?, ?, ?, ?)", rows)
+    con.execute("CREATE TABLE mi AS SELECT *, (dob_best - DATE '1970-01-01')::INTEGER AS dob_days FROM raw")
     return con
 
 
@@ -31,8 +32,13 @@ def _features(rows: list[tuple]) -> duckdb.DuckDBPyConnection:
     ([("p", True, D, "a1", None), ("c", False, D, "a1", None), ("t", False, D, None, None)],
      {"p": "c"}),
     ([("p", True, D, "a1", None), ("c", False, D, "a1", None), ("t", False, D, "a1", None)], {}),
+    # a visit date a few weeks off still finds the child; a sibling two years older does not
+    ([("p", True, D, "a1", None), ("c", False, date(2024, 2, 10), "a1", None),
+      ("s", False, date(2022, 3, 1), "a1", None)], {"p": "c"}),
+    # twins, one with a date a few weeks off: still two candidates
+    ([("p", True, D, "a1", None), ("c", False, D, "a1", None), ("t", False, date(2024, 3, 20), "a1", None)], {}),
     # another date, another household, another placeholder: not candidates
-    ([("p", True, D, "a1", None), ("c", False, date(2024, 3, 2), "a1", None),
+    ([("p", True, D, "a1", None), ("c", False, date(2024, 7, 2), "a1", None),
       ("x", False, D, "a9", None), ("q", True, D, "a1", None)], {}),
     # no birth date: nothing to compare
     ([("p", True, None, "a1", None), ("c", False, None, "a1", None)], {}),
