@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import duckdb
-import pyarrow as pa
+
+from linkage.connection import id_table, registered
 
 _IDS = "_newborn_ids"
 # How far a newborn archive's birth date may be from the child's: a clerk at the first home
@@ -30,11 +31,10 @@ def sole_named_archive(con: duckdb.DuckDBPyConnection, features: str,
     """Placeholder archive -> the only named archive born within NEWBORN_DATE_WINDOW_DAYS of
     it in its household (same address or phone), for those of ``archive_ids`` that are
     placeholders with exactly one such archive."""
-    ids = sorted(set(archive_ids))
+    ids = set(archive_ids)
     if not ids:
         return {}
-    con.register(_IDS, pa.table({"archive_id": pa.array(ids, pa.string())}))
-    try:
+    with registered(con, _IDS, id_table(ids)):
         rows = con.execute(f"""
             WITH p AS (
                 SELECT archive_id, dob_days, address_norm, phone_norm FROM {features}
@@ -55,6 +55,4 @@ def sole_named_archive(con: duckdb.DuckDBPyConnection, features: str,
             GROUP BY placeholder
             HAVING count(DISTINCT named) = 1
         """).fetchall()
-    finally:
-        con.unregister(_IDS)
     return {placeholder: named for placeholder, named in rows}

@@ -42,6 +42,9 @@ from typing import Any
 
 import duckdb
 
+from linkage.decide import pair_guard
+from linkage.model.splink_adapter import gamma_from_weight_sql
+
 log = logging.getLogger(__name__)
 
 VERDICTS_META = "linkage_verdicts"
@@ -232,8 +235,6 @@ def labelled_patterns(
     names: Sequence[str], level_labels: Mapping[str, Mapping[int, str]],
 ) -> list[tuple[str, str, str, float]]:
     """(archive_id_l, archive_id_r, pattern, score) of every labelled pair in the data."""
-    from linkage.model.score import _gamma_from_weight_sql
-
     pairs = con.sql(
         f"SELECT '0' AS match_key, archive_id_l AS join_key_l, archive_id_r AS join_key_r "
         f"FROM {labels_table}").to_arrow_table()
@@ -242,7 +243,7 @@ def labelled_patterns(
     name = f"__linkage_verdict_pairs_{labels_table}"
     blocked = linker.table_management.register_table(pairs, name, overwrite=True)
     linker.table_management.register_blocked_pairs_for_predict(blocked)
-    gamma_sql = _gamma_from_weight_sql(linker)
+    gamma_sql = gamma_from_weight_sql(linker)
     try:
         predictions = linker.inference.predict(warning_mode="never")
         gammas = ", ".join(f"{gamma_sql[n]} AS g_{n}" for n in names)
@@ -273,8 +274,6 @@ def learn_verdicts(
         f"SELECT count(*) FILTER (WHERE clerical_match_score >= 0.5), "
         f"count(*) FILTER (WHERE clerical_match_score < 0.5) FROM {labels_table}").fetchall()[0]
     rows = labelled_patterns(con, linker, labels_table, names, level_labels)
-    from linkage.decide import pair_guard
-
     def action_of(rules: PatternRules, key: str) -> str:
         """What a run does with a pair of this pattern (the guard's dangers stand)."""
         labels = dict(zip(names, key.split("·")))
