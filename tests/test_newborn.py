@@ -60,3 +60,38 @@ def test_only_the_asked_archives_are_looked_at():
 ])
 def test_newborn_placeholder_names(name, placeholder):
     assert (newborn_placeholder(name) is not None) is placeholder
+
+
+# -- end to end: the run links the household's only child, and leaves twins to a reviewer --
+
+def _household(children: list[tuple[str, str]]) -> list[dict[str, str]]:
+    base = {"sex": "男", "birth_date": "2024-03-01", "id_number": "", "region_code": "620802100201",
+            "address": "崆峒区柳湖镇新村3组12号", "phone": "13912345678",
+            "created_date": "2024-03-05", "last_service_date": "2024-06-01"}
+    rows = [dict(base, archive_id="62080210020199901", name="王芳之子")]
+    for i, (name, sex) in enumerate(children, start=2):
+        rows.append(dict(base, archive_id=f"6208021002019990{i}", name=name, sex=sex,
+                         created_date="2024-09-01", last_service_date="2025-03-01"))
+    return rows
+
+
+@pytest.mark.parametrize("children,linked", [
+    ([("李浩然", "男")], True),
+    ([("李浩然", "男"), ("李浩宇", "男")], False),   # twins: whose placeholder?
+])
+def test_a_run_links_the_households_only_child(tmp_path, children, linked):
+    from helpers import read_csv, write_archives
+    from linkage.pipeline import run
+    from linkage.synth import generate_population
+
+    generate_population(300, 5, tmp_path / "pop")
+    rows = read_csv(tmp_path / "pop" / "archives.csv") + _household(children)
+    run(write_archives(tmp_path / "in.csv", rows), tmp_path / "out", show_progress=False)
+    person = {r["archive_id"]: r["person_id"] for r in read_csv(tmp_path / "out" / "clusters.csv")}
+    placeholder, child = "62080210020199901", "62080210020199902"
+    assert (person[placeholder] == person[child]) is linked
+    if not linked:
+        assert person[child] != person["62080210020199903"]
+        reasons = {r["reason"] for r in read_csv(tmp_path / "out" / "decisions.csv")
+                   if r["action"] == "review" and placeholder in (r["archive_id"], r["survivor_archive_id"])}
+        assert any("newborn placeholder" in reason for reason in reasons)
