@@ -36,7 +36,7 @@ from linkage.ingest import RAW_TABLE, REJECTS_TABLE, IngestResult, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, format_evidence, score_pairs
 from linkage.model.settings import level_labels, load_model_dict
-from linkage.model.verdicts import PatternDecision, PatternRules
+from linkage.model.verdicts import BAND_REASON, PatternDecision, PatternRules
 from linkage.progress import StageTimer
 from linkage.csvsafe import neutralise
 from linkage.review_cap import cap_review_rows
@@ -57,7 +57,6 @@ DECISION_COLUMNS = (
 # decisions.csv: the columns above, then the reviewer's note on the verdict that made a row
 # (spreadsheet-safe); the state's decision_log keeps DECISION_COLUMNS only.
 DECISION_CSV_COLUMNS = (*DECISION_COLUMNS, "note")
-BAND_REASON = "score between review and automatic thresholds"
 
 
 def default_model_path() -> Path:

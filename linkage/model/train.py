@@ -143,7 +143,7 @@ def train_model(
     """Train on ``table`` (model_input) and write the model JSON to ``out_path``.
 
     ``labels_table`` (archive_id_l, archive_id_r, clerical_match_score) adds reviewers'
-    decisions, counted per comparison pattern (see model.verdicts); the m/u values and the
+    decisions, counted per kind of pair (see model.verdicts); the m/u values and the
     prior come from the unlabelled data alone.
     """
     with summarised("splink") as warnings_seen:
@@ -176,7 +176,10 @@ def _train(con: duckdb.DuckDBPyConnection, table: str, config: Config, out_path:
         from linkage.model.verdicts import VERDICTS_META, learn_verdicts
 
         names = [c["output_column_name"] for c in model["comparisons"]]
-        verdicts, block = learn_verdicts(con, linker, labels_table, names, level_labels(model))
+        th = config.thresholds
+        verdicts, block = learn_verdicts(
+            con, linker, labels_table, names, level_labels(model), table,
+            (th.auto_match_probability, th.auto_match_probability_without_id))
         model[VERDICTS_META] = block
     records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     model[TRAINING_META] = {"records": int(records), "counted_u": counted}
