@@ -24,7 +24,7 @@ def describe_training(report: TrainingReport, model_path: Path) -> list[str]:
         return ", ".join(f"{n} by {g}" for g, n in kinds.items() if n) or "none"
 
     lines.append(
-        f"learned: {v.patterns} evidence patterns seen; {v.patterns_auto} kinds of pair now "
+        f"learned: {v.patterns} evidence patterns seen; {v.patterns_auto} kind(s) of pair now "
         f"joined automatically ({by_granularity(v.kinds_auto)}), {v.patterns_drop} no longer "
         f"queued ({by_granularity(v.kinds_drop)}); of the labelled pairs {v.labels_auto} would "
         f"now join and {v.labels_drop} leave the queue; prior and m/u unchanged (verdicts are a "
