@@ -23,9 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-_STRONG_NAME = {"一致", "同音", "模糊音"}
-_SIMILAR_NAME = {"形近字", "一字之差", "漏字", "拼音相近", "字序颠倒"}
-_DIFFERENT_NAME = {"不同", "仅同姓"}
+_STRONG_NAME = {"name.exact", "name.homophone", "name.fuzzy_pinyin"}
+_SIMILAR_NAME = {"name.lookalike", "name.one_char", "name.dropped_char", "name.pinyin_close",
+                 "name.chars_swapped"}
+_DIFFERENT_NAME = {"name.different", "name.surname_only"}
 
 
 def born_before_created(left: "ArchiveFacts", right: "ArchiveFacts") -> bool:
@@ -37,23 +38,28 @@ def born_before_created(left: "ArchiveFacts", right: "ArchiveFacts") -> bool:
 
 
 # Birth-date levels that say one of the two dates is a typo: it cannot prove anything.
-_DOB_TYPO = {"日月颠倒", "农历生日", "农历偏差", "差一年", "仅年份(占位)"}
+_DOB_TYPO = {"dob.day_month_swapped", "dob.lunar", "dob.lunar_shift", "dob.year_off", "dob.year_only"}
 
 
 # Location levels that put both archives in one household (same address or same phone).
-_HOUSEHOLD = {"同址同电话", "同址", "同电话"}
-_PLACEHOLDER_NAME = "新生儿占位"
-_NO_PLACE_IN_COMMON = {"住址相近", "同乡镇", "同县", "跨县", "无区划"}
-_TWIN_LIKE_NAME = {"同音", "模糊音", "形近字", "漏字"}
+_HOUSEHOLD = {"location.address_phone", "location.address", "location.phone"}
+_PLACEHOLDER_NAME = "name.placeholder"
+_NO_PLACE_IN_COMMON = {"location.address_close", "location.township", "location.county",
+                       "location.other_county", "location.no_region"}
+_TWIN_LIKE_NAME = {"name.homophone", "name.fuzzy_pinyin", "name.lookalike", "name.dropped_char"}
 
 
 def pair_guard(
-    labels: Mapping[str, str],
+    levels: Mapping[str, str],
     probability: float = 1.0,
     auto_without_id: float = 0.0,
     impossible_dates: bool = False,
 ) -> str:
     """Why this pair may not be joined automatically, or '' if it may.
+
+    ``levels`` maps each comparison to the pair's level code (``name.homophone``, see
+    linkage.model.comparisons.LEVELS): codes, never display labels, so renaming a label
+    cannot weaken a guard.
 
     ``auto_without_id`` is the (higher) probability a pair needs when no ID number
     confirms it: same name, birth date and county is exactly what two namesakes share.
@@ -65,16 +71,16 @@ def pair_guard(
     (the other record's sex was typed wrong); a newborn placeholder name (王芳之子) means
     "name unknown", so only an ID may confirm it.
     """
-    name = labels.get("name", "空")
-    id_level = labels.get("id", "空")
-    dob = labels.get("dob", "空")
-    sex = labels.get("sex", "空")
-    household = labels.get("location") in _HOUSEHOLD
-    id_confirms = id_level == "一致"
+    name = levels.get("name", "name.null")
+    id_level = levels.get("id", "id.null")
+    dob = levels.get("dob", "dob.null")
+    sex = levels.get("sex", "sex.null")
+    household = levels.get("location") in _HOUSEHOLD
+    id_confirms = id_level == "id.exact"
     # One ID on both records, fitting one of them: with the same name and birth date the
     # record it does not fit has a mistyped sex (a sex digit that fits one record).
-    sex_typo_id = id_level == "号同但生日/性别不符" and name in _STRONG_NAME and dob == "一致"
-    id_supports = id_confirms or sex_typo_id or id_level == "一位之差或互换"
+    sex_typo_id = id_level == "id.shared_not_fitting" and name in _STRONG_NAME and dob == "dob.exact"
+    id_supports = id_confirms or sex_typo_id or id_level == "id.one_typo"
     if impossible_dates and dob not in _DOB_TYPO:
         return "an archive predates the other record's birth"
     if name == _PLACEHOLDER_NAME:
@@ -82,7 +88,7 @@ def pair_guard(
     same_household_name = household and name in _STRONG_NAME
     if not id_supports and not same_household_name and probability < auto_without_id:
         return "no ID confirms it and the score is below the threshold for ID-less links"
-    if not id_supports and labels.get("location", "") in _NO_PLACE_IN_COMMON:
+    if not id_supports and levels.get("location", "") in _NO_PLACE_IN_COMMON:
         # Name and birth date agree, nothing places them in one village or household and
         # no ID confirms it: what namesakes share.  How rare the name is decides the score,
         # and that is a bet on the population, so a reviewer (or verdicts learned from
@@ -90,50 +96,50 @@ def pair_guard(
         return "no ID and no shared address, phone or village (namesakes?)"
     if name in _DIFFERENT_NAME:
         return "names differ"
-    if name in _TWIN_LIKE_NAME and dob == "一致" and not id_supports:
+    if name in _TWIN_LIKE_NAME and dob == "dob.exact" and not id_supports:
         # Twins share a birth date and often a home; names that sound or look alike, or
         # one with a character more (王佳/王佳怡), are how their names differ, and nothing
         # but an ID tells them from a typo - wherever they live now.
         return "similar names, same birth date, no matching ID (twins?)"
-    if name == "一字之差":
+    if name == "name.one_char":
         # Twins: same birth date, sex and home, given names one character apart, and a
         # duplicate archive filed under the sibling's ID makes even the ID agree.
         return "names one character apart (twins?)"
-    if sex == "不同" and not (id_confirms or sex_typo_id):
+    if sex == "sex.different" and not (id_confirms or sex_typo_id):
         # A sex typo without an ID: the same name and birth date, and one household or
         # a one-typo ID (an opposite-sex twin has another name).
-        typo_ok = name in _STRONG_NAME and dob == "一致" and (household or id_supports)
+        typo_ok = name in _STRONG_NAME and dob == "dob.exact" and (household or id_supports)
         if not typo_ok:
             return "sexes differ and no matching ID"
-    if name == "空" and not id_confirms:
+    if name == "name.null" and not id_confirms:
         return "no name and no matching ID"
     # Swapped characters (李梅红/李红梅) with the same birth date in one household are a
     # typo (alike and dropped characters with the same birth date went to review above, as
     # twins' names look like that); one ID on both records fitting one of them confirms a
     # near name.  Other near names need the ID.
-    household_ok = household and dob == "一致" and sex != "不同"
-    shared_id_ok = id_level == "号同但生日/性别不符" and (dob == "一致" or dob in _DOB_TYPO)
+    household_ok = household and dob == "dob.exact" and sex != "sex.different"
+    shared_id_ok = id_level == "id.shared_not_fitting" and (dob == "dob.exact" or dob in _DOB_TYPO)
     if name in _SIMILAR_NAME and not id_confirms and not (household_ok or shared_id_ok):
         return "names only similar and no matching ID"
-    if id_level == "号同但生日/性别不符" and name not in _STRONG_NAME and not shared_id_ok:
+    if id_level == "id.shared_not_fitting" and name not in _STRONG_NAME and not shared_id_ok:
         return "shared ID does not fit both records"
-    if id_level == "号同但生日/性别不符" and dob in {"不同", "一年内"}:
+    if id_level == "id.shared_not_fitting" and dob in {"dob.different", "dob.within_year"}:
         return "shared ID but birth dates differ"
-    if dob == "不同" and not id_confirms:
+    if dob == "dob.different" and not id_confirms:
         return "birth dates differ and no matching ID"
     return ""
 
 
-def apart_by_ids(labels: Mapping[str, str]) -> bool:
+def apart_by_ids(levels: Mapping[str, str]) -> bool:
     """Pairs the ID numbers show to be two people, not worth a reviewer's time: two valid
     IDs each fitting its own record (twins, namesakes), or one ID shared by two records with
     different names that it does not fit both of (a child filed under a parent's ID).
 
     Measured on four synthetic populations (two generators): no such pair in review was
     one person."""
-    id_level = labels.get("id")
-    return id_level == "均有效且相符但不同" or (
-        id_level == "号同但生日/性别不符" and labels.get("name") in _DIFFERENT_NAME)
+    id_level = levels.get("id")
+    return id_level == "id.two_people" or (
+        id_level == "id.shared_not_fitting" and levels.get("name") in _DIFFERENT_NAME)
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
     from linkage.decide import apart_by_ids, born_before_created, pair_guard
     from linkage.ingest import RAW_TABLE
     from linkage.model.features import MODEL_INPUT_TABLE
-    from linkage.model.settings import level_labels, load_model_dict
+    from linkage.model.settings import level_codes, level_labels, load_model_dict
     from linkage.pipeline import _archive_facts, connect_for, default_model_path, prepare_model_input
     from linkage.progress import StageTimer
     from linkage.state.scoring import Scorer
@@ -167,7 +167,7 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
     finally:
         con.close()
 
-    labels = level_labels(model)
+    labels, codes = level_labels(model), level_codes(model)
     steps, total = [{"label": "先验 prior", "field": "prior", "level": "", "bits": prior,
                      "start": 0.0, "end": prior}], prior
     level_of = {}
@@ -175,7 +175,7 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
         gamma = int(row[f"gamma_{name}"])
         bits = float(row[f"w_{name}"] or 0.0) if gamma != -1 else 0.0
         level = labels[name].get(gamma, str(gamma))
-        level_of[name] = level
+        level_of[name] = codes[name].get(gamma, "")
         steps.append({"label": f"{FIELD_LABELS.get(name, name)}: {level}", "field": name, "level": level,
                       "bits": bits, "start": total, "end": total + bits})
         total += bits

@@ -35,7 +35,7 @@ from linkage.human import HumanDecisions
 from linkage.ingest import RAW_TABLE, REJECTS_TABLE, IngestResult, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, format_evidence, score_pairs
-from linkage.model.settings import level_labels, load_model_dict
+from linkage.model.settings import level_codes, level_labels, load_model_dict
 from linkage.model.verdicts import BAND_REASON, PatternDecision, PatternRules
 from linkage.progress import StageTimer
 from linkage.csvsafe import neutralise
@@ -280,8 +280,8 @@ def _valid_ids(con: duckdb.DuckDBPyConnection, features: str,
 
 
 def _pair_rows(con: duckdb.DuckDBPyConnection, sql: str, names: list[str],
-               labels: dict[str, dict[int, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """(a, b) -> probability, weight, gammas, per-comparison weights and level labels."""
+               codes: dict[str, dict[int, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(a, b) -> probability, weight, gammas, per-comparison weights and level codes."""
     k = len(names)
     info: dict[tuple[str, str], dict[str, Any]] = {}
     for row in con.execute(sql).fetchall():
@@ -289,7 +289,7 @@ def _pair_rows(con: duckdb.DuckDBPyConnection, sql: str, names: list[str],
         info[(row[0], row[1])] = {
             "p": float(row[2]), "w": float(row[3]), "gammas": gammas,
             "weights": dict(zip(names, row[4 + k:4 + 2 * k])),
-            "labels": {n: labels[n].get(int(g), "") for n, g in gammas.items()},
+            "levels": {n: codes[n].get(int(g), "") for n, g in gammas.items()},
         }
     return info
 
@@ -315,7 +315,7 @@ def cluster_and_decide(
     ``all_archives=False``, only those that took part (any other archive is alone).
     """
     th = config.thresholds
-    labels = level_labels(model)
+    labels, codes = level_labels(model), level_codes(model)
     names = comparison_names(model)
     columns = ("archive_id_l, archive_id_r, match_probability, match_weight, "
                + ", ".join(f"gamma_{n}" for n in names) + ", " + ", ".join(f"w_{n}" for n in names))
@@ -324,19 +324,19 @@ def cluster_and_decide(
         SELECT {columns} FROM {pairs_table}
         WHERE match_probability >= {th.review_match_probability!r}
         ORDER BY archive_id_l, archive_id_r
-    """, names, labels)
+    """, names, codes)
     auto_pairs = [pair for pair, info in pair_info.items()
                   if info["p"] >= th.auto_match_probability and not human.decided(*pair)]
     review_candidates = [pair for pair, info in pair_info.items()
                          if info["p"] < th.auto_match_probability and not human.decided(*pair)
-                         and not apart_by_ids(info["labels"])]
+                         and not apart_by_ids(info["levels"])]
     present = _present(con, features_table, {a for pair in human.must_links for a in pair})
     must_links = [pair for pair in sorted(human.must_links) if pair[0] in present and pair[1] in present]
     facts = _archive_facts(con, features_table, {a for pair in auto_pairs + review_candidates + must_links
                                                  for a in pair})
 
     def guard(pair: tuple[str, str], probability: float) -> str:
-        return pair_guard(pair_info[pair]["labels"], probability, th.auto_match_probability_without_id,
+        return pair_guard(pair_info[pair]["levels"], probability, th.auto_match_probability_without_id,
                           born_before_created(facts[pair[0]], facts[pair[1]]))
 
     # Patterns reviewers consistently settled (model.verdicts): join or stop queueing.  What
@@ -348,7 +348,7 @@ def cluster_and_decide(
     def learned_decision(pair: tuple[str, str], reason: str) -> PatternDecision | None:
         if not learned_rules.counts:
             return None
-        return learned_rules.decide(pair_info[pair]["labels"], guard(pair, 1.0) or reason)
+        return learned_rules.decide(pair_info[pair]["levels"], guard(pair, 1.0) or reason)
 
     for pair in review_candidates:
         decision = learned_decision(pair, BAND_REASON)
@@ -402,7 +402,7 @@ def cluster_and_decide(
     if all_archives:
         person_of = {a: f"P{a}" for (a,) in con.execute(f"SELECT archive_id FROM {features_table}").fetchall()}
     person_of.update({archive: f"P{root}" for archive, root in result.root_of.items()})
-    pair_info.update(_pairs_within_groups(con, pairs_table, columns, groups, names, labels))
+    pair_info.update(_pairs_within_groups(con, pairs_table, columns, groups, names, codes))
 
     def evidence(a: str, b: str) -> tuple[float | None, float | None, str]:
         info = pair_info.get((a, b) if a < b else (b, a))
@@ -449,7 +449,7 @@ def cluster_and_decide(
         pair = (edge.left, edge.right)
         if pair in learned and learned[pair].action == "drop":
             continue  # reviewers consistently said "different" to this pattern
-        if not apart_by_ids(pair_info.get(pair, {}).get("labels", {})):
+        if not apart_by_ids(pair_info.get(pair, {}).get("levels", {})):
             review_reasons.setdefault(pair, reason)
     for (a, b), reason in sorted(review_reasons.items()):
         if a in person_of and person_of.get(a) == person_of.get(b):
@@ -492,7 +492,7 @@ def _present(con: duckdb.DuckDBPyConnection, features: str, ids: set[str]) -> se
 
 def _pairs_within_groups(
     con: duckdb.DuckDBPyConnection, pairs_table: str, columns: str, groups: dict[str, list[str]],
-    names: list[str], labels: dict[str, dict[int, str]],
+    names: list[str], codes: dict[str, dict[int, str]],
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """Every scored pair inside a multi-archive group, whatever its score (for evidence)."""
     if not groups:
@@ -507,7 +507,7 @@ def _pairs_within_groups(
         JOIN _group_of gl ON gl.archive_id = p.archive_id_l
         JOIN _group_of gr ON gr.archive_id = p.archive_id_r
         WHERE gl.root = gr.root
-    """, names, labels)
+    """, names, codes)
     con.unregister("_group_of")
     return info
 

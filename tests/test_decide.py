@@ -57,31 +57,31 @@ def test_same_county_cluster_merges():
 
 
 @pytest.mark.parametrize("labels,blocked", [
-    ({"name": "一致", "id": "一致", "dob": "一致"}, False),
-    ({"name": "同音", "id": "空", "dob": "一致"}, True),            # twins sound alike (issue 9)
-    ({"name": "同音", "id": "一致", "dob": "一致"}, False),
-    ({"name": "不同", "id": "一致", "dob": "一致"}, True),          # child under a parent's ID
-    ({"name": "一字之差", "id": "空", "dob": "一致"}, True),         # twins, one ID missing
-    ({"name": "一字之差", "id": "一致", "dob": "一致"}, True),       # twin filed under sibling's ID
-    ({"name": "漏字", "id": "一致", "dob": "一致"}, False),          # dropped character, ID confirms
-    ({"name": "形近字", "id": "一致", "dob": "一致"}, False),        # 己/已 typo, ID confirms
-    ({"name": "形近字", "id": "空", "dob": "一致"}, True),
-    ({"name": "空", "id": "空", "dob": "一致"}, True),
-    ({"name": "一致", "id": "号同但生日/性别不符", "dob": "不同"}, True),
-    ({"name": "一致", "id": "空", "dob": "不同"}, True),
-    ({"name": "一致", "id": "空", "dob": "一致", "sex": "不同"}, True),
-    ({"name": "一致", "id": "一致", "dob": "一致", "sex": "不同"}, False),     # sex typo, ID confirms
+    ({"name": "name.exact", "id": "id.exact", "dob": "dob.exact"}, False),
+    ({"name": "name.homophone", "id": "id.null", "dob": "dob.exact"}, True),            # twins sound alike (issue 9)
+    ({"name": "name.homophone", "id": "id.exact", "dob": "dob.exact"}, False),
+    ({"name": "name.different", "id": "id.exact", "dob": "dob.exact"}, True),          # child under a parent's ID
+    ({"name": "name.one_char", "id": "id.null", "dob": "dob.exact"}, True),         # twins, one ID missing
+    ({"name": "name.one_char", "id": "id.exact", "dob": "dob.exact"}, True),       # twin filed under sibling's ID
+    ({"name": "name.dropped_char", "id": "id.exact", "dob": "dob.exact"}, False),          # dropped character, ID confirms
+    ({"name": "name.lookalike", "id": "id.exact", "dob": "dob.exact"}, False),        # 己/已 typo, ID confirms
+    ({"name": "name.lookalike", "id": "id.null", "dob": "dob.exact"}, True),
+    ({"name": "name.null", "id": "id.null", "dob": "dob.exact"}, True),
+    ({"name": "name.exact", "id": "id.shared_not_fitting", "dob": "dob.different"}, True),
+    ({"name": "name.exact", "id": "id.null", "dob": "dob.different"}, True),
+    ({"name": "name.exact", "id": "id.null", "dob": "dob.exact", "sex": "sex.different"}, True),
+    ({"name": "name.exact", "id": "id.exact", "dob": "dob.exact", "sex": "sex.different"}, False),     # sex typo, ID confirms
 ])
 def test_pair_guard(labels, blocked):
     assert bool(pair_guard(labels)) is blocked
 
 
 @pytest.mark.parametrize("labels,apart", [
-    ({"name": "一字之差", "id": "均有效且相符但不同"}, True),        # twins with their own IDs
-    ({"name": "不同", "id": "号同但生日/性别不符"}, True),            # child under a parent's ID
-    ({"name": "一致", "id": "号同但生日/性别不符"}, False),           # a sex or date typo
-    ({"name": "一致", "id": "均有效但不同"}, False),                  # a relative's ID on a duplicate
-    ({"name": "一致", "id": "空"}, False),
+    ({"name": "name.one_char", "id": "id.two_people"}, True),        # twins with their own IDs
+    ({"name": "name.different", "id": "id.shared_not_fitting"}, True),            # child under a parent's ID
+    ({"name": "name.exact", "id": "id.shared_not_fitting"}, False),           # a sex or date typo
+    ({"name": "name.exact", "id": "id.both_valid_differ"}, False),                  # a relative's ID on a duplicate
+    ({"name": "name.exact", "id": "id.null"}, False),
 ])
 def test_apart_by_ids(labels, apart):
     assert apart_by_ids(labels) is apart
@@ -91,31 +91,31 @@ def test_apart_by_ids(labels, apart):
 
 @pytest.mark.parametrize("labels,probability,blocked", [
     # sex typo: the same valid ID on both, fitting one record; name and birth date agree
-    ({"name": "一致", "id": "号同但生日/性别不符", "dob": "一致", "sex": "不同", "location": "同县"}, 0.9991, False),
+    ({"name": "name.exact", "id": "id.shared_not_fitting", "dob": "dob.exact", "sex": "sex.different", "location": "location.county"}, 0.9991, False),
     # ...but not when the name is someone else's (a child under a parent's ID)
-    ({"name": "不同", "id": "号同但生日/性别不符", "dob": "一致", "sex": "不同", "location": "同址"}, 1.0, True),
+    ({"name": "name.different", "id": "id.shared_not_fitting", "dob": "dob.exact", "sex": "sex.different", "location": "location.address"}, 1.0, True),
     # sex typo without an ID: same name, date and household
-    ({"name": "一致", "id": "空", "dob": "一致", "sex": "不同", "location": "同址"}, 0.9999, False),
-    ({"name": "一致", "id": "空", "dob": "一致", "sex": "不同", "location": "同县"}, 0.9999, True),
+    ({"name": "name.exact", "id": "id.null", "dob": "dob.exact", "sex": "sex.different", "location": "location.address"}, 0.9999, False),
+    ({"name": "name.exact", "id": "id.null", "dob": "dob.exact", "sex": "sex.different", "location": "location.county"}, 0.9999, True),
     # same name in one household without an ID: the ID-less threshold is not asked
-    ({"name": "一致", "id": "空", "dob": "农历偏差", "sex": "一致", "location": "同址同电话"}, 0.9991, False),
+    ({"name": "name.exact", "id": "id.null", "dob": "dob.lunar_shift", "sex": "sex.same", "location": "location.address_phone"}, 0.9991, False),
     # same name and date, nothing shared but the county: namesakes?
-    ({"name": "一致", "id": "空", "dob": "一致", "sex": "一致", "location": "同县"}, 0.99999, True),
-    ({"name": "一致", "id": "空", "dob": "一致", "sex": "一致", "location": "跨县"}, 0.99999, True),
+    ({"name": "name.exact", "id": "id.null", "dob": "dob.exact", "sex": "sex.same", "location": "location.county"}, 0.99999, True),
+    ({"name": "name.exact", "id": "id.null", "dob": "dob.exact", "sex": "sex.same", "location": "location.other_county"}, 0.99999, True),
     # homophone or dropped character, same birth date and home, no ID: twins?
-    ({"name": "同音", "id": "空", "dob": "一致", "sex": "一致", "location": "同址同电话"}, 1.0, True),
-    ({"name": "漏字", "id": "空", "dob": "一致", "sex": "一致", "location": "同址"}, 1.0, True),
-    ({"name": "同音", "id": "一致", "dob": "一致", "sex": "一致", "location": "同址同电话"}, 1.0, False),
+    ({"name": "name.homophone", "id": "id.null", "dob": "dob.exact", "sex": "sex.same", "location": "location.address_phone"}, 1.0, True),
+    ({"name": "name.dropped_char", "id": "id.null", "dob": "dob.exact", "sex": "sex.same", "location": "location.address"}, 1.0, True),
+    ({"name": "name.homophone", "id": "id.exact", "dob": "dob.exact", "sex": "sex.same", "location": "location.address_phone"}, 1.0, False),
     # swapped characters in one household are a typo
-    ({"name": "字序颠倒", "id": "空", "dob": "一致", "sex": "一致", "location": "同电话"}, 0.9999, False),
+    ({"name": "name.chars_swapped", "id": "id.null", "dob": "dob.exact", "sex": "sex.same", "location": "location.phone"}, 0.9999, False),
     # newborn placeholder: name unknown, only an ID confirms
-    ({"name": "新生儿占位", "id": "空", "dob": "一致", "sex": "空", "location": "同址同电话"}, 1.0, True),
-    ({"name": "新生儿占位", "id": "一致", "dob": "一致", "sex": "一致", "location": "同址"}, 0.9999, False),
+    ({"name": "name.placeholder", "id": "id.null", "dob": "dob.exact", "sex": "sex.null", "location": "location.address_phone"}, 1.0, True),
+    ({"name": "name.placeholder", "id": "id.exact", "dob": "dob.exact", "sex": "sex.same", "location": "location.address"}, 0.9999, False),
 ])
 def test_pair_guard_levels(labels, probability, blocked):
     assert bool(pair_guard(labels, probability, 0.9995)) is blocked
 
 
 def test_newborn_placeholder_is_never_names_differ():
-    reason = pair_guard({"name": "新生儿占位", "id": "空", "dob": "一致", "location": "同址"}, 1.0, 0.9995)
+    reason = pair_guard({"name": "name.placeholder", "id": "id.null", "dob": "dob.exact", "location": "location.address"}, 1.0, 0.9995)
     assert "newborn" in reason and "names differ" not in reason

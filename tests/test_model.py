@@ -81,8 +81,8 @@ def test_training_gives_every_level_m_and_u_and_sensible_weights(trained):
 def test_exact_level_u_is_counted_and_recorded(trained):
     meta = trained[TRAINING_META]
     assert meta["records"] > 2500
-    assert {"id:一致", "name:一致", "location:同址同电话"} <= set(meta["counted_u"])
-    assert _levels(trained)[("id", "一致")]["u_probability"] == pytest.approx(meta["counted_u"]["id:一致"])
+    assert {"id.exact", "name.exact", "location.address_phone"} <= set(meta["counted_u"])
+    assert _levels(trained)[("id", "一致")]["u_probability"] == pytest.approx(meta["counted_u"]["id.exact"])
 
 
 def test_prior_is_rescaled_to_population_size(trained):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from linkage.model.levels import code_of
 from linkage.model.verdicts import (
-    BAND_REASON, VERDICTS_META, PatternRules, beta_quantile, class_key, decide_counts,
+    BAND_REASON, VERDICTS_META, PatternRules, beta_quantile, class_key, decide_counts, display,
     held_reason, pattern_key, reason_key,
 )
 
@@ -33,7 +34,10 @@ def test_a_kind_is_decided_only_once_enough_verdicts_agree(same, different, deci
 
 
 def _labels(key: str) -> dict[str, str]:
-    return dict(zip(NAMES, key.split("·")))
+    """A pair's level codes from its pattern as people read it (同音·空·一致·一致·同址)."""
+    codes = {n: code_of(n, label) for n, label in zip(NAMES, key.split("·"))}
+    assert all(codes.values()), key
+    return codes
 
 
 def _verdicts(key: str, reason: str, same: int, different: int) -> list:
@@ -47,12 +51,13 @@ def _verdicts(key: str, reason: str, same: int, different: int) -> list:
     ("一字之差·均有效但不同·一致·一致·跨县", "一字之差·均有效但不同·一致·一致或空·跨县"),
 ])
 def test_class_key_pools_near_equivalent_levels(key, expected):
-    assert class_key(_labels(key), NAMES) == expected
+    assert display(class_key(_labels(key), NAMES)) == expected
 
 
 def test_reason_key_drops_the_hint_and_pools_the_name():
-    assert reason_key(_labels("模糊音·空·一致·一致·跨县"), "similar names, same birth date, no matching ID (twins?)") \
-        == "similar names, same birth date, no matching ID|音近"
+    key = reason_key(_labels("模糊音·空·一致·一致·跨县"), "similar names, same birth date, no matching ID (twins?)")
+    assert key == "similar names, same birth date, no matching ID|name.sounds_alike"
+    assert display(key) == "similar names, same birth date, no matching ID|音近"
 
 
 # (verdicts learned, the pair, its reason) -> (action, granularity) or None
@@ -116,10 +121,12 @@ def test_decisions_explain_themselves():
 
 def test_a_model_without_verdicts_decides_nothing():
     assert PatternRules.from_model({}).decide(_labels("同音·空·一致·一致·同址"), BAND) is None
-    assert pattern_key({"name": "同音"}, ("name", "id")) == "同音·空"
+    assert pattern_key({"name": "name.homophone"}, ("name", "id")) == "name.homophone·id.null"
+    assert display("name.homophone·id.null") == "同音·空"
 
 
 def test_a_model_learned_before_back_off_still_reads():
+    """Its patterns were spelled in display labels: read as codes."""
     model = {VERDICTS_META: {"comparisons": list(NAMES), "patterns": {
         "同音·空·一致·一致·同址": {"same": 41, "different": 0, "decision": "auto"}}}}
     decision = PatternRules.from_model(model).decide(_labels("同音·空·一致·一致·同址"), BAND)

@@ -18,6 +18,7 @@ from splink import DuckDBAPI, Linker, SettingsCreator
 from linkage.config import Config
 from linkage.errors import ModelError
 from linkage.model.comparisons import all_comparisons
+from linkage.model.levels import LABELS, LEVELS
 
 UNIQUE_ID = "archive_id"
 
@@ -98,6 +99,64 @@ def make_linker(api: DuckDBAPI, table: str, settings: SettingsCreator | dict[str
     frame = api.table_to_splink_dataframe(table, table)
     level = logging.INFO if logging.getLogger("linkage").isEnabledFor(logging.INFO) else logging.WARNING
     return Linker(frame, settings, log_level=level)
+
+
+LEVELS_META = "linkage_levels"
+
+
+def levels_block() -> dict[str, list[str]]:
+    """The model's ``linkage_levels`` block: each comparison's level codes in level order."""
+    return {name: [code for code, _ in levels] for name, levels in LEVELS.items()}
+
+
+def _codes_by_sql(comparison: dict[str, Any]) -> list[str]:
+    """Level codes of a model written before models carried them, matched on the SQL."""
+    name = comparison["output_column_name"]
+    known = {c.output_column_name: c for c in (
+        creator.get_comparison("duckdb") for creator in all_comparisons())}
+    if name not in known:
+        raise ModelError(f"model comparison {name!r} is not one of linkage's comparisons")
+    by_sql = {lvl.sql_condition: code for lvl, (code, _) in zip(
+        known[name].comparison_levels, LEVELS[name])}
+    codes = []
+    for level in comparison["comparison_levels"]:
+        if level["sql_condition"] not in by_sql:
+            raise ModelError(f"model comparison {name!r} has a level linkage does not know "
+                             f"({level.get('label_for_charts', '?')}); rebuild the model with "
+                             "`linkage train` or scripts/build_model.py")
+        codes.append(by_sql[level["sql_condition"]])
+    return codes
+
+
+def _by_gamma(levels: list[dict[str, Any]], values: list[str], null_value: str) -> dict[int, str]:
+    """{comparison_vector_value: value} for one comparison (-1 is the null level)."""
+    non_null = [(lvl, v) for lvl, v in zip(levels, values) if not lvl.get("is_null_level")]
+    by_gamma = {len(non_null) - 1 - position: v for position, (_, v) in enumerate(non_null)}
+    by_gamma[-1] = next((v for lvl, v in zip(levels, values) if lvl.get("is_null_level")), null_value)
+    return by_gamma
+
+
+def level_codes(model: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """comparison output name -> {comparison_vector_value: level code} (``name.homophone``).
+
+    What guards, exact-u counting and learned verdict patterns read: a display label can be
+    renamed without changing a decision.  A model without its ``linkage_levels`` block
+    (saved before it existed) gets its codes by matching each level's SQL.
+    """
+    block = model.get(LEVELS_META) or {}
+    out: dict[str, dict[int, str]] = {}
+    for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
+        levels = comparison["comparison_levels"]
+        codes = block.get(name) if block else _codes_by_sql(comparison)
+        if codes is None or len(codes) != len(levels):
+            raise ModelError(f"model: {LEVELS_META}[{name!r}] does not list one code per level "
+                             f"({len(levels)} levels)")
+        unknown = [code for code in codes if code not in LABELS or not code.startswith(f"{name}.")]
+        if unknown:
+            raise ModelError(f"model: unknown level codes for comparison {name!r}: {unknown}")
+        out[name] = _by_gamma(levels, list(codes), f"{name}.null")
+    return out
 
 
 def level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:

@@ -18,29 +18,34 @@ import duckdb
 from splink import Linker
 
 from linkage.config import Config
+from linkage.errors import ModelError
+from linkage.model.levels import LEVELS
 from linkage.model.splink_log import summarised
-from linkage.model.settings import TRAINING_META, connect_splink, make_linker, new_settings
+from linkage.model.settings import (
+    LEVELS_META, TRAINING_META, connect_splink, level_codes, levels_block, make_linker, new_settings,
+)
 
 if TYPE_CHECKING:
     from linkage.model.verdicts import VerdictReport
 
 log = logging.getLogger(__name__)
 
-# (comparison, level label) -> SQL giving the number of agreeing ordered pairs, from model_input.
-_EXACT_PAIR_COUNTS: dict[tuple[str, str], str] = {
-    ("name", "一致"): "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE name_clean IS NOT NULL GROUP BY name_clean)",
-    ("id", "一致"): "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE id_consistent GROUP BY id_norm)",
-    ("id", "号同但生日/性别不符"): (
+# Level code -> SQL giving the number of agreeing ordered pairs, from model_input.  Every code
+# here must be a level of the comparisons being trained (_set_counted_u raises otherwise).
+_EXACT_PAIR_COUNTS: dict[str, str] = {
+    "name.exact": "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE name_clean IS NOT NULL GROUP BY name_clean)",
+    "id.exact": "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE id_consistent GROUP BY id_norm)",
+    "id.shared_not_fitting": (
         "SELECT sum(a * (a - 1) - c * (c - 1)) FROM (SELECT count(*) a, count(*) FILTER (WHERE id_consistent) c "
         "FROM {t} WHERE id_valid GROUP BY id_norm)"
     ),
-    ("id", "一致但校验失败"): "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE id_norm IS NOT NULL AND NOT id_valid GROUP BY id_norm)",
-    ("id", "一位之差或互换"): "SELECT {one_typo_pairs}",
-    ("location", "同址同电话"): "SELECT {both}",
-    ("location", "同址"): "SELECT {address} - {both}",
-    ("location", "同电话"): "SELECT {phone} - {both}",
-    ("dob", "一致"): "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE dob_best IS NOT NULL AND NOT dob_jan1 GROUP BY dob_best)",
-    ("dob", "一致(1月1日)"): "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE dob_jan1 GROUP BY dob_best)",
+    "id.exact_bad_checksum": "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE id_norm IS NOT NULL AND NOT id_valid GROUP BY id_norm)",
+    "id.one_typo": "SELECT {one_typo_pairs}",
+    "location.address_phone": "SELECT {both}",
+    "location.address": "SELECT {address} - {both}",
+    "location.phone": "SELECT {phone} - {both}",
+    "dob.exact": "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE dob_best IS NOT NULL AND NOT dob_jan1 GROUP BY dob_best)",
+    "dob.exact_jan1": "SELECT sum(n * (n - 1)) FROM (SELECT count(*) n FROM {t} WHERE dob_jan1 GROUP BY dob_best)",
 }
 
 _PAIRS_SHARING = "(SELECT coalesce(sum(n * (n - 1)), 0) FROM (SELECT count(*) n FROM {t} WHERE {where} GROUP BY {key}))"
@@ -53,7 +58,7 @@ _MIN_U = 1e-9
 _MIN_M = 1e-3
 # Levels that mean "this field is unknown" although it is filled in (a newborn placeholder
 # name): neither for nor against, whatever EM or sampling would make of their rarity.
-_NEUTRAL_LEVELS = {"新生儿占位"}
+_NEUTRAL_LEVELS = {"name.placeholder"}
 _NEUTRAL_U_OVER_M = 1.01
 
 
@@ -73,20 +78,31 @@ def _one_typo_pairs_sql(table: str) -> str:
     return f"({one_position} + {swaps})"
 
 
-def _counted_sql(key: tuple[str, str], table: str) -> str:
+def _counted_sql(key: str, table: str) -> str:
     both = _PAIRS_SHARING.format(
         t=table, where="address_norm IS NOT NULL AND phone_norm IS NOT NULL", key="address_norm, phone_norm")
     address = _PAIRS_SHARING.format(t=table, where="address_norm IS NOT NULL", key="address_norm")
     phone = _PAIRS_SHARING.format(t=table, where="phone_norm IS NOT NULL", key="phone_norm")
     return _EXACT_PAIR_COUNTS[key].format(
         t=table, both=both, address=address, phone=phone,
-        one_typo_pairs=_one_typo_pairs_sql(table) if key == ("id", "一位之差或互换") else "0",
+        one_typo_pairs=_one_typo_pairs_sql(table) if key == "id.one_typo" else "0",
     )
+
+
+def _level_codes(comparison: Any) -> list[str]:
+    """The codes of a Splink comparison's levels, in level order (from comparisons.LEVELS)."""
+    name = comparison.output_column_name
+    codes = [code for code, _ in LEVELS[name]]
+    if len(codes) != len(comparison.comparison_levels):
+        raise ModelError(f"comparison {name!r}: {len(comparison.comparison_levels)} levels but "
+                         f"{len(codes)} codes in comparisons.LEVELS")
+    return codes
 
 
 def _regularise(linker: Linker, sampled_pairs: int) -> None:
     """Give every level an m and a u, and keep m away from zero (see _MIN_M)."""
     for comparison in linker._settings_obj.comparisons:
+        code_of = dict(zip(map(id, comparison.comparison_levels), _level_codes(comparison)))
         levels = [lvl for lvl in comparison.comparison_levels if not lvl.is_null_level]
         for level in levels:
             if level._u_probability in (None, "level not observed"):
@@ -97,7 +113,7 @@ def _regularise(linker: Linker, sampled_pairs: int) -> None:
         total = sum(float(level.m_probability) for level in levels)
         for level in levels:
             level.m_probability = float(level.m_probability) / total
-            if level.label_for_charts in _NEUTRAL_LEVELS:
+            if code_of[id(level)] in _NEUTRAL_LEVELS:
                 # "Unknown" is no evidence either way: a Bayes factor of (almost) 1.  Not
                 # exactly 1, so that its weight differs from the null level's 0 and the
                 # level can be read back from the weight (score._gamma_from_weight_sql).
@@ -117,9 +133,10 @@ def _set_counted_u(con: duckdb.DuckDBPyConnection, linker: Linker, table: str) -
     total = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     ordered_pairs = max(total * (total - 1), 1)
     counted: dict[str, float] = {}
+    seen: set[str] = set()
     for comparison in linker._settings_obj.comparisons:
-        for level in comparison.comparison_levels:
-            key = (comparison.output_column_name, level.label_for_charts)
+        for level, key in zip(comparison.comparison_levels, _level_codes(comparison)):
+            seen.add(key)
             if level.is_null_level or key not in _EXACT_PAIR_COUNTS:
                 continue
             agreeing = con.execute(_counted_sql(key, table)).fetchall()[0][0] or 0
@@ -129,7 +146,11 @@ def _set_counted_u(con: duckdb.DuckDBPyConnection, linker: Linker, table: str) -
             level._trained_u_probabilities = [
                 {"probability": u, "description": "counted exactly", "m_or_u": "u"}]
             level.u_probability = u
-            counted[f"{key[0]}:{key[1]}"] = u
+            counted[key] = u
+    missing = sorted(set(_EXACT_PAIR_COUNTS) - seen)
+    if missing:
+        # A level renamed or removed in comparisons.py: its u would silently be sampled.
+        raise ModelError(f"exact-u counting names levels the model does not have: {missing}")
     return counted
 
 
@@ -168,17 +189,17 @@ def _train(con: duckdb.DuckDBPyConnection, table: str, config: Config, out_path:
         )
     _regularise(linker, training.u_max_pairs)
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    model[LEVELS_META] = levels_block()
     verdicts = None
     if labels_table is not None:
         # Verdicts never touch m, u or the prior (a review queue is a biased sample):
         # they are counted per comparison pattern beside the model (model.verdicts).
-        from linkage.model.settings import level_labels
         from linkage.model.verdicts import VERDICTS_META, learn_verdicts
 
         names = [c["output_column_name"] for c in model["comparisons"]]
         th = config.thresholds
         verdicts, block = learn_verdicts(
-            con, linker, labels_table, names, level_labels(model), table,
+            con, linker, labels_table, names, level_codes(model), table,
             (th.auto_match_probability, th.auto_match_probability_without_id))
         model[VERDICTS_META] = block
     records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]

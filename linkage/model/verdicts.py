@@ -1,8 +1,8 @@
 """Learning from reviewers' verdicts: back-off over evidence patterns.
 
-    learn_verdicts(con, linker, labels_table, names, level_labels, table, thresholds)
+    learn_verdicts(con, linker, labels_table, names, level_codes, table, thresholds)
         -> VerdictReport, block                  (``linkage train --labels``)
-    PatternRules.from_model(model).decide(pair_labels, reason) -> PatternDecision | None
+    PatternRules.from_model(model).decide(pair_levels, reason) -> PatternDecision | None
 
 Why not the prior: the review queue is a biased sample of look-alikes.  "68% of reviewed
 pairs were the same person" says the model is over-confident in that band, for those
@@ -19,7 +19,8 @@ verdicts spread over ~100 exact level vectors, though, so exact patterns alone w
 (3 of 126 patterns became automatic).  A pair is therefore looked up at three granularities,
 most specific first:
 
-1. ``pattern``: the full vector of levels (同音·空·一致·一致·同址);
+1. ``pattern``: the full vector of level codes (``name.homophone·id.null·dob.exact·
+   sex.same·location.address``, shown as 同音·空·一致·一致·同址);
 2. ``class``: the same vector with near-equivalent levels pooled (same-sounding names;
    birth-date typos; one household; one village or township; sex equal or blank);
 3. ``reason``: why the run held it back (the guard's reason, or the score band) with the
@@ -74,6 +75,8 @@ from typing import Any
 
 import duckdb
 
+from linkage.model.levels import LABELS, code_of
+
 log = logging.getLogger(__name__)
 
 VERDICTS_META = "linkage_verdicts"
@@ -103,38 +106,57 @@ OVERRULABLE_REASONS = (
 GRANULARITIES = ("pattern", "class", "reason")
 
 # Levels pooled into one class at the "class" granularity: they say nearly the same thing
-# about a pair.  (comparison -> level label -> class label)
-_CLASSES: dict[str, dict[str, str]] = {
-    "name": {"同音": "音近", "模糊音": "音近"},
-    "dob": {"日月颠倒": "笔误", "农历生日": "笔误", "农历偏差": "笔误", "差一年": "笔误"},
-    "sex": {"一致": "一致或空", "空": "一致或空"},
-    "location": {"同址同电话": "同户", "同址": "同户", "同电话": "同户",
-                 "同村": "同乡", "住址相近": "同乡", "同乡镇": "同乡"},
+# about a pair.  level code -> (class code, display label)
+_CLASSES: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("name.homophone", "name.fuzzy_pinyin"), ("name.sounds_alike", "音近")),
+    **dict.fromkeys(("dob.day_month_swapped", "dob.lunar", "dob.lunar_shift", "dob.year_off"),
+                    ("dob.typo", "笔误")),
+    **dict.fromkeys(("sex.same", "sex.null"), ("sex.same_or_null", "一致或空")),
+    **dict.fromkeys(("location.address_phone", "location.address", "location.phone"),
+                    ("location.household", "同户")),
+    **dict.fromkeys(("location.address_close", "location.village", "location.township"),
+                    ("location.near", "同乡")),
 }
+_CLASS_LABELS = dict(_CLASSES.values())
+_SEP = "·"
 
 
-def pattern_key(pair_labels: Mapping[str, str], names: Sequence[str]) -> str:
-    """The comparison pattern of a pair: its level labels in comparison order."""
-    return "·".join(pair_labels.get(n, "空") for n in names)
+def _code(levels: Mapping[str, str], name: str) -> str:
+    return levels.get(name) or f"{name}.null"
 
 
-def class_key(pair_labels: Mapping[str, str], names: Sequence[str]) -> str:
+def pattern_key(levels: Mapping[str, str], names: Sequence[str]) -> str:
+    """The comparison pattern of a pair: its level codes in comparison order."""
+    return _SEP.join(_code(levels, n) for n in names)
+
+
+def class_key(levels: Mapping[str, str], names: Sequence[str]) -> str:
     """The pattern with near-equivalent levels pooled (同音/模糊音 -> 音近, ...)."""
-    return "·".join(_CLASSES.get(n, {}).get(pair_labels.get(n, "空"), pair_labels.get(n, "空"))
-                    for n in names)
+    return _SEP.join(_CLASSES.get(_code(levels, n), (_code(levels, n), ""))[0] for n in names)
 
 
-def reason_key(pair_labels: Mapping[str, str], reason: str) -> str:
+def reason_key(levels: Mapping[str, str], reason: str) -> str:
     """Why the pair was held back (without the parenthesised hint) and the name's class."""
-    name = pair_labels.get("name", "空")
-    return f"{reason.split(' (')[0]}|{_CLASSES['name'].get(name, name)}"
+    name = _code(levels, "name")
+    return f"{reason.split(' (')[0]}|{_CLASSES.get(name, (name, ''))[0]}"
 
 
-def keys_of(pair_labels: Mapping[str, str], names: Sequence[str], reason: str) -> dict[str, str]:
+def display(key: str) -> str:
+    """A key as people read it: level (or class) codes shown as their labels."""
+    def label(code: str) -> str:
+        return LABELS.get(code) or _CLASS_LABELS.get(code) or code
+
+    if "|" in key:
+        reason, name = key.split("|", 1)
+        return f"{reason}|{label(name)}"
+    return _SEP.join(label(code) for code in key.split(_SEP))
+
+
+def keys_of(levels: Mapping[str, str], names: Sequence[str], reason: str) -> dict[str, str]:
     """The pair's key at every granularity (no reason: no ``reason`` key)."""
-    keys = {"pattern": pattern_key(pair_labels, names), "class": class_key(pair_labels, names)}
+    keys = {"pattern": pattern_key(levels, names), "class": class_key(levels, names)}
     if reason:
-        keys["reason"] = reason_key(pair_labels, reason)
+        keys["reason"] = reason_key(levels, reason)
     return keys
 
 
@@ -194,14 +216,26 @@ class PatternDecision:
         n = self.same + self.different
         said = "same" if self.action == "auto" else "different"
         agree = self.same if self.action == "auto" else self.different
+        shown = display(self.key)
         if self.granularity == "reason":
-            reason, name = self.key.split("|", 1)
+            reason, name = shown.split("|", 1)
             kind = f"pairs held back for '{reason}' with name {name}"
         elif self.granularity == "class":
-            kind = f"pattern class {self.key}"
+            kind = f"pattern class {shown}"
         else:
-            kind = f"pattern {self.key}"
+            kind = f"pattern {shown}"
         return f"{kind}: {agree} of {n} reviewer verdicts {said}"
+
+
+def _coded(patterns: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """A block of the first learning rule (patterns spelled in display labels) in codes;
+    a pattern with a label the catalogue no longer has is left out."""
+    out = {}
+    for key, counts in patterns.items():
+        codes = [code_of(n, label) for n, label in zip(names, key.split(_SEP))]
+        if len(codes) == len(names) and all(codes):
+            out[_SEP.join(c for c in codes if c)] = counts
+    return out
 
 
 @dataclass
@@ -214,10 +248,10 @@ class PatternRules:
     @classmethod
     def of(cls, names: Sequence[str],
            verdicts: Sequence[tuple[Mapping[str, str], str, bool]]) -> "PatternRules":
-        """Count (pair labels, held-back reason, same?) at every granularity."""
+        """Count (pair level codes, held-back reason, same?) at every granularity."""
         counts: dict[str, dict[str, list[int]]] = {g: {} for g in GRANULARITIES}
-        for labels, reason, same in verdicts:
-            for granularity, key in keys_of(labels, names, reason).items():
+        for levels, reason, same in verdicts:
+            for granularity, key in keys_of(levels, names, reason).items():
                 c = counts[granularity].setdefault(key, [0, 0])
                 c[0 if same else 1] += 1
         return cls(tuple(names), {g: {k: (v[0], v[1]) for k, v in keys.items()}
@@ -226,16 +260,17 @@ class PatternRules:
     @classmethod
     def from_model(cls, model: Mapping[str, Any]) -> "PatternRules":
         block = model.get(VERDICTS_META) or {}
+        names = tuple(block.get("comparisons") or ())
         by_granularity = dict(block.get("counts") or {})
         if "patterns" in block and "pattern" not in by_granularity:
-            by_granularity["pattern"] = block["patterns"]  # a model learned before back-off
+            by_granularity["pattern"] = _coded(block["patterns"], names)  # learned before back-off
         counts = {g: {k: (int(v["same"]), int(v["different"])) for k, v in keys.items()}
                   for g, keys in by_granularity.items() if g in GRANULARITIES and keys}
-        return cls(tuple(block.get("comparisons") or ()), counts)
+        return cls(names, counts)
 
-    def lookup(self, pair_labels: Mapping[str, str], reason: str) -> PatternDecision | None:
+    def lookup(self, pair_levels: Mapping[str, str], reason: str) -> PatternDecision | None:
         """The most specific conclusive kind of this pair, or None (mixed, or too few)."""
-        keys = keys_of(pair_labels, self.names, reason)
+        keys = keys_of(pair_levels, self.names, reason)
         for granularity in GRANULARITIES:
             if granularity not in keys:
                 continue
@@ -248,7 +283,7 @@ class PatternRules:
                 return None  # reviewers disagree on this kind: a coarser one must not overrule
         return None
 
-    def decide(self, pair_labels: Mapping[str, str], reason: str) -> PatternDecision | None:
+    def decide(self, pair_levels: Mapping[str, str], reason: str) -> PatternDecision | None:
         """The learned decision for a pair held back for ``reason``, or None.
 
         ``reason`` is why the run held it back: the guard's reason when a guard does (with
@@ -257,27 +292,27 @@ class PatternRules:
         keep archives apart.  "auto" applies only to reasons that ask for more evidence."""
         if not self.counts:
             return None
-        decision = self.lookup(pair_labels, reason)
+        decision = self.lookup(pair_levels, reason)
         if decision is None or (decision.action == "auto" and not reason.startswith(OVERRULABLE_REASONS)):
             return None
         return decision
 
-    def action(self, pair_labels: Mapping[str, str], reason: str) -> str:
-        decision = self.decide(pair_labels, reason)
+    def action(self, pair_levels: Mapping[str, str], reason: str) -> str:
+        decision = self.decide(pair_levels, reason)
         return decision.action if decision is not None else "review"
 
 
-def held_reason(pair_labels: Mapping[str, str], probability: float, auto: float,
+def held_reason(pair_levels: Mapping[str, str], probability: float, auto: float,
                 auto_without_id: float, impossible_dates: bool) -> str:
     """Why a run holds this pair back, as the pipeline asks PatternRules.decide: a guard's
     reason with the scores set aside, else the guard's reason at this score, else the band."""
     from linkage.decide import pair_guard
 
-    reason = pair_guard(pair_labels, 1.0, impossible_dates=impossible_dates)
+    reason = pair_guard(pair_levels, 1.0, impossible_dates=impossible_dates)
     if reason:
         return reason
     if probability >= auto:
-        return pair_guard(pair_labels, probability, auto_without_id, impossible_dates)
+        return pair_guard(pair_levels, probability, auto_without_id, impossible_dates)
     return BAND_REASON
 
 
@@ -312,14 +347,14 @@ def _held_out(a: str, b: str) -> bool:
 class LabelledPair:
     archive_id_l: str
     archive_id_r: str
-    labels: dict[str, str]
+    levels: dict[str, str]
     reason: str
     same: bool
 
 
 def labelled_pairs(
     con: duckdb.DuckDBPyConnection, linker: Any, labels_table: str, table: str,
-    names: Sequence[str], level_labels: Mapping[str, Mapping[int, str]],
+    names: Sequence[str], level_codes: Mapping[str, Mapping[int, str]],
     thresholds: tuple[float, float],
 ) -> list[LabelledPair]:
     """Every labelled pair found in ``table``, with its levels and held-back reason under
@@ -356,21 +391,21 @@ def labelled_pairs(
     auto, auto_without_id = thresholds
     out = []
     for a, b, score, probability, impossible, *g in rows:
-        labels = {n: level_labels[n].get(int(v), "") for n, v in zip(names, g)}
-        reason = held_reason(labels, float(probability), auto, auto_without_id, bool(impossible))
-        out.append(LabelledPair(a, b, labels, reason, float(score) >= 0.5))
+        levels = {n: level_codes[n].get(int(v), "") for n, v in zip(names, g)}
+        reason = held_reason(levels, float(probability), auto, auto_without_id, bool(impossible))
+        out.append(LabelledPair(a, b, levels, reason, float(score) >= 0.5))
     return out
 
 
 def _held_out_check(names: Sequence[str], pairs: Sequence[LabelledPair]) -> tuple[int, int, int, int, int]:
     """Decide the held-out labels with rules learned from the others: (held out, joined,
     wrongly joined, left out, wrongly left out)."""
-    rules = PatternRules.of(names, [(p.labels, p.reason, p.same) for p in pairs
+    rules = PatternRules.of(names, [(p.levels, p.reason, p.same) for p in pairs
                                     if not _held_out(p.archive_id_l, p.archive_id_r)])
     held = [p for p in pairs if _held_out(p.archive_id_l, p.archive_id_r)]
     auto = auto_wrong = drop = drop_wrong = 0
     for p in held:
-        action = rules.action(p.labels, p.reason)
+        action = rules.action(p.levels, p.reason)
         if action == "auto":
             auto += 1
             auto_wrong += not p.same
@@ -382,22 +417,22 @@ def _held_out_check(names: Sequence[str], pairs: Sequence[LabelledPair]) -> tupl
 
 def learn_verdicts(
     con: duckdb.DuckDBPyConnection, linker: Any, labels_table: str,
-    names: Sequence[str], level_labels: Mapping[str, Mapping[int, str]],
+    names: Sequence[str], level_codes: Mapping[str, Mapping[int, str]],
     table: str = "model_input", thresholds: tuple[float, float] = (0.999, 0.9995),
 ) -> tuple[VerdictReport, dict[str, Any]]:
     """Count verdicts per kind of pair; check the decisions on held-out labels first."""
     total_same, total_diff = con.execute(
         f"SELECT count(*) FILTER (WHERE clerical_match_score >= 0.5), "
         f"count(*) FILTER (WHERE clerical_match_score < 0.5) FROM {labels_table}").fetchall()[0]
-    pairs = labelled_pairs(con, linker, labels_table, table, names, level_labels, thresholds)
+    pairs = labelled_pairs(con, linker, labels_table, table, names, level_codes, thresholds)
     held, auto, auto_wrong, drop, drop_wrong = _held_out_check(names, pairs)
-    rules = PatternRules.of(names, [(p.labels, p.reason, p.same) for p in pairs])
+    rules = PatternRules.of(names, [(p.levels, p.reason, p.same) for p in pairs])
     # What each decided kind does to the labelled pairs themselves (a kind whose every pair
     # is a twin-looking one decides nothing: the guard stands).
     used: dict[tuple[str, str], str] = {}
     labels_auto = labels_drop = 0
     for p in pairs:
-        decision = rules.decide(p.labels, p.reason)
+        decision = rules.decide(p.levels, p.reason)
         if decision is not None:
             used[(decision.granularity, decision.key)] = decision.action
             labels_auto += decision.action == "auto"

@@ -8,7 +8,8 @@ standardisers (linkage.standardise), never re-implemented, so the screen says ex
 scorer saw.  Pure functions: raw values in, short display strings out.
 
 Pair-level facts (an ID shared with an archive it does not fit, a lunar birthday) come from
-the comparison levels in the pair's evidence (``id=号同但生日/性别不符``, ``dob=农历生日``).
+the comparison levels in the pair's evidence (``id=号同但生日/性别不符``, ``dob=农历生日``), read
+back as level codes (``id.shared_not_fitting``, ``dob.lunar``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from linkage.model.levels import code_of
 from linkage.standardise.dates import clean_dob, dob_precision, parse_date
 from linkage.standardise.id_number import clean_id_text, parse_id
 from linkage.standardise.name import clean_name
@@ -24,10 +26,10 @@ from linkage.standardise.sex import normalise_sex
 
 SEX_SHOWN = {"M": "男", "F": "女"}
 # Comparison levels (linkage.model.comparisons) that are facts a reviewer should see.
-ID_NOT_FITTING = "号同但生日/性别不符"
-ID_BAD_CHECK_SHARED = "一致但校验失败"
-LUNAR_LEVELS = {"农历生日": "lunar birthday: one date read as lunar gives the other",
-                "农历偏差": "15-60 days apart: a lunar birthday converted loosely"}
+ID_NOT_FITTING = "id.shared_not_fitting"
+ID_BAD_CHECK_SHARED = "id.exact_bad_checksum"
+LUNAR_LEVELS = {"dob.lunar": "lunar birthday: one date read as lunar gives the other",
+                "dob.lunar_shift": "15-60 days apart: a lunar birthday converted loosely"}
 
 
 def _text(value: Any) -> str:
@@ -45,6 +47,17 @@ def evidence_labels(evidence: str | None) -> dict[str, str]:
         if sep and field:
             labels[field.strip()] = rest.rsplit(" ", 1)[0].strip() if " " in rest else rest.strip()
     return labels
+
+
+def evidence_levels(evidence: str | None) -> dict[str, str]:
+    """``name=同音 +7.9; id=空 0`` -> {'name': 'name.homophone', 'id': 'id.null'}: the level
+    codes behind the evidence's display labels (a label no level has is left out)."""
+    out = {}
+    for field, label in evidence_labels(evidence).items():
+        code = code_of(field, label)
+        if code is not None:
+            out[field] = code
+    return out
 
 
 def shown_sex(raw: Any) -> str:
@@ -138,7 +151,7 @@ def name_flags(side: dict[str, Any]) -> list[str]:
 def pair_flags(evidence: str | None, left: dict[str, Any], right: dict[str, Any]) -> dict[str, list[str]]:
     """Facts the pair's comparison levels carry, attached to the side they concern
     ('l', 'r' or 'pair')."""
-    labels = evidence_labels(evidence)
+    labels = evidence_levels(evidence)
     out: dict[str, list[str]] = {"l": [], "r": [], "pair": []}
     if labels.get("id") == ID_NOT_FITTING:
         misfits = [s for s, side in (("l", left), ("r", right)) if any(

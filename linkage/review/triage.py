@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from linkage.review.facts import evidence_labels, name_flags
+from linkage.review.facts import evidence_levels, name_flags
 
-ID_AGREES = frozenset({"一致", "一位之差或互换", "一致但校验失败"})
+ID_AGREES = frozenset({"id.exact", "id.one_typo", "id.exact_bad_checksum"})
 
 # code -> (rank: lower is shown first, label for listings and stats)
 CLASSES: dict[str, tuple[int, str]] = {
@@ -47,14 +47,14 @@ def classify(evidence: str | None, left: dict[str, Any], right: dict[str, Any],
     both names."""
     if reason in NEVER_REASONS:
         return NEVER_REASONS[reason]
-    labels = evidence_labels(evidence)
-    name, id_level = labels.get("name"), labels.get("id")
+    levels = evidence_levels(evidence)
+    name, id_level = levels.get("name"), levels.get("id")
     if id_level in ID_AGREES:
         return "id_agrees"
     newborn = any(f.startswith("newborn") for side in (left, right) for f in name_flags(side))
-    if name == "仅同姓" and not newborn:
+    if name == "name.surname_only" and not newborn:
         return "surname_only_no_id"
-    if name == "一字之差":
+    if name == "name.one_char":
         return "one_char_no_id"
     return "other"
 
