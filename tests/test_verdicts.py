@@ -141,3 +141,28 @@ def test_held_reason_is_the_one_the_run_gives():
     assert held_reason(_labels("一致·空·一致·一致·同村"), 0.9992, 0.999, 0.9995, False).startswith(
         "no ID confirms it")
     assert held_reason(plain, 0.7, 0.999, 0.9995, True).startswith("an archive predates")
+
+
+def test_every_guard_reason_is_either_overrulable_or_a_named_danger():
+    """All reasons pair_guard can give, over every combination of levels: the ones that name
+    a danger are never in OVERRULABLE_REASONS (a guard added later fails here until it is
+    classified)."""
+    import itertools
+
+    from linkage.decide import pair_guard
+    from linkage.model.levels import LEVELS
+    from linkage.model.verdicts import OVERRULABLE_REASONS
+
+    dangers = ("an archive predates", "newborn placeholder", "similar names, same birth date",
+               "names one character apart", "shared ID does not fit", "shared ID but birth dates")
+    reasons = set()
+    codes = [[code for code, _ in LEVELS[n]] for n in NAMES]
+    for combo in itertools.product(*codes):
+        levels = dict(zip(NAMES, combo))
+        for probability, impossible in ((1.0, False), (0.9991, False), (1.0, True)):
+            reasons.add(pair_guard(levels, probability, 0.9995, impossible))
+    reasons.discard("")
+    for reason in reasons:
+        overrulable = reason.startswith(OVERRULABLE_REASONS)
+        danger = reason.startswith(dangers)
+        assert overrulable != danger, f"unclassified or both: {reason!r}"

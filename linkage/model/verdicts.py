@@ -85,6 +85,7 @@ AUTO_SAME_SHARE = 0.8      # lower bound of P(same) for "auto": 10 of 10 same
 DROP_SAME_SHARE = 0.3      # upper bound of P(same) for "drop": 6 of 6 different
 HELD_OUT_SHARE = 0.2       # labels kept aside for the before/after check
 FEW_LABELS = 100           # below this, warn that little can be learned
+WRONG_SHARE_WARNED = 0.05  # held-out learned decisions wrong beyond this (and > 1): warn
 
 # The reason a run gives a pair in the score band (pipeline.BAND_REASON imports it).
 BAND_REASON = "score between review and automatic thresholds"
@@ -445,9 +446,11 @@ def learn_verdicts(
                         "(a kind of pair needs 10 of 10 verdicts same, or 6 of 6 different)")
     if not used:
         warnings.append("no kind of pair has enough agreeing verdicts yet: the model decides as before")
-    if auto_wrong or drop_wrong:
-        warnings.append(f"on held-out labels {auto_wrong + drop_wrong} learned decisions were "
-                        "wrong: check the verdicts")
+    if (auto_wrong + drop_wrong) > max(1, WRONG_SHARE_WARNED * (auto + drop)):
+        # One wrong in ~75 learned links is what the rule makes on the benchmarks; much more
+        # says the verdicts disagree with each other (two reviewers, two standards).
+        warnings.append(f"on held-out labels {auto_wrong + drop_wrong} of {auto + drop} learned "
+                        "decisions were wrong: check the verdicts")
     patterns = rules.counts.get("pattern", {})
     report = VerdictReport(
         labels_same=int(total_same), labels_different=int(total_diff),
