@@ -348,7 +348,7 @@ def cluster_and_decide(
     def learned_decision(pair: tuple[str, str], reason: str) -> PatternDecision | None:
         if not learned_rules.counts:
             return None
-        return learned_rules.decide(pair_info[pair]["levels"], guard(pair, 1.0) or reason)
+        return learned_rules.decide(pair_info[pair]["levels"], reason, guard(pair, 1.0))
 
     for pair in review_candidates:
         decision = learned_decision(pair, BAND_REASON)

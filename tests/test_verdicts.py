@@ -7,7 +7,7 @@ import pytest
 from linkage.model.levels import code_of
 from linkage.model.verdicts import (
     BAND_REASON, VERDICTS_META, PatternRules, beta_quantile, class_key, decide_counts, display,
-    held_reason, pattern_key, reason_key,
+    held_reasons, pattern_key, reason_key,
 )
 
 NAMES = ("name", "id", "dob", "sex", "location")
@@ -133,14 +133,21 @@ def test_a_model_learned_before_back_off_still_reads():
     assert decision is not None and decision.action == "auto"
 
 
-def test_held_reason_is_the_one_the_run_gives():
+def test_held_reasons_are_the_ones_the_run_gives():
+    """(the review row's reason, the guard with the score set aside)"""
     twins = _labels("一字之差·空·一致·一致·同址")
-    assert held_reason(twins, 0.7, 0.999, 0.9995, False).startswith("names one character apart")
+    assert held_reasons(twins, 0.7, 0.999, 0.9995, False) == (BAND, "names one character apart (twins?)")
     plain = _labels("一致·空·一致·一致·同址")
-    assert held_reason(plain, 0.7, 0.999, 0.9995, False) == BAND
-    assert held_reason(_labels("一致·空·一致·一致·同村"), 0.9992, 0.999, 0.9995, False).startswith(
-        "no ID confirms it")
-    assert held_reason(plain, 0.7, 0.999, 0.9995, True).startswith("an archive predates")
+    assert held_reasons(plain, 0.7, 0.999, 0.9995, False) == (BAND, BAND)
+    reason, guard = held_reasons(_labels("一致·空·一致·一致·同村"), 0.9992, 0.999, 0.9995, False)
+    assert reason == guard and reason.startswith("no ID confirms it")
+    assert held_reasons(plain, 0.7, 0.999, 0.9995, True)[1].startswith("an archive predates")
+
+
+def test_a_band_pair_that_looks_like_twins_is_not_joined_by_band_verdicts():
+    rules = PatternRules.of(NAMES, _verdicts("一字之差·空·一致·一致·同址", BAND, 50, 0))
+    assert rules.decide(_labels("一字之差·空·一致·一致·同址"), BAND) is not None
+    assert rules.decide(_labels("一字之差·空·一致·一致·同址"), BAND, "names one character apart (twins?)") is None
 
 
 def test_every_guard_reason_is_either_overrulable_or_a_named_danger():

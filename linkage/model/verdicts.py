@@ -23,8 +23,9 @@ most specific first:
    sex.same·location.address``, shown as 同音·空·一致·一致·同址);
 2. ``class``: the same vector with near-equivalent levels pooled (same-sounding names;
    birth-date typos; one household; one village or township; sex equal or blank);
-3. ``reason``: why the run held it back (the guard's reason, or the score band) with the
-   name's class.
+3. ``reason``: why the run held it back, as its review row says, with the name's class:
+   the score band, or the guard that refused a pair scoring above the automatic threshold
+   (in effect the guard reason and a score band).
 
 The first granularity whose verdicts are conclusive decides; one that holds verdicts both
 ways stops the search (the specific evidence says "mixed", a coarser key must not overrule
@@ -284,37 +285,42 @@ class PatternRules:
                 return None  # reviewers disagree on this kind: a coarser one must not overrule
         return None
 
-    def decide(self, pair_levels: Mapping[str, str], reason: str) -> PatternDecision | None:
+    def decide(self, pair_levels: Mapping[str, str], reason: str,
+               guard: str = "") -> PatternDecision | None:
         """The learned decision for a pair held back for ``reason``, or None.
 
-        ``reason`` is why the run held it back: the guard's reason when a guard does (with
-        the scores set aside, so that a twin-looking pair is not judged by its score), else
-        BAND_REASON.  "drop" (stop queueing) applies whatever held the pair back: it can only
-        keep archives apart.  "auto" applies only to reasons that ask for more evidence."""
+        ``reason`` is the reason the run writes on the pair's review row (BAND_REASON, or
+        the guard that refused a pair scoring above the automatic threshold): it keys the
+        ``reason`` granularity.  ``guard`` is the guard's reason with the score set aside
+        (a twin-looking pair is not judged by its score; '' for none, then ``reason``): a
+        learned "same" applies only when it asks for more evidence.  "drop" (stop
+        queueing) applies whatever held the pair back: it can only keep archives apart."""
         if not self.counts:
             return None
         decision = self.lookup(pair_levels, reason)
-        if decision is None or (decision.action == "auto" and not reason.startswith(OVERRULABLE_REASONS)):
+        if decision is None or (decision.action == "auto"
+                                and not (guard or reason).startswith(OVERRULABLE_REASONS)):
             return None
         return decision
 
-    def action(self, pair_levels: Mapping[str, str], reason: str) -> str:
-        decision = self.decide(pair_levels, reason)
+    def action(self, pair_levels: Mapping[str, str], reason: str, guard: str = "") -> str:
+        decision = self.decide(pair_levels, reason, guard)
         return decision.action if decision is not None else "review"
 
 
-def held_reason(pair_levels: Mapping[str, str], probability: float, auto: float,
-                auto_without_id: float, impossible_dates: bool) -> str:
-    """Why a run holds this pair back, as the pipeline asks PatternRules.decide: a guard's
-    reason with the scores set aside, else the guard's reason at this score, else the band."""
+def held_reasons(pair_levels: Mapping[str, str], probability: float, auto: float,
+                 auto_without_id: float, impossible_dates: bool) -> tuple[str, str]:
+    """(reason, guard) as a run gives them to PatternRules.decide for a pair scoring
+    ``probability``: the reason its review row says (the band; above the automatic
+    threshold, the guard that refused it, '' if none did), and the guard's reason with the
+    score set aside."""
     from linkage.decide import pair_guard
 
-    reason = pair_guard(pair_levels, 1.0, impossible_dates=impossible_dates)
-    if reason:
-        return reason
     if probability >= auto:
-        return pair_guard(pair_levels, probability, auto_without_id, impossible_dates)
-    return BAND_REASON
+        reason = pair_guard(pair_levels, probability, auto_without_id, impossible_dates)
+    else:
+        reason = BAND_REASON
+    return reason, pair_guard(pair_levels, 1.0, impossible_dates=impossible_dates) or reason
 
 
 @dataclass(frozen=True)
@@ -350,6 +356,7 @@ class LabelledPair:
     archive_id_r: str
     levels: dict[str, str]
     reason: str
+    guard: str
     same: bool
 
 
@@ -393,8 +400,8 @@ def labelled_pairs(
     out = []
     for a, b, score, probability, impossible, *g in rows:
         levels = {n: level_codes[n].get(int(v), "") for n, v in zip(names, g)}
-        reason = held_reason(levels, float(probability), auto, auto_without_id, bool(impossible))
-        out.append(LabelledPair(a, b, levels, reason, float(score) >= 0.5))
+        reason, guard = held_reasons(levels, float(probability), auto, auto_without_id, bool(impossible))
+        out.append(LabelledPair(a, b, levels, reason, guard, float(score) >= 0.5))
     return out
 
 
@@ -406,7 +413,7 @@ def _held_out_check(names: Sequence[str], pairs: Sequence[LabelledPair]) -> tupl
     held = [p for p in pairs if _held_out(p.archive_id_l, p.archive_id_r)]
     auto = auto_wrong = drop = drop_wrong = 0
     for p in held:
-        action = rules.action(p.levels, p.reason)
+        action = rules.action(p.levels, p.reason, p.guard)
         if action == "auto":
             auto += 1
             auto_wrong += not p.same
@@ -433,7 +440,7 @@ def learn_verdicts(
     used: dict[tuple[str, str], str] = {}
     labels_auto = labels_drop = 0
     for p in pairs:
-        decision = rules.decide(p.levels, p.reason)
+        decision = rules.decide(p.levels, p.reason, p.guard)
         if decision is not None:
             used[(decision.granularity, decision.key)] = decision.action
             labels_auto += decision.action == "auto"
