@@ -40,8 +40,9 @@ def _labels(key: str) -> dict[str, str]:
     return codes
 
 
-def _verdicts(key: str, reason: str, same: int, different: int) -> list:
-    return [(_labels(key), reason, True)] * same + [(_labels(key), reason, False)] * different
+def _verdicts(key: str, reason: str, same: int, different: int, guard: str = "") -> list:
+    return ([(_labels(key), reason, guard, True)] * same
+            + [(_labels(key), reason, guard, False)] * different)
 
 
 @pytest.mark.parametrize("key,expected", [
@@ -54,10 +55,17 @@ def test_class_key_pools_near_equivalent_levels(key, expected):
     assert display(class_key(_labels(key), NAMES)) == expected
 
 
-def test_reason_key_drops_the_hint_and_pools_the_name():
-    key = reason_key(_labels("模糊音·空·一致·一致·跨县"), "similar names, same birth date, no matching ID (twins?)")
-    assert key == "similar names, same birth date, no matching ID|name.sounds_alike"
-    assert display(key) == "similar names, same birth date, no matching ID|音近"
+@pytest.mark.parametrize("reason,guard,expected", [
+    ("similar names, same birth date, no matching ID (twins?)", "",
+     "similar names, same birth date, no matching ID|above|音近"),
+    (BAND, "", f"{BAND}|band|音近"),
+    (BAND, "no ID and no shared address, phone or village (namesakes?)",
+     "no ID and no shared address, phone or village|band|音近"),
+])
+def test_reason_key_is_the_guard_and_the_score_band(reason, guard, expected):
+    key = reason_key(_labels("模糊音·空·一致·一致·跨县"), reason, guard)
+    assert key.endswith("|name.sounds_alike")
+    assert display(key) == expected
 
 
 # (verdicts learned, the pair, its reason) -> (action, granularity) or None
@@ -115,8 +123,8 @@ def test_decisions_explain_themselves():
     assert rules.decide(_labels("同音·空·一致·一致·同址"), BAND).note() == \
         "pattern 同音·空·一致·一致·同址: 41 of 41 reviewer verdicts same"
     by_reason = rules.decide(_labels("一致·空·一致·不同·同县"), "sexes differ and no matching ID")
-    assert by_reason.note() == ("pairs held back for 'sexes differ and no matching ID' with name 一致: "
-                                "13 of 13 reviewer verdicts same")
+    assert by_reason.note() == ("pairs held back for 'sexes differ and no matching ID', scored above "
+                                "the automatic threshold, with name 一致: 13 of 13 reviewer verdicts same")
 
 
 def test_a_model_without_verdicts_decides_nothing():

@@ -23,9 +23,9 @@ most specific first:
    sex.same·location.address``, shown as 同音·空·一致·一致·同址);
 2. ``class``: the same vector with near-equivalent levels pooled (same-sounding names;
    birth-date typos; one household; one village or township; sex equal or blank);
-3. ``reason``: why the run held it back, as its review row says, with the name's class:
-   the score band, or the guard that refused a pair scoring above the automatic threshold
-   (in effect the guard reason and a score band).
+3. ``reason``: the guard that holds the pair back (none: the score band), whether it
+   scored in the review band or above the automatic threshold, and the name's class - a
+   guard reason and a score band.
 
 The first granularity whose verdicts are conclusive decides; one that holds verdicts both
 ways stops the search (the specific evidence says "mixed", a coarser key must not overrule
@@ -46,13 +46,15 @@ automatic links right/wrong and dropped pairs right/wrong, of 325 / 1,528 / 1,60
 
     rule (auto / drop)   synth         independent      generator3
     21 of 21, pattern    0/0, 0/0      14/0, 0/0        24/2, 0/0     (about the rule before)
-    15 of 15 / 6 of 6    0/0, 0/0      124/1, 125/1     115/2, 62/0
-    10 of 10 / 6 of 6    7/1, 0/0      166/1, 125/1     140/2, 62/0   (chosen)
-    7 of 7 / 6 of 6      25/1, 0/0     178/2, 125/1     154/4, 62/0
-    10 of 10 / 4 of 4    7/1, 5/2      166/1, 138/1     140/2, 83/2
+    15 of 15 / 6 of 6    0/0, 0/0      141/1, 125/1     84/2, 64/0
+    10 of 10 / 6 of 6    16/1, 0/0     183/1, 125/1     135/2, 64/0   (chosen)
+    7 of 7 / 6 of 6      26/1, 0/0     195/2, 125/1     147/3, 64/0
+    10 of 10 / 4 of 4    16/1, 5/3     183/1, 138/1     135/2, 85/2
 
-10-of-10 is the knee: 7-of-7 adds 44 right links for 3 more wrong ones (one in 15), 15-of-15
-gives up 74 right links to save one wrong.  4-of-4 drops would add 26 for 4 true pairs lost.
+10-of-10 is the knee: 7-of-7 adds 34 right links for 2 more wrong ones (one in 17), 15-of-15
+gives up 109 right links to save one wrong.  4-of-4 drops would add 39 for 5 true pairs lost.
+(The reason granularity keyed on the review row's reason alone gave 313/4 links in all; on
+the guard and the score band, 334/4.)
 
 Safety guards that name a danger (twins: names one character apart, similar names with the
 same birth date, a newborn placeholder either twin may own; an archive older than the
@@ -137,10 +139,13 @@ def class_key(levels: Mapping[str, str], names: Sequence[str]) -> str:
     return _SEP.join(_CLASSES.get(_code(levels, n), (_code(levels, n), ""))[0] for n in names)
 
 
-def reason_key(levels: Mapping[str, str], reason: str) -> str:
-    """Why the pair was held back (without the parenthesised hint) and the name's class."""
+def reason_key(levels: Mapping[str, str], reason: str, guard: str = "") -> str:
+    """The guard that holds the pair back (without its parenthesised hint; none: the band),
+    whether it scored in the review band or above the automatic threshold, and the name's
+    class - a guard reason and a score band."""
     name = _code(levels, "name")
-    return f"{reason.split(' (')[0]}|{_CLASSES.get(name, (name, ''))[0]}"
+    band = "band" if reason == BAND_REASON else "above"
+    return f"{(guard or reason).split(' (')[0]}|{band}|{_CLASSES.get(name, (name, ''))[0]}"
 
 
 def display(key: str) -> str:
@@ -149,16 +154,17 @@ def display(key: str) -> str:
         return LABELS.get(code) or _CLASS_LABELS.get(code) or code
 
     if "|" in key:
-        reason, name = key.split("|", 1)
-        return f"{reason}|{label(name)}"
+        reason, band, name = key.split("|", 2)
+        return f"{reason}|{band}|{label(name)}"
     return _SEP.join(label(code) for code in key.split(_SEP))
 
 
-def keys_of(levels: Mapping[str, str], names: Sequence[str], reason: str) -> dict[str, str]:
+def keys_of(levels: Mapping[str, str], names: Sequence[str], reason: str,
+            guard: str = "") -> dict[str, str]:
     """The pair's key at every granularity (no reason: no ``reason`` key)."""
     keys = {"pattern": pattern_key(levels, names), "class": class_key(levels, names)}
     if reason:
-        keys["reason"] = reason_key(levels, reason)
+        keys["reason"] = reason_key(levels, reason, guard)
     return keys
 
 
@@ -220,8 +226,9 @@ class PatternDecision:
         agree = self.same if self.action == "auto" else self.different
         shown = display(self.key)
         if self.granularity == "reason":
-            reason, name = shown.split("|", 1)
-            kind = f"pairs held back for '{reason}' with name {name}"
+            reason, band, name = shown.split("|", 2)
+            where = "in the review band" if band == "band" else "above the automatic threshold"
+            kind = f"pairs held back for '{reason}', scored {where}, with name {name}"
         elif self.granularity == "class":
             kind = f"pattern class {shown}"
         else:
@@ -249,11 +256,11 @@ class PatternRules:
 
     @classmethod
     def of(cls, names: Sequence[str],
-           verdicts: Sequence[tuple[Mapping[str, str], str, bool]]) -> "PatternRules":
-        """Count (pair level codes, held-back reason, same?) at every granularity."""
+           verdicts: Sequence[tuple[Mapping[str, str], str, str, bool]]) -> "PatternRules":
+        """Count (pair level codes, reason, guard, same?) at every granularity."""
         counts: dict[str, dict[str, list[int]]] = {g: {} for g in GRANULARITIES}
-        for levels, reason, same in verdicts:
-            for granularity, key in keys_of(levels, names, reason).items():
+        for levels, reason, guard, same in verdicts:
+            for granularity, key in keys_of(levels, names, reason, guard).items():
                 c = counts[granularity].setdefault(key, [0, 0])
                 c[0 if same else 1] += 1
         return cls(tuple(names), {g: {k: (v[0], v[1]) for k, v in keys.items()}
@@ -270,9 +277,10 @@ class PatternRules:
                   for g, keys in by_granularity.items() if g in GRANULARITIES and keys}
         return cls(names, counts)
 
-    def lookup(self, pair_levels: Mapping[str, str], reason: str) -> PatternDecision | None:
+    def lookup(self, pair_levels: Mapping[str, str], reason: str,
+               guard: str = "") -> PatternDecision | None:
         """The most specific conclusive kind of this pair, or None (mixed, or too few)."""
-        keys = keys_of(pair_levels, self.names, reason)
+        keys = keys_of(pair_levels, self.names, reason, guard)
         for granularity in GRANULARITIES:
             if granularity not in keys:
                 continue
@@ -297,7 +305,7 @@ class PatternRules:
         queueing) applies whatever held the pair back: it can only keep archives apart."""
         if not self.counts:
             return None
-        decision = self.lookup(pair_levels, reason)
+        decision = self.lookup(pair_levels, reason, guard)
         if decision is None or (decision.action == "auto"
                                 and not (guard or reason).startswith(OVERRULABLE_REASONS)):
             return None
@@ -408,7 +416,7 @@ def labelled_pairs(
 def _held_out_check(names: Sequence[str], pairs: Sequence[LabelledPair]) -> tuple[int, int, int, int, int]:
     """Decide the held-out labels with rules learned from the others: (held out, joined,
     wrongly joined, left out, wrongly left out)."""
-    rules = PatternRules.of(names, [(p.levels, p.reason, p.same) for p in pairs
+    rules = PatternRules.of(names, [(p.levels, p.reason, p.guard, p.same) for p in pairs
                                     if not _held_out(p.archive_id_l, p.archive_id_r)])
     held = [p for p in pairs if _held_out(p.archive_id_l, p.archive_id_r)]
     auto = auto_wrong = drop = drop_wrong = 0
@@ -434,7 +442,7 @@ def learn_verdicts(
         f"count(*) FILTER (WHERE clerical_match_score < 0.5) FROM {labels_table}").fetchall()[0]
     pairs = labelled_pairs(con, linker, labels_table, table, names, level_codes, thresholds)
     held, auto, auto_wrong, drop, drop_wrong = _held_out_check(names, pairs)
-    rules = PatternRules.of(names, [(p.levels, p.reason, p.same) for p in pairs])
+    rules = PatternRules.of(names, [(p.levels, p.reason, p.guard, p.same) for p in pairs])
     # What each decided kind does to the labelled pairs themselves (a kind whose every pair
     # is a twin-looking one decides nothing: the guard stands).
     used: dict[tuple[str, str], str] = {}
