@@ -2,7 +2,7 @@
 
     python benchmarks/incremental.py [--population DIR] [--persons 1000000] [--seed 7]
                                      [--new 8000] [--changed 2000] [--work DIR]
-                                     [--results benchmarks/results]
+                                     [--publish]
 
 Night 1 is the population without ``--new`` archives (held back); it builds the state (a
 full run).  Night 2 brings the held-back archives and edits ``--changed`` others (a new
@@ -15,7 +15,8 @@ phone number): ``--new + --changed`` new-or-changed archives.  Night 2 is then r
 
 Each run is a separate ``linkage -v run`` process, timed wall-clock; the incremental and the
 full result must be identical (clusters.csv, decisions.csv), which is checked.  Results go
-to ``incremental.json`` and ``incremental.md`` in ``--results``, with the machine, the load
+to ``incremental.json`` and ``incremental.md`` in WORK/results (``--publish``:
+benchmarks/results), with the machine, the load
 before each run, the commands and the per-stage seconds from each run's log.  Synthetic
 data only (linkage.synth; the population is generated if missing).
 """
@@ -32,6 +33,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from linkage.bench.publish import results_dir as pick_results
 from linkage.bench.report import machine_facts
 from linkage.bench.timed import timed_linkage
 
@@ -158,7 +160,8 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=8000)
     parser.add_argument("--changed", type=int, default=2000)
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work" / "incremental")
-    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--publish", action="store_true",
+                        help="write the tables to benchmarks/results (default: WORK/results)")
     args = parser.parse_args()
 
     if args.population is None:
@@ -206,7 +209,8 @@ def main() -> None:
         "ratio_incremental_to_stateless": round(inc / runs[4]["wall_seconds"], 4),
         "identical_outputs": identical,
     }
-    write_results(args.results, payload)
+    results_dir = pick_results(args.work, args.publish)
+    write_results(results_dir, payload)
     print(f"incremental {inc:.1f} s, full {full:.1f} s, ratio {inc / full:.3f}; identical: {identical}")
 
 

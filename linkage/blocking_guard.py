@@ -1,4 +1,4 @@
-"""Guard against blocking blow-ups: estimate each rule's pairs before scoring, and leave
+"""Guard against blocking blow-ups: bound every rule's pairs before scoring, and leave
 oversized blocks out of the rule that made them.
 
 A blocking rule pairs the archives that share its key (``l.county = r.county AND
@@ -7,19 +7,24 @@ n(n-1)/2 pairs, so one export with a birth date typed on every row makes one blo
 whole county: 10k rows gave 1.8M pairs, 30k rows 16M pairs and 7.8 GB, 100k rows never
 finished.  Before scoring, every rule's blocks are counted (one DuckDB GROUP BY over the
 rule's equality columns; the rule's other conditions can only remove pairs, so the count
-is an upper bound), and
+is an upper bound).  A rule ``K AND (A OR B)`` whose alternatives are equalities themselves
+(``l.surname_py = r.surname_py OR l.given_py = r.given_py``) is counted per alternative,
+K + A and K + B: its pairs are at most the sum, a much tighter bound than K alone when K is
+county + birth date.  The bound is complete: every block of every rule counts, and a rule
+with no ``l.x = r.x`` key at all cannot be bounded and is refused (ConfigError).  Then
 
 * a block estimated above ``[limits] max_block_pairs`` is dropped from that rule;
 * if all rules together still exceed the total limit (``max_pairs_per_archive`` per
   archive of the run, at most ``max_total_pairs``), the largest remaining blocks are
-  dropped too, largest first, until the estimate fits.
+  dropped too, largest first, until the bound fits: after the guard, the pairs scored are
+  at most ``pairs_estimated_after_guard`` <= the total limit, whatever the population.
 
 A dropped block is left out of that rule only: its archives still meet through the other
 rules (a real duplicate shares more than a birth date).  Each rule with dropped blocks gets
-one extra condition, ``NOT list_contains(getvariable('linkage_guard_<i>'), hash(l.<key>...))``
-and the same for ``r``; the hashes of its dropped keys live in a DuckDB variable of the
-connection, so the SQL handed to Splink holds no values at all.  DuckDB pushes the
-condition below the join, so the dropped archives never enter it.
+one extra condition per key with drops, ``NOT list_contains(getvariable('linkage_guard_<i>'),
+hash(l.<key>...))`` and the same for ``r``; the hashes of its dropped keys live in a DuckDB
+variable of the connection, so the SQL handed to Splink holds no values at all.  DuckDB
+pushes the condition below the join, so the dropped archives never enter it.
 
 A nightly state remembers which blocks were skipped (``signature``): pairs stored from
 earlier nights were made under those skips, so a night whose skips differ rebuilds in full
@@ -41,18 +46,18 @@ from typing import Any
 import duckdb
 
 from linkage.config import BlockingRule, Config, Limits
+from linkage.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 VARIABLE_PREFIX = "linkage_guard_"
 # Key columns whose values may be shown: administrative codes and dates, never identity.
 SHOWN_COLUMNS = ("county", "township", "dob_best", "dob_year", "dob_month", "dob_day")
-# Blocks fetched per rule as candidates for the total limit (the largest first).
-_CANDIDATES_PER_RULE = 2000
 # Blocks listed in summary.json and in the log (the rest are counted).
 _LISTED = 100
 _LOGGED = 10
 _KEYS = "_linkage_guard_keys"
+_BLOCKS = "_linkage_guard_blocks"
 
 _EQUALITY = re.compile(r"^l\.(\w+)\s*=\s*r\.(\w+)$|^r\.(\w+)\s*=\s*l\.(\w+)$")
 
@@ -96,7 +101,7 @@ class GuardReport:
     pairs_estimated_after_guard: int = 0
     blocks_dropped: int = 0
     dropped: list[DroppedBlock] = field(default_factory=list)
-    unguarded_rules: list[str] = field(default_factory=list)  # no key found: not estimated
+    unguarded_rules: list[str] = field(default_factory=list)  # always empty: a keyless rule is refused
     signature: str = ""  # of the blocks skipped ("" when none): a nightly state compares it
 
 
@@ -124,6 +129,29 @@ def rule_keys(sql: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
+def rule_key_sets(sql: str) -> tuple[tuple[str, ...], ...]:
+    """The keys whose blocks bound a rule's pairs: its top-level keys, or, for a rule
+    ``K AND (A OR B ...)`` whose every alternative has keys of its own, K + A, K + B, ...
+    (the first such OR).  A pair of the rule shares the archives' values of at least one
+    key set, so the rule's pairs are at most the sum over the key sets of their blocks'
+    pairs.  Empty when the rule has no key (it cannot be bounded)."""
+    top = rule_keys(sql)
+    for conjunct in _split_and(_strip_parens(sql)):
+        alternatives = _split_word(_strip_parens(conjunct), "OR")
+        if len(alternatives) < 2:
+            continue
+        sets = []
+        for alternative in alternatives:
+            extra = rule_keys(alternative)
+            if not extra:
+                break
+            sets.append(tuple(dict.fromkeys(top + extra)))
+        else:
+            if top or all(sets):
+                return tuple(dict.fromkeys(sets))
+    return (top,) if top else ()
+
+
 def _strip_parens(text: str) -> str:
     text = " ".join(text.split())
     while text.startswith("(") and text.endswith(")") and _closes_at_end(text):
@@ -144,8 +172,14 @@ def _closes_at_end(text: str) -> bool:
 
 def _split_and(text: str) -> list[str]:
     """Split on AND outside parentheses and quotes."""
+    return _split_word(text, "AND")
+
+
+def _split_word(text: str, word: str) -> list[str]:
+    """Split on `` word `` (AND, OR) outside parentheses and quotes."""
     parts, depth, quote, start, i = [], 0, "", 0, 0
     upper = text.upper()
+    sep = f" {word} "
     while i < len(text):
         ch = text[i]
         if quote:
@@ -156,9 +190,9 @@ def _split_and(text: str) -> list[str]:
             depth += 1
         elif ch == ")":
             depth -= 1
-        elif depth == 0 and upper.startswith(" AND ", i):
+        elif depth == 0 and upper.startswith(sep, i):
             parts.append(text[start:i])
-            start = i = i + 5
+            start = i = i + len(sep)
             continue
         i += 1
     parts.append(text[start:])
@@ -171,9 +205,22 @@ def total_limit(limits: Limits, archives: int) -> int:
                max(limits.max_block_pairs, limits.max_pairs_per_archive * archives))
 
 
+@dataclass(frozen=True)
+class _Unit:
+    """One key set of one rule: its blocks bound part of the rule's pairs."""
+
+    rule: int
+    keyset: int
+    key: tuple[str, ...]
+
+    @property
+    def variable(self) -> str:
+        return f"{VARIABLE_PREFIX}{self.rule}_{self.keyset}"
+
+
 @dataclass
 class _Block:
-    rule: int
+    unit: int
     key_hash: int
     archives: int
     pairs: int
@@ -181,87 +228,81 @@ class _Block:
     # the same archives (one resident exported 500 times) make their pairs only once
 
 
+def _units(config: Config) -> list[_Unit]:
+    units = []
+    for i, rule in enumerate(config.blocking_rules):
+        sets = rule_key_sets(rule.sql)
+        if not sets:
+            raise ConfigError(
+                f"[blocking] rule {rule.name!r} has no l.column = r.column condition: its pairs "
+                "cannot be bounded before scoring (every rule needs one, e.g. l.county = r.county)")
+        units += [_Unit(i, j, key) for j, key in enumerate(sets)]
+    return units
+
+
 def guard_blocking(
     con: duckdb.DuckDBPyConnection, table: str, config: Config
 ) -> tuple[Config, GuardReport]:
-    """Estimate the pairs of every rule on ``table`` (tonight's whole population) and return
+    """Bound the pairs of every rule on ``table`` (tonight's whole population) and return
     the config whose rules leave the dropped blocks out, with the report.
 
     The DuckDB variables the guarded rules read are set on ``con``: score on the same
-    connection.  With nothing to drop, ``config`` comes back unchanged.
+    connection.  With nothing to drop, ``config`` comes back unchanged.  A rule without
+    any ``l.x = r.x`` key raises ConfigError.
     """
-    keys = [rule_keys(rule.sql) for rule in config.blocking_rules]
+    units = _units(config)
     try:
         # One scan of the population (a view over the state file on a nightly run), then
-        # every rule's GROUP BY on the few key columns.
-        columns = sorted({c for key in keys for c in key} | {"archive_id"})
+        # every key set's GROUP BY on the few key columns.
+        columns = sorted({c for unit in units for c in unit.key} | {"archive_id"})
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS SELECT {', '.join(columns)} FROM {table}")
-        return _guard(con, _KEYS, table, config, keys)
+        return _guard(con, _KEYS, table, config, units)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_KEYS}")
+        con.execute(f"DROP TABLE IF EXISTS {_BLOCKS}")
 
 
 def _guard(con: duckdb.DuckDBPyConnection, table: str, population: str, config: Config,
-           keys: list[tuple[str, ...]]) -> tuple[Config, GuardReport]:
+           units: list[_Unit]) -> tuple[Config, GuardReport]:
     """guard_blocking on ``table`` (the key columns); ``population`` describes the blocks."""
     limits = config.limits
     archives = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
     budget = total_limit(limits, archives)
     report = GuardReport(limits.max_block_pairs, budget)
     largest = 0
-    for rule, key in zip(config.blocking_rules, keys):
-        if not key:
-            report.unguarded_rules.append(rule.name)
-            continue
-        total, most = _totals(con, table, key)
-        report.pairs_estimated_by_rule[rule.name] = total
+    for unit in units:
+        total, most = _totals(con, table, unit.key)
+        name = config.blocking_rules[unit.rule].name
+        report.pairs_estimated_by_rule[name] = report.pairs_estimated_by_rule.get(name, 0) + total
         largest = max(largest, most)
-    candidates: list[_Block] = []
-    if largest > limits.max_block_pairs or sum(report.pairs_estimated_by_rule.values()) > budget:
-        # Only then are the blocks themselves looked at (a realistic run never gets here).
-        for i, key in enumerate(keys):
-            if key:
-                candidates += _blocks(con, table, key, i, limits.max_block_pairs)
-    # Splink scores a pair once, whichever rules find it: identical blocks count once.
-    groups: dict[tuple[int, int], list[_Block]] = {}
-    for block in candidates:
-        groups.setdefault((block.members, block.archives), []).append(block)
-    repeated = sum(g[0].pairs * (len(g) - 1) for g in groups.values())
-    report.pairs_estimated = sum(report.pairs_estimated_by_rule.values()) - repeated
-
-    dropped: dict[tuple[int, int], tuple[_Block, str]] = {}
+    report.pairs_estimated = sum(report.pairs_estimated_by_rule.values())
+    dropped: list[tuple[_Block, str]] = []
     remaining = report.pairs_estimated
-    ordered = sorted(groups.values(), key=lambda g: (-g[0].pairs, g[0].rule, g[0].key_hash))
-    for group in ordered:
-        over_block = group[0].pairs > limits.max_block_pairs
-        if not over_block and remaining <= budget:
-            continue
-        for block in group:
-            dropped[(block.rule, block.key_hash)] = (
-                block, "block limit" if over_block else "total limit")
-        remaining -= group[0].pairs
+    if largest > limits.max_block_pairs or report.pairs_estimated > budget:
+        # Only then are the blocks themselves looked at (a realistic run never gets here).
+        report.pairs_estimated, dropped = _select(con, table, units, limits.max_block_pairs, budget,
+                                                  report.pairs_estimated)
+        remaining = report.pairs_estimated - sum(
+            b.pairs for b in _one_per_group(dropped))
     report.pairs_estimated_after_guard = remaining
-    if remaining > budget:
-        log.warning("blocking guard: about %s pairs estimated after leaving out the largest "
-                    "blocks, above the total limit of %s ([limits]); the run goes on",
-                    f"{remaining:,}", f"{budget:,}")
     if not dropped:
         return config, report
 
-    by_rule: dict[int, list[int]] = {}
-    for rule_index, key_hash in sorted(dropped):
-        by_rule.setdefault(rule_index, []).append(key_hash)
+    by_unit: dict[int, list[int]] = {}
+    for block, _ in sorted(dropped, key=lambda d: (d[0].unit, d[0].key_hash)):
+        by_unit.setdefault(block.unit, []).append(block.key_hash)
     rules = list(config.blocking_rules)
-    for rule_index, hashes in by_rule.items():
-        variable = f"{VARIABLE_PREFIX}{rule_index}"
-        con.execute(f"SET VARIABLE {variable} = ?::UBIGINT[]", [hashes])
-        rules[rule_index] = BlockingRule(
-            rules[rule_index].name, _guarded_sql(rules[rule_index].sql, keys[rule_index], variable))
+    for unit_index, hashes in by_unit.items():
+        unit = units[unit_index]
+        con.execute(f"SET VARIABLE {unit.variable} = ?::UBIGINT[]", [hashes])
+        rules[unit.rule] = BlockingRule(
+            rules[unit.rule].name, _guarded_sql(rules[unit.rule].sql, unit.key, unit.variable))
     names = [r.name for r in config.blocking_rules]
     report.signature = hashlib.sha256("\n".join(
-        f"{names[rule]}\x1f{key_hash}" for rule, key_hash in sorted(dropped)).encode()).hexdigest()[:32]
-    blocks = [dropped[k] for k in sorted(dropped, key=lambda k: (-dropped[k][0].pairs, k))]
-    report.dropped = _describe(con, population, config, keys, blocks)
+        f"{names[units[u].rule]}\x1f{units[u].keyset}\x1f{h}"
+        for u, hashes in sorted(by_unit.items()) for h in hashes).encode()).hexdigest()[:32]
+    blocks = sorted(dropped, key=lambda d: (-d[0].pairs, d[0].unit, d[0].key_hash))
+    report.dropped = _describe(con, population, config, units, blocks)
     report.blocks_dropped = len(report.dropped)
     for block in report.dropped[:_LOGGED]:
         log.warning("blocking guard: %s", block.describe())
@@ -269,11 +310,57 @@ def _guard(con: duckdb.DuckDBPyConnection, table: str, population: str, config: 
         log.warning("blocking guard: %d more blocks skipped (summary.json lists them)",
                     len(report.dropped) - _LOGGED)
     log.warning("blocking guard: %d blocks skipped by their rules (their archives are still "
-                "compared by the other rules): about %s pairs instead of %s (limits: %s per "
+                "compared by the other rules): at most %s pairs instead of %s (limits: %s per "
                 "block, %s in all, [limits] in the config)", len(report.dropped),
                 f"{remaining:,}", f"{report.pairs_estimated:,}",
                 f"{limits.max_block_pairs:,}", f"{budget:,}")
     return replace(config, blocking_rules=tuple(rules)), report
+
+
+def _one_per_group(dropped: list[tuple[_Block, str]]) -> list[_Block]:
+    """One block per group of identical blocks (same archives): their pairs count once."""
+    seen: dict[tuple[int, int], _Block] = {}
+    for block, _ in dropped:
+        seen.setdefault((block.members, block.archives), block)
+    return list(seen.values())
+
+
+def _select(con: duckdb.DuckDBPyConnection, table: str, units: list[_Unit], block_limit: int,
+            budget: int, estimated: int) -> tuple[int, list[tuple[_Block, str]]]:
+    """Every block of every key set, grouped where several hold the same archives (their
+    pairs count once); the groups to drop: all above the block limit, then the largest
+    others until the bound fits the budget.  Returns the bound with repeats counted once,
+    and the dropped blocks with why."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_BLOCKS} (unit INTEGER, key_hash UBIGINT, "
+                "n BIGINT, pairs HUGEINT, members UBIGINT)")
+    for i, unit in enumerate(units):
+        con.execute(f"""
+            INSERT INTO {_BLOCKS}
+            SELECT {i}, {_hash_sql(unit.key, '')}, count(*), count(*) * (count(*) - 1) // 2,
+                   bit_xor(hash(archive_id))
+            FROM {table} WHERE {_not_null(unit.key)} GROUP BY {", ".join(unit.key)} HAVING count(*) > 1
+        """)
+    repeated, = con.execute(f"""
+        SELECT coalesce(sum(pairs * (copies - 1)), 0)::HUGEINT FROM
+        (SELECT any_value(pairs) AS pairs, count(*) AS copies FROM {_BLOCKS} GROUP BY members, n)
+    """).fetchone()  # type: ignore[misc]
+    bound = estimated - int(repeated)
+    # Largest groups first; a group is dropped while it is over the block limit or the
+    # bound minus the groups dropped before it is still over the budget.
+    rows = con.execute(f"""
+        WITH g AS (SELECT members, n, any_value(pairs) AS pairs, min(key_hash) AS first_hash
+                   FROM {_BLOCKS} GROUP BY members, n),
+             ranked AS (SELECT *, coalesce(sum(pairs) OVER (ORDER BY pairs DESC, first_hash, members
+                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+                        FROM g),
+             chosen AS (SELECT members, n, pairs > {block_limit} AS over_block FROM ranked
+                        WHERE pairs > {block_limit} OR ? - before > ?)
+        SELECT b.unit, b.key_hash, b.n, b.pairs, b.members, c.over_block
+        FROM {_BLOCKS} b JOIN chosen c USING (members, n)
+    """, [bound, budget]).fetchall()
+    dropped = [(_Block(int(u), int(h), int(n), int(p), int(m)), "block limit" if over else "total limit")
+               for u, h, n, p, m, over in rows]
+    return bound, dropped
 
 
 def _hash_sql(key: tuple[str, ...], side: str) -> str:
@@ -292,8 +379,8 @@ def _not_null(key: tuple[str, ...]) -> str:
 
 
 def _totals(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...]) -> tuple[int, int]:
-    """A rule's estimated pairs and the pairs of its largest block: one GROUP BY (about
-    0.1 s per rule at a million archives)."""
+    """A key set's bound on pairs and the pairs of its largest block: one GROUP BY (about
+    0.1 s per key at a million archives)."""
     total, most = con.execute(f"""
         SELECT coalesce(sum(n * (n - 1) // 2), 0)::HUGEINT, coalesce(max(n * (n - 1) // 2), 0)
         FROM (SELECT count(*) AS n FROM {table} WHERE {_not_null(key)} GROUP BY {", ".join(key)})
@@ -301,50 +388,37 @@ def _totals(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...]) ->
     return int(total), int(most)
 
 
-def _blocks(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...], rule: int,
-            block_limit: int) -> list[_Block]:
-    """The rule's largest blocks: every one above the block limit, and the largest others
-    (candidates for the total limit)."""
-    rows = con.execute(f"""
-        SELECT key_hash, n, n * (n - 1) // 2 AS pairs, members
-        FROM (SELECT {_hash_sql(key, '')} AS key_hash, count(*) AS n,
-                     bit_xor(hash(archive_id)) AS members
-              FROM {table} WHERE {_not_null(key)} GROUP BY {", ".join(key)} HAVING count(*) > 1)
-        QUALIFY n * (n - 1) // 2 > {block_limit}
-             OR row_number() OVER (ORDER BY n DESC, key_hash) <= {_CANDIDATES_PER_RULE}
-        ORDER BY n DESC, key_hash
-    """).fetchall()
-    return [_Block(rule, int(h), int(n), int(p), int(m)) for h, n, p, m in rows]
-
-
 def _describe(con: duckdb.DuckDBPyConnection, table: str, config: Config,
-              keys: list[tuple[str, ...]], blocks: list[tuple[_Block, str]]) -> list[DroppedBlock]:
+              units: list[_Unit], blocks: list[tuple[_Block, str]]) -> list[DroppedBlock]:
     """County and date of each dropped block, from its archives (never other values)."""
     described: list[DroppedBlock] = []
-    by_rule: dict[int, list[int]] = {}
+    by_unit: dict[int, list[int]] = {}
     for block, _ in blocks:
-        by_rule.setdefault(block.rule, []).append(block.key_hash)
+        by_unit.setdefault(block.unit, []).append(block.key_hash)
     facts: dict[tuple[int, int], tuple[Any, ...]] = {}
-    for rule, hashes in by_rule.items():
-        key = keys[rule]
+    for unit_index, hashes in by_unit.items():
+        key = units[unit_index].key
         date = _date_sql(key)
+        con.execute("CREATE OR REPLACE TEMP TABLE _linkage_guard_wanted AS "
+                    "SELECT unnest(?::UBIGINT[]) AS key_hash", [hashes])
         rows = con.execute(f"""
             SELECT key_hash, mode(county) AS county, count(DISTINCT county) AS counties,
                    {date} AS date
             FROM (SELECT {_hash_sql(key, '')} AS key_hash, * FROM {table})
-            WHERE list_contains(?::UBIGINT[], key_hash)
+            SEMI JOIN _linkage_guard_wanted USING (key_hash)
             GROUP BY key_hash
-        """, [hashes]).fetchall()
+        """).fetchall()
+        con.execute("DROP TABLE _linkage_guard_wanted")
         for key_hash, county, counties, when in rows:
-            facts[(rule, int(key_hash))] = (county, counties, when)
+            facts[(unit_index, int(key_hash))] = (county, counties, when)
     for block, why in blocks:
-        county, counties, when = facts.get((block.rule, block.key_hash), (None, 0, None))
-        key = keys[block.rule]
+        county, counties, when = facts.get((block.unit, block.key_hash), (None, 0, None))
+        unit = units[block.unit]
         described.append(DroppedBlock(
-            rule=config.blocking_rules[block.rule].name, archives=block.archives,
+            rule=config.blocking_rules[unit.rule].name, archives=block.archives,
             pairs_estimated=block.pairs, why=why, county=county,
             other_counties=max(0, int(counties or 0) - 1), date=when,
-            same=tuple(c for c in key if c not in SHOWN_COLUMNS)))
+            same=tuple(c for c in unit.key if c not in SHOWN_COLUMNS)))
     return described
 
 

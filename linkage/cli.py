@@ -7,6 +7,7 @@ Nothing printed here contains names, ID numbers or phones.
 
 from __future__ import annotations
 
+import getpass
 import logging
 import sys
 import traceback
@@ -15,8 +16,20 @@ from pathlib import Path
 
 import click
 
+from linkage.bench.publish import results_dir as pick_results
+from linkage.bench.runner import run_benchmark
 from linkage.errors import LinkageError, PublishPending
+from linkage.exams import run_exams
+from linkage.exams.synth import generate_exams
+from linkage.explain import explain_pair, render_text, write_html
+from linkage.model.report import describe_training
+from linkage.pipeline import run as run_pipeline
+from linkage.pipeline import train as train_pipeline
+from linkage.report import build_report
+from linkage.review.commands import review_group
 from linkage.shipped import example_input_path
+from linkage.state.unmerge import unmerge as unmerge_archive
+from linkage.synth import generate_population
 
 EXIT_USER_ERROR = 1
 EXIT_INTERNAL_ERROR = 2
@@ -87,7 +100,6 @@ def run(input_path: Path | None, out_dir: Path, example: bool, model_path: Path 
         linkage run /data/export/archives.csv --out /var/lib/linkage/out \\
             --state /var/lib/linkage/state.duckdb
     """
-    from linkage.pipeline import run as run_pipeline
 
     if example == (input_path is not None):
         raise click.UsageError("give either INPUT or --example")
@@ -142,9 +154,7 @@ def unmerge(archive_id: str | None, person_id: str | None, state_path: Path, out
         linkage unmerge --person P0000012345 --state state.duckdb --out out/ \\
             --by wang.li
     """
-    import getpass
 
-    from linkage.state.unmerge import unmerge as unmerge_archive
 
     result = unmerge_archive(state_path, out_dir, archive_id=archive_id, person_id=person_id,
                              reason=reason, by=by or getpass.getuser())
@@ -178,8 +188,6 @@ def train(input_path: Path, model_path: Path | None, old_model_path: Path | None
         linkage train /data/620802/archives.csv --labels out/review.db \\
             --out models/site.json
     """
-    from linkage.model.report import describe_training
-    from linkage.pipeline import train as train_pipeline
 
     if old_model_path is not None:
         click.echo("Warning: --model is deprecated for train; use --out MODEL.", err=True)
@@ -208,12 +216,10 @@ def synth(persons: int, seed: int, out_dir: Path, exams: bool) -> None:
 
         linkage synth --persons 100000 --seed 7 --out data/100k --exams
     """
-    from linkage.synth import generate_population
 
     summary = generate_population(persons, seed, out_dir)
     click.echo(f"{summary.persons} persons, {summary.archives} archives -> {out_dir}")
     if exams:
-        from linkage.exams.synth import generate_exams
 
         made = generate_exams(persons, seed, out_dir)
         click.echo(f"{made.exams} exams of {made.residents_65} residents aged 65+, "
@@ -238,7 +244,6 @@ def exams(input_path: Path, out_dir: Path, archives_run: Path | None, config_pat
         linkage exams exams_620802.csv --out exams_out/
         linkage exams exams_6208.parquet --archives-run out/ --out exams_out/
     """
-    from linkage.exams import run_exams
 
     s = run_exams(input_path, out_dir, archives_run=archives_run, config_path=config_path)
     click.echo(
@@ -258,34 +263,37 @@ def exams(input_path: Path, out_dir: Path, archives_run: Path | None, config_pat
               help="Comma-separated systems to compare.")
 @click.option("--work", "work_dir", type=click.Path(path_type=Path), default=Path("benchmarks/work"),
               show_default=True, help="Scratch folder for populations and outputs (not in git).")
-@click.option("--results", "results_dir", type=click.Path(path_type=Path), default=None,
-              help="Where results.json and RESULTS.md are written [default: WORK/results; "
-                   "benchmarks/results publishes them].")
-def bench(sizes: str | None, seed: int, systems: str, work_dir: Path, results_dir: Path | None) -> None:
+@click.option("--publish", is_flag=True,
+              help="Write results.json and RESULTS.md to benchmarks/results (the committed "
+                   "tables) instead of WORK/results; earlier rows are kept only if measured "
+                   "on this same machine.")
+def bench(sizes: str | None, seed: int, systems: str, work_dir: Path, publish: bool) -> None:
     """Compare this engine with ID-only matching and plain Splink on synthetic populations.
 
-    With no options: 10,000 persons (a minute or two), results under the work folder.
+    With no options: 10,000 persons (a minute or two), results under WORK/results; the
+    committed tables in benchmarks/results change only with --publish.
 
     Example:
 
     \b
         linkage bench
-        linkage bench --sizes 10000,100000 --results benchmarks/results
+        linkage bench --sizes 10000,100000 --publish
     """
-    from linkage.bench.runner import run_benchmark
 
     quick = sizes is None
     try:
         size_list = [int(s) for s in (sizes or "10000").split(",") if s.strip()]
     except ValueError:
         raise click.BadParameter("sizes must be whole numbers separated by commas") from None
-    results_dir = results_dir or work_dir / "results"
+    results_dir = pick_results(work_dir, publish)
     run_benchmark(size_list, seed, work_dir, results_dir,
                   systems=tuple(s.strip() for s in systems.split(",") if s.strip()))
     click.echo(f"results -> {results_dir / 'RESULTS.md'}")
+    if not publish:
+        click.echo("Not published: add --publish to write benchmarks/results.")
     if quick:
         click.echo("This was the quick size. The published tables: linkage bench "
-                   "--sizes 10000,100000,1000000 --results benchmarks/results (at 1M plain Splink "
+                   "--sizes 10000,100000,1000000 --publish (at 1M plain Splink "
                    "runs to its time limit; --systems linkage,id_only skips it).")
 
 
@@ -313,7 +321,6 @@ def report(run_dir: Path, state_path: Path | None, population_path: Path | None,
         linkage report out/ --state state.duckdb --deadline 2027-03-31
         linkage report out/ --population 常住人口.csv --target 0.9
     """
-    from linkage.report import build_report
 
     files = build_report(run_dir, to=to_dir, state_path=state_path,
                          population_path=population_path, target=target,
@@ -342,7 +349,6 @@ def explain(archive_a: str, archive_b: str, run_dir: Path, html_path: Path | Non
         linkage explain 62080210010100021 62082110010100007 --run out/ \\
             --html why.html
     """
-    from linkage.explain import explain_pair, render_text, write_html
 
     result = explain_pair(run_dir, archive_a, archive_b)
     click.echo(render_text(result))
@@ -353,7 +359,6 @@ def explain(archive_a: str, archive_b: str, run_dir: Path, html_path: Path | Non
 
 def _register_subcommands() -> None:
     """Command groups that live beside the library they drive."""
-    from linkage.review.commands import review_group
 
     cli.add_command(review_group, "review")
 

@@ -21,10 +21,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from linkage.config import load_config
+from linkage.connection import connect_for
+from linkage.decide import apart_by_ids, born_before_created, pair_guard
 from linkage.divisions import division_name
 from linkage.errors import InputError
-from linkage.outputs import run_files
+from linkage.ingest import RAW_TABLE, REJECTS_TABLE
+from linkage.model.features import MODEL_INPUT_TABLE
+from linkage.model.settings import level_codes, level_labels, load_model_dict
+from linkage.outputs import run_files, write_bytes_atomic
+from linkage.prepare import prepare_model_input
+from linkage.progress import StageTimer
+from linkage.report import charts
+from linkage.report.figures import read_json
+from linkage.resolve import archive_facts
 from linkage.review.mask import id_relation, mask_id, mask_phone
+from linkage.shipped import default_model_path
+from linkage.state.scoring import Scorer
+from linkage.summary import file_sha256
 
 FIELD_LABELS = {"name": "姓名 name", "id": "身份证号 ID", "dob": "出生日期 birth date",
                 "sex": "性别 sex", "location": "住址·电话·地区 location"}
@@ -52,8 +66,6 @@ class Explanation:
 
 
 def _summary(run_dir: Path) -> dict[str, Any]:
-    from linkage.report.figures import read_json
-
     return read_json(run_files(run_dir) / "summary.json")
 
 
@@ -108,8 +120,6 @@ def _reviewer_verdict(run_dir: Path, a: str, b: str) -> str:
 
 
 def _missing(con: Any, archive: str, input_name: str) -> str:
-    from linkage.ingest import REJECTS_TABLE
-
     rows = con.execute(f"SELECT row, field, reason FROM {REJECTS_TABLE} WHERE archive_id = ? "
                        "ORDER BY row LIMIT 1", [archive]).fetchall()
     if rows:
@@ -120,16 +130,6 @@ def _missing(con: Any, archive: str, input_name: str) -> str:
 
 def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
     """Score and explain the pair (a, b) of the run in ``run_dir``."""
-    from linkage.config import load_config
-    from linkage.decide import apart_by_ids, born_before_created, pair_guard
-    from linkage.ingest import RAW_TABLE
-    from linkage.model.features import MODEL_INPUT_TABLE
-    from linkage.model.settings import level_codes, level_labels, load_model_dict
-    from linkage.pipeline import _archive_facts, connect_for, default_model_path, prepare_model_input
-    from linkage.progress import StageTimer
-    from linkage.state.scoring import Scorer
-    from linkage.summary import file_sha256
-
     run_dir = Path(run_dir)
     a, b = a.strip(), b.strip()
     if a == b:
@@ -163,7 +163,7 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
         prior = scorer.prior_weight
         scorer.close()
         sides = _sides(con, RAW_TABLE, MODEL_INPUT_TABLE, a, b)
-        arch = _archive_facts(con, MODEL_INPUT_TABLE, [a, b])
+        arch = archive_facts(con, MODEL_INPUT_TABLE, [a, b])
     finally:
         con.close()
 
@@ -275,9 +275,6 @@ def render_text(e: Explanation) -> str:
 
 def write_html(e: Explanation, path: Path | str) -> None:
     """The explanation as one self-contained page with the waterfall chart, owner-only."""
-    from linkage.outputs import write_bytes_atomic
-    from linkage.report import charts
-
     esc = html.escape
     rows = "".join(f"<tr><td>{esc(label)}</td><td>{esc(e.sides[e.a][k])}</td><td>{esc(e.sides[e.b][k])}</td></tr>"
                    for k, label in SIDE_FIELDS)

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from linkage.connection import registered
 from linkage.config import Config, InputLimits
 from linkage.csv_records import read_records, split_lines
 from linkage.divisions import is_historical_county_code
@@ -248,17 +249,16 @@ def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config)
         schema=pa.schema([("row", pa.int64()), ("archive_id", pa.string()),
                           ("field", pa.string()), ("reason", pa.string())]),
     )
-    con.register("_structural_rejects", reject_table)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE {REJECTS_TABLE} AS
-        SELECT * FROM _structural_rejects
-        UNION ALL
-        SELECT row_number AS row, reject_archive_id AS archive_id, reject_field AS field,
-               reject_reason AS reason
-        FROM _ingest_checked WHERE reject_reason IS NOT NULL
-        ORDER BY row
-    """)
-    con.unregister("_structural_rejects")
+    with registered(con, "_structural_rejects", reject_table):
+        con.execute(f"""
+            CREATE OR REPLACE TABLE {REJECTS_TABLE} AS
+            SELECT * FROM _structural_rejects
+            UNION ALL
+            SELECT row_number AS row, reject_archive_id AS archive_id, reject_field AS field,
+                   reject_reason AS reason
+            FROM _ingest_checked WHERE reject_reason IS NOT NULL
+            ORDER BY row
+        """)
     con.execute(f"DROP TABLE {_LOADED}")
     con.execute("DROP TABLE _ingest_checked")
     accepted = con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchall()[0][0]
@@ -360,9 +360,8 @@ def _register_columns(con: duckdb.DuckDBPyConnection, columns: dict[str, list]) 
         name: pa.array(values, type=pa.int64() if name == "row_number" else pa.string())
         for name, values in columns.items()
     }
-    con.register("_ingest_arrow", pa.table(arrays))
-    con.execute(f"CREATE OR REPLACE TABLE {_LOADED} AS SELECT * FROM _ingest_arrow")
-    con.unregister("_ingest_arrow")
+    with registered(con, "_ingest_arrow", pa.table(arrays)):
+        con.execute(f"CREATE OR REPLACE TABLE {_LOADED} AS SELECT * FROM _ingest_arrow")
 
 
 def _read_csv_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, spec: TableSpec) -> bool:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
+from linkage.connection import id_table, registered
 from linkage.ingest import RAW_TABLE
 
 # Per archive, for side-by-side display (raw values as the clinic typed them, plus what the
@@ -34,18 +34,16 @@ def review_items(
     pairs = [(d["archive_id"], d["survivor_archive_id"]) for d in decisions if d["action"] == "review"]
     if not pairs:
         return []
-    wanted = sorted({a for pair in pairs for a in pair})
-    con.register("_review_ids", pa.table({"archive_id": pa.array(wanted, pa.string())}))
-    cursor = con.execute(f"""
-        SELECT f.archive_id, r.name, f.name_py, r.sex, r.birth_date, r.id_number, f.id_status,
-               r.region_code, r.address, r.phone, r.created_date, r.last_service_date,
-               f.phone_norm, f.address_skeleton, f.county, f.township
-        FROM {features} f LEFT JOIN {RAW_TABLE} r USING (archive_id)
-        WHERE f.archive_id IN (SELECT archive_id FROM _review_ids)
-    """)
-    columns = [c[0] for c in cursor.description]
-    by_id = {row[0]: dict(zip(columns, row)) for row in cursor.fetchall()}
-    con.unregister("_review_ids")
+    with registered(con, "_review_ids", id_table(a for pair in pairs for a in pair)):
+        cursor = con.execute(f"""
+            SELECT f.archive_id, r.name, f.name_py, r.sex, r.birth_date, r.id_number, f.id_status,
+                   r.region_code, r.address, r.phone, r.created_date, r.last_service_date,
+                   f.phone_norm, f.address_skeleton, f.county, f.township
+            FROM {features} f LEFT JOIN {RAW_TABLE} r USING (archive_id)
+            WHERE f.archive_id IN (SELECT archive_id FROM _review_ids)
+        """)
+        columns = [c[0] for c in cursor.description]
+        by_id = {row[0]: dict(zip(columns, row)) for row in cursor.fetchall()}
     items = []
     for d in decisions:
         if d["action"] != "review":

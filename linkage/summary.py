@@ -20,17 +20,17 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from collections.abc import Callable
 
 import duckdb
 import pyarrow as pa
 
+from linkage.connection import registered
+from linkage.contracts import DECISION_COLUMNS, DECISION_CSV_COLUMNS, LinkResult
+from linkage.divisions import EDITION, HISTORY_EDITION, is_known_id_area_code
 from linkage.outputs import PrivateFolder, StagedOutputs, copy_query_csv, csv_bytes
 from linkage.progress import StageTimer
-
-if TYPE_CHECKING:
-    from linkage.pipeline import LinkResult
 
 _AREA_SQL = """
 WITH a AS (
@@ -94,8 +94,6 @@ def _area_counts(con: duckdb.DuckDBPyConnection, features: str, level: str) -> d
 def _register_unknown_id_areas(con: duckdb.DuckDBPyConnection, features: str) -> None:
     """``_unknown_id_areas``: first six digits of checksum-valid IDs that no issuing area ever
     had (GB/T 2260 1980-2024, linkage.divisions) — an ID keeps the code of its issue date."""
-    from linkage.divisions import is_known_id_area_code
-
     codes = [r[0] for r in con.execute(
         f"SELECT DISTINCT left(id_norm, 6) FROM {features} WHERE id_status = 'valid'").fetchall()]
     unknown = sorted(c for c in codes if c and not is_known_id_area_code(c))
@@ -112,17 +110,15 @@ def _history_table(con: duckdb.DuckDBPyConnection, areas: dict[str, dict[str, di
     """This night's per-area figures as an in-memory table the state commit copies."""
     rows = [(level, area, *(counts[f] for f in HISTORY_FIELDS))
             for level, by_area in areas.items() for area, counts in by_area.items()]
-    con.register("_area_rows", pa.table(
+    table = pa.table(
         {"level": pa.array([r[0] for r in rows], pa.string()),
          "area": pa.array([r[1] for r in rows], pa.string()),
-         **{f: pa.array([r[2 + i] for r in rows], pa.int64()) for i, f in enumerate(HISTORY_FIELDS)}}))
-    con.execute(f"CREATE OR REPLACE TABLE {AREA_HISTORY_TABLE} AS SELECT * FROM _area_rows")
-    con.unregister("_area_rows")
+         **{f: pa.array([r[2 + i] for r in rows], pa.int64()) for i, f in enumerate(HISTORY_FIELDS)}})
+    with registered(con, "_area_rows", table):
+        con.execute(f"CREATE OR REPLACE TABLE {AREA_HISTORY_TABLE} AS SELECT * FROM _area_rows")
 
 
-def _register_decisions(con: duckdb.DuckDBPyConnection, result: "LinkResult") -> None:
-    from linkage.pipeline import DECISION_COLUMNS
-
+def _register_decisions(con: duckdb.DuckDBPyConnection, result: LinkResult) -> None:
     table = pa.Table.from_pylist(
         [{k: d[k] for k in DECISION_COLUMNS} for d in result.decisions],
         schema=pa.schema([(c, pa.float64() if c in ("match_probability", "match_weight") else pa.string())
@@ -145,17 +141,15 @@ def _register_decisions(con: duckdb.DuckDBPyConnection, result: "LinkResult") ->
 def _stage_clusters(con: duckdb.DuckDBPyConnection, staged: StagedOutputs | PrivateFolder, features: str,
                     grouped: dict[str, str]) -> None:
     """clusters.csv written by DuckDB: a million rows never pass through Python's csv."""
-    con.register("_grouped", pa.table({"archive_id": pa.array(list(grouped), pa.string()),
-                                       "person_id": pa.array(list(grouped.values()), pa.string())}))
-    try:
+    rows = pa.table({"archive_id": pa.array(list(grouped), pa.string()),
+                     "person_id": pa.array(list(grouped.values()), pa.string())})
+    with registered(con, "_grouped", rows):
         target = staged.staging / ".clusters.csv.copy"
         copy_query_csv(con, f"""
             SELECT f.archive_id, coalesce(g.person_id, 'P' || f.archive_id) AS person_id
             FROM {features} f LEFT JOIN _grouped g USING (archive_id) ORDER BY f.archive_id
         """, target)
         staged.add_from_file("clusters.csv", target)
-    finally:
-        con.unregister("_grouped")
 
 
 AREA_COUNTING = (
@@ -193,8 +187,6 @@ def _version(package: str) -> str:
 
 def provenance(summary: Any) -> dict[str, Any]:
     """What a reader needs to trust a report: when, on which file, by which engine/model/config."""
-    from linkage.divisions import EDITION, HISTORY_EDITION
-
     now = datetime.now(timezone.utc)
     return {
         "run_at": now.isoformat(timespec="seconds"),
@@ -212,7 +204,7 @@ def provenance(summary: Any) -> dict[str, Any]:
 def write_outputs(
     con: duckdb.DuckDBPyConnection,
     out_dir: Path,
-    result: "LinkResult",
+    result: LinkResult,
     features: str,
     rejects_table: str,
     timer: StageTimer,
@@ -228,8 +220,6 @@ def write_outputs(
     ``result.person_of`` holds the archives in groups of two or more; every other archive of
     ``features`` is a person of its own (``P<archive_id>``).  ``write_clusters=False``: the
     caller writes clusters.csv itself (the nightly run, from its person index)."""
-    from linkage.pipeline import DECISION_CSV_COLUMNS
-
     staged: StagedOutputs | PrivateFolder = (
         PrivateFolder(Path(out_dir)) if private else StagedOutputs(Path(out_dir), queue_generation))
     if write_clusters:

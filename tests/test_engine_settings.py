@@ -9,7 +9,8 @@ import pytest
 
 from linkage.config import default_config_path, load_config
 from linkage.errors import ConfigError
-from linkage.pipeline import connect_for, run
+from linkage.connection import connect_for
+from linkage.pipeline import run
 from linkage.shipped import example_input_path
 
 

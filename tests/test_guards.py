@@ -145,16 +145,24 @@ def _no_secrets(text: str, rows: list[Row]) -> None:
 def test_one_birth_date_and_region_everywhere_is_bounded_and_warned(tmp_path, people, caplog):
     rows = [dict(r, birth_date="1960-05-17", region_code="620802100201") for r in people[:1500]]
     source = write_archives(tmp_path / "same_dob.csv", rows)
+    # Shipped limits: county_dob (county + birth date, and surname or given name) is bounded
+    # per alternative, so the one county-wide block is no threat and nothing is skipped.
+    summary = run(source, tmp_path / "shipped", show_progress=False)
+    guard = summary.guards["blocking"]
+    assert guard["blocks_dropped"] == 0
+    assert summary.pairs_compared <= guard["pairs_estimated"] <= guard["max_total_pairs"]
+    # Lower limits: the largest blocks are skipped, named by county and date, never by name.
+    config = _config_with(tmp_path, max_block_pairs=2000)
     with caplog.at_level(logging.WARNING, logger="linkage"):
-        summary = run(source, tmp_path / "out", show_progress=False)  # shipped limits
+        summary = run(source, tmp_path / "out", config_path=config, show_progress=False)
     guard = summary.guards["blocking"]
     dropped = guard["dropped"]
-    assert dropped[0]["rule"] == "county_dob" and dropped[0]["archives"] == len(rows)
+    assert dropped[0]["why"] == "block limit" and dropped[0]["pairs_estimated"] > 2000
     assert dropped[0]["county"] == "620802" and dropped[0]["date"] == "1960-05-17"
     assert guard["pairs_estimated_after_guard"] <= guard["max_total_pairs"]
     assert summary.pairs_compared <= guard["pairs_estimated_after_guard"]
     warnings = "\n".join(r.getMessage() for r in caplog.records)
-    assert "rule county_dob skips a block of 1,500 archives" in warnings
+    assert f"rule {dropped[0]['rule']} skips a block of {dropped[0]['archives']:,} archives" in warnings
     assert "county 620802, birth date 1960-05-17" in warnings
     text = (tmp_path / "out" / "summary.json").read_text(encoding="utf-8")
     assert json.loads(text)["guards"]["blocking"]["dropped"][0]["date"] == "1960-05-17"
@@ -165,11 +173,11 @@ def test_one_birth_date_and_region_everywhere_is_bounded_and_warned(tmp_path, pe
 def test_lower_limits_leave_out_more_blocks_and_stay_within_the_total(tmp_path, people):
     rows = [dict(r, birth_date="1960-05-17", region_code="620802100201") for r in people[:800]]
     source = write_archives(tmp_path / "same_dob.csv", rows)
-    config = _config_with(tmp_path, max_block_pairs=3000, max_pairs_per_archive=5,
+    config = _config_with(tmp_path, max_block_pairs=1000, max_pairs_per_archive=5,
                           max_total_pairs=6000)
     summary = run(source, tmp_path / "out", config_path=config, show_progress=False)
     guard = summary.guards["blocking"]
-    assert guard["max_total_pairs"] == 4000  # 800 archives x 5, above one block's 3000
+    assert guard["max_total_pairs"] == 4000  # 800 archives x 5, above one block's 1000
     assert guard["pairs_estimated_after_guard"] <= 4000
     assert summary.pairs_compared <= 4000
     reasons = {b["why"] for b in guard["dropped"]}
@@ -318,8 +326,10 @@ def test_incremental_night_with_skipped_blocks_matches_a_full_rebuild(tmp_path, 
     """New archives scored against everyone (Splink predict_between, partners found with
     the guarded rules) under the same skips as last night."""
     rows = [dict(r, birth_date="1960-05-17", region_code="620802100201") for r in people[:800]]
-    config = _config_with(tmp_path, max_block_pairs=3000, max_pairs_per_archive=1,
-                          max_total_pairs=6000)
+    # Block-limit skips only: they stay the same when 10 archives join (skips for the total
+    # limit depend on the whole population, and a night whose skips change rebuilds in full).
+    config = _config_with(tmp_path, max_block_pairs=300, max_pairs_per_archive=1000,
+                          max_total_pairs=10**9)
     state, out = tmp_path / "state.duckdb", tmp_path / "out"
     first = run(write_archives(tmp_path / "a.csv", rows[:790]), out, config_path=config,
                 show_progress=False, state_path=state)
@@ -333,3 +343,81 @@ def test_incremental_night_with_skipped_blocks_matches_a_full_rebuild(tmp_path, 
     assert full.guards["blocking"]["dropped"] == second.guards["blocking"]["dropped"]
     assert _groups(out) == _groups(fresh)
     assert _queue(out) == _queue(fresh)
+
+
+# -- soundness: the bound holds whatever the population and the limits ------------------------
+
+@pytest.mark.parametrize("sql, sets", [
+    ("l.county = r.county AND l.dob_best = r.dob_best AND (l.surname_py = r.surname_py "
+     "OR l.given_py = r.given_py)", (("county", "dob_best", "surname_py"), ("county", "dob_best", "given_py"))),
+    ("l.a = r.a OR l.b = r.b", (("a",), ("b",))),
+    ("l.name_py = r.name_py AND l.dob_year = r.dob_year AND (abs(l.dob_days - r.dob_days) <= 60 "
+     "OR l.dob_jan1)", (("name_py", "dob_year"),)),  # an alternative without a key: no split
+    ("l.a = r.a AND (l.b = r.b OR l.a = r.a)", (("a", "b"), ("a",))),
+    ("lower(l.a) = lower(r.a)", ()),
+])
+def test_rule_key_sets(sql, sets):
+    from linkage.blocking_guard import rule_key_sets
+
+    assert rule_key_sets(sql) == sets
+
+
+def test_a_rule_that_cannot_be_bounded_is_refused():
+    from dataclasses import replace
+
+    from linkage.config import BlockingRule
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT 'A' || i AS archive_id, i % 3 AS a FROM range(10) r(i)")
+    config = replace(load_config(), blocking_rules=(BlockingRule("fuzzy", "abs(l.a - r.a) <= 1"),))
+    with pytest.raises(ConfigError, match="rule 'fuzzy' has no l.column = r.column"):
+        guard_blocking(con, "t", config)
+
+
+RULE_SET = (
+    ("county_dob", "l.county = r.county AND l.dob = r.dob AND (l.surname = r.surname OR l.given = r.given)"),
+    ("dob_surname", "l.dob = r.dob AND l.surname = r.surname AND (l.given = r.given OR l.sex = r.sex)"),
+    ("given_dob", "l.given = r.given AND l.dob = r.dob"),
+    ("either", "l.phone = r.phone OR l.id = r.id"),
+)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_guarded_rules_never_make_more_pairs_than_the_bound(seed):
+    """Random populations with heavy repeats (a few dates, surnames, phones; one resident
+    many times) and random limits: the distinct pairs the guarded rules propose are at most
+    the bound after the guard, and that bound is within the total limit."""
+    import random
+    from dataclasses import replace
+
+    from linkage.config import BlockingRule
+
+    rng = random.Random(seed)
+    n = rng.randint(50, 400)
+    con = duckdb.connect()
+    con.execute(f"""
+        CREATE TABLE t AS SELECT 'A' || i AS archive_id,
+            'c' || (hash(i, {seed}, 1) % {rng.randint(1, 3)}) AS county,
+            DATE '1960-01-01' + (hash(i, {seed}, 2) % {rng.randint(1, 6)})::INTEGER AS dob,
+            's' || (hash(i, {seed}, 3) % {rng.randint(1, 8)}) AS surname,
+            'g' || (hash(i, {seed}, 4) % {rng.randint(2, 20)}) AS given,
+            CASE WHEN hash(i, {seed}, 5) % 2 = 0 THEN 'M' ELSE 'F' END AS sex,
+            CASE WHEN i < {rng.randint(0, 60)} THEN 'p0' ELSE 'p' || (hash(i, {seed}, 6) % {n}) END AS phone,
+            CASE WHEN i < {rng.randint(0, 40)} THEN 'id0' ELSE 'id' || i END AS id
+        FROM range({n}) r(i)
+    """)
+    limits = Limits(max_block_pairs=rng.randint(10, 3000), max_pairs_per_archive=rng.randint(1, 20),
+                    max_total_pairs=rng.randint(100, 20000))
+    config = replace(load_config(), limits=limits,
+                     blocking_rules=tuple(BlockingRule(name, sql) for name, sql in RULE_SET))
+    guarded, report = guard_blocking(con, "t", config)
+    pairs = con.execute("SELECT count(*) FROM (" + " UNION ".join(
+        f"SELECT l.archive_id, r.archive_id FROM t l JOIN t r ON ({rule.sql}) AND l.archive_id < r.archive_id"
+        for rule in guarded.blocking_rules) + ")").fetchall()[0][0]
+    unguarded = con.execute("SELECT count(*) FROM (" + " UNION ".join(
+        f"SELECT l.archive_id, r.archive_id FROM t l JOIN t r ON ({sql}) AND l.archive_id < r.archive_id"
+        for _, sql in RULE_SET) + ")").fetchall()[0][0]
+    assert unguarded <= report.pairs_estimated
+    assert pairs <= report.pairs_estimated_after_guard <= max(report.max_total_pairs, 0)
+    if report.blocks_dropped == 0:
+        assert guarded == config and pairs == unguarded

@@ -192,7 +192,7 @@ def test_internal_errors_exit_2_and_show_a_traceback_only_with_v(tmp_path):
 def test_spill_folders_of_dead_runs_are_removed(tmp_path, monkeypatch):
     import tempfile
 
-    from linkage.pipeline import SPILL_PREFIX, connect
+    from linkage.connection import SPILL_PREFIX, connect
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],

@@ -17,7 +17,9 @@ from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.labels import load_labels
 from linkage.model.settings import load_model_dict
 from linkage.model.train import train_model
-from linkage.pipeline import connect, prepare_model_input, run, train
+from linkage.connection import connect
+from linkage.pipeline import run, train
+from linkage.prepare import prepare_model_input
 from linkage.progress import StageTimer
 from linkage.review.commands import review_group
 from linkage.review.store import ReviewStore, load_human_decisions, store_path

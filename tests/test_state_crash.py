@@ -1,7 +1,7 @@
 """A nightly run killed at any stage leaves the state as it was, and the next run completes.
 
 The run is the real CLI in a subprocess; LINKAGE_TEST_CRASH_AT=<stage> makes it exit 137 at
-that stage (linkage.pipeline.crash_point), like a kill -9.  Before the commit, the state
+that stage (linkage.crash.crash_point), like a kill -9.  Before the commit, the state
 must equal the state before the run; after it, the state of an uninterrupted run.  Either
 way a rerun must produce what an uninterrupted run produces, and no decision is lost: the
 decision log ends up the same.

@@ -2,13 +2,13 @@
 
     python benchmarks/independent/run.py [--scenario NAME:PERSONS:SEED[:SEV] ...]
                                          [--work benchmarks/work/independent]
-                                         [--results benchmarks/results] [--check-gb18030]
+                                         [--publish] [--check-gb18030]
 
 For each scenario: generate a population with ``generate.py`` into ``--work``, run the engine
 on it exactly as a user would (``python -m linkage.cli run archives.csv --out DIR``, a separate
 process, timed wall-clock), score it with ``evaluate.py`` and check the acceptance targets.
 Writes ``independent.json`` (every metric) and ``independent.md`` (a table per scenario) to
-``--results``.  ``--check-gb18030`` also runs the engine on the GB18030, Chinese-header copy of
+WORK/results, or with ``--publish`` to benchmarks/results.  ``--check-gb18030`` also runs the engine on the GB18030, Chinese-header copy of
 each input and checks that it gives the same clusters.
 """
 
@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 from evaluate import check_targets, evaluate  # noqa: E402
 from generate import generate  # noqa: E402
 
+from linkage.bench.publish import results_dir as pick_results  # noqa: E402
 from linkage.bench.report import machine_facts  # noqa: E402
 from linkage.bench.timed import timed_linkage  # noqa: E402
 
@@ -186,7 +187,8 @@ def main() -> None:
                         help=f"NAME:PERSONS:SEED[:SEV], repeatable (default: {' '.join(DEFAULT_SCENARIOS)})")
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work" / "independent",
                         help="scratch folder for populations and engine outputs")
-    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--publish", action="store_true",
+                        help="write the tables to benchmarks/results (default: WORK/results)")
     parser.add_argument("--check-gb18030", action="store_true",
                         help="also run the GB18030, Chinese-header copy and compare clusters")
     args = parser.parse_args()
@@ -201,8 +203,9 @@ def main() -> None:
         "machine": machine_facts(),
         "scenarios": results,
     }
-    write_results(args.results, payload)
-    print(f"wrote {_rel(str(args.results / 'independent.md'))} and independent.json "
+    results_dir = pick_results(args.work, args.publish)
+    write_results(results_dir, payload)
+    print(f"wrote {_rel(str(results_dir / 'independent.md'))} and independent.json "
           f"({payload['total_seconds']:.0f} s)")
 
 

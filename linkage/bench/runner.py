@@ -6,8 +6,9 @@ against the truth (:mod:`linkage.bench.metrics`), and write ``results.json`` and
 ``RESULTS.md`` (:mod:`linkage.bench.report`) atomically after every scenario, so a long run
 that is stopped still leaves the finished scenarios behind.
 
-Scenarios already in ``results.json`` for other sizes (same seed) are kept, so 10k/100k and a
-later 1M run end up in one table; re-running some systems on an unchanged population keeps
+Scenarios already in ``results.json`` for other sizes (same seed, same machine) are kept, so
+10k/100k and a later 1M run end up in one table (a results.json from another machine is
+replaced, never merged); re-running some systems on an unchanged population keeps
 the others' results (each system records its own command and date).
 """
 
@@ -41,6 +42,7 @@ from linkage.bench.layout import (
     generator_fingerprint,
     population_dir,
 )
+from linkage.bench.publish import same_machine
 from linkage.errors import LinkageError
 from linkage.outputs import write_bytes_atomic, write_json_atomic
 
@@ -269,6 +271,12 @@ def run_benchmark(
     work_dir, results_dir = Path(work_dir), Path(results_dir)
     command = command or shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
     previous = _read_json(results_dir / RESULTS_JSON)
+    machine = report.machine_facts()
+    if previous and not same_machine(previous.get("machine"), machine):
+        # A table never mixes machines: earlier rows from another machine are not kept.
+        log.warning("%s was measured on another machine; its scenarios are not carried over",
+                    results_dir / RESULTS_JSON)
+        previous = None
     scenarios: list[dict[str, Any]] = []
     results: dict[str, Any] = {}
     for persons in sizes:
@@ -298,7 +306,7 @@ def run_benchmark(
         all_scenarios = _merge_previous(previous, scenarios, seed)
         results = {
             "benchmark": "linkage bench",
-            "machine": report.machine_facts(),
+            "machine": machine,
             "seed": seed,
             "systems": list(systems),
             "time_limits_seconds": limits,

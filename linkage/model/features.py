@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 from borax.calendars.lunardate import LunarDate
 
+from linkage.connection import registered
 from linkage.standardise.name_notes import newborn_placeholder
 
 MODEL_INPUT_TABLE = "model_input"
@@ -129,9 +130,7 @@ def build_model_input(
 ) -> None:
     """Create ``target``: every features column plus the derived date columns."""
     con.execute(_BEST_DOB_SQL.format(features=features))
-    con.register("_lunar_calendar", _lunar_table(con, "_features_best"))
-    con.register("_four_corner", _four_corner_table(con, "_features_best"))
-    con.execute(_MODEL_INPUT_SQL.format(target=target))
-    con.unregister("_lunar_calendar")
-    con.unregister("_four_corner")
+    with (registered(con, "_lunar_calendar", _lunar_table(con, "_features_best")),
+          registered(con, "_four_corner", _four_corner_table(con, "_features_best"))):
+        con.execute(_MODEL_INPUT_SQL.format(target=target))
     con.execute("DROP VIEW _features_best")

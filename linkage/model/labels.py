@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from linkage.errors import InputError, LinkageError
+from linkage.review.store import ReviewStore
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,6 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def _labels_from_store(path: Path) -> list[tuple[str, str, float]]:
-    from linkage.review.store import ReviewStore
-
     try:
         with ReviewStore(path, create=False) as store:
             standing = store.replay_verdicts()

@@ -15,7 +15,8 @@ from typing import Any
 import duckdb
 
 from linkage.config import Config
-from linkage.model.settings import connect_splink, make_linker, settings_for_prediction
+from linkage.model.settings import settings_for_prediction
+from linkage.model.splink_adapter import connect_splink, gamma_from_weight_sql, make_linker
 
 SCORED_PAIRS = "scored_pairs"
 
@@ -33,27 +34,6 @@ def comparison_names(model: dict[str, Any]) -> list[str]:
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
-
-
-def _gamma_from_weight_sql(linker: Any) -> dict[str, str]:
-    """SQL recovering each comparison's level (gamma) from its match-weight column.
-
-    Splink 5 keeps gammas only together with every input column (retain_matching_columns),
-    which would multiply the size of the pairs table.  Each level's weight is a distinct
-    constant log2(m/u), so the level is read back from it; the null level weighs 0.
-    """
-    sql: dict[str, str] = {}
-    for comparison in linker._settings_obj.comparisons:
-        name = comparison.output_column_name
-        whens = []
-        for level in comparison.comparison_levels:
-            gamma = level.comparison_vector_value
-            if level.is_null_level:
-                continue
-            weight = math.log2(level._bayes_factor)
-            whens.append(f"WHEN abs(mw_{name} - ({weight!r})) < 1e-9 THEN {gamma}")
-        sql[name] = f"CASE {' '.join(whens)} ELSE -1 END"
-    return sql
 
 
 def score_pairs(
@@ -74,7 +54,7 @@ def score_pairs(
         pairs_by_rule[config.blocking_rules[int(key)].name] = int(count)
     review = config.thresholds.review_match_probability
     auto = config.thresholds.auto_match_probability
-    gamma_sql = _gamma_from_weight_sql(linker)
+    gamma_sql = gamma_from_weight_sql(linker)
     weight_cols = []
     for name in names:
         weight = f"mw_{name}"

@@ -8,12 +8,10 @@ retraining; the JSON's own rules are replaced on load.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
-import duckdb
-from splink import DuckDBAPI, Linker, SettingsCreator
+from splink import SettingsCreator
 
 from linkage.config import Config
 from linkage.errors import ModelError
@@ -21,12 +19,6 @@ from linkage.model.comparisons import all_comparisons
 from linkage.model.levels import LABELS, LEVELS
 
 UNIQUE_ID = "archive_id"
-
-
-def connect_splink(con: duckdb.DuckDBPyConnection) -> DuckDBAPI:
-    """Wrap our connection for Splink; allow the old lambda syntax some Splink levels emit."""
-    con.execute("SET lambda_syntax='ENABLE_SINGLE_ARROW'")
-    return DuckDBAPI(connection=con)
 
 
 def new_settings(config: Config, prior: float = 1e-6) -> SettingsCreator:
@@ -88,17 +80,6 @@ def settings_for_prediction(
     settings["unique_id_column_name"] = UNIQUE_ID
     settings["link_type"] = "dedupe_only"
     return settings
-
-
-def make_linker(api: DuckDBAPI, table: str, settings: SettingsCreator | dict[str, Any]) -> Linker:
-    """A Linker over an existing DuckDB table (no copy of the data).
-
-    Splink's own progress chatter goes to the 'splink' logger at INFO; we keep it at WARNING
-    unless the user asked for verbose logs, so the CLI output stays ours.
-    """
-    frame = api.table_to_splink_dataframe(table, table)
-    level = logging.INFO if logging.getLogger("linkage").isEnabledFor(logging.INFO) else logging.WARNING
-    return Linker(frame, settings, log_level=level)
 
 
 LEVELS_META = "linkage_levels"

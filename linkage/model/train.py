@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 from splink import Linker
@@ -22,11 +22,13 @@ from linkage.errors import ModelError
 from linkage.model.levels import LEVELS
 from linkage.model.splink_log import summarised
 from linkage.model.settings import (
-    LEVELS_META, TRAINING_META, connect_splink, level_codes, levels_block, make_linker, new_settings,
+    LEVELS_META, TRAINING_META, level_codes, levels_block, new_settings,
 )
-
-if TYPE_CHECKING:
-    from linkage.model.verdicts import VerdictReport
+from linkage.model.splink_adapter import (
+    comparisons_of, connect_splink, fix_u, make_linker, trained_m, trained_u,
+)
+from linkage.model.verdicts import VERDICTS_META, VerdictReport, learn_verdicts
+from linkage.outputs import write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +103,13 @@ def _level_codes(comparison: Any) -> list[str]:
 
 def _regularise(linker: Linker, sampled_pairs: int) -> None:
     """Give every level an m and a u, and keep m away from zero (see _MIN_M)."""
-    for comparison in linker._settings_obj.comparisons:
+    for comparison in comparisons_of(linker):
         code_of = dict(zip(map(id, comparison.comparison_levels), _level_codes(comparison)))
         levels = [lvl for lvl in comparison.comparison_levels if not lvl.is_null_level]
         for level in levels:
-            if level._u_probability in (None, "level not observed"):
+            if trained_u(level) is None:
                 level.u_probability = 1.0 / sampled_pairs
-            if level._m_probability in (None, "level not observed"):
+            if trained_m(level) is None:
                 level.m_probability = _MIN_M
             level.m_probability = max(float(level.m_probability), _MIN_M)
         total = sum(float(level.m_probability) for level in levels)
@@ -116,7 +118,7 @@ def _regularise(linker: Linker, sampled_pairs: int) -> None:
             if code_of[id(level)] in _NEUTRAL_LEVELS:
                 # "Unknown" is no evidence either way: a Bayes factor of (almost) 1.  Not
                 # exactly 1, so that its weight differs from the null level's 0 and the
-                # level can be read back from the weight (score._gamma_from_weight_sql).
+                # level can be read back from the weight (splink_adapter.gamma_from_weight_sql).
                 level.u_probability = float(level.m_probability) * _NEUTRAL_U_OVER_M
 
 
@@ -134,18 +136,14 @@ def _set_counted_u(con: duckdb.DuckDBPyConnection, linker: Linker, table: str) -
     ordered_pairs = max(total * (total - 1), 1)
     counted: dict[str, float] = {}
     seen: set[str] = set()
-    for comparison in linker._settings_obj.comparisons:
+    for comparison in comparisons_of(linker):
         for level, key in zip(comparison.comparison_levels, _level_codes(comparison)):
             seen.add(key)
             if level.is_null_level or key not in _EXACT_PAIR_COUNTS:
                 continue
             agreeing = con.execute(_counted_sql(key, table)).fetchall()[0][0] or 0
             u = max(agreeing / ordered_pairs, _MIN_U)
-            # Splink re-derives u from its list of estimates after every EM pass; make the
-            # count the only estimate so it survives.
-            level._trained_u_probabilities = [
-                {"probability": u, "description": "counted exactly", "m_or_u": "u"}]
-            level.u_probability = u
+            fix_u(level, u, "counted exactly")  # survives the EM passes
             counted[key] = u
     missing = sorted(set(_EXACT_PAIR_COUNTS) - seen)
     if missing:
@@ -193,9 +191,7 @@ def _train(con: duckdb.DuckDBPyConnection, table: str, config: Config, out_path:
     verdicts = None
     if labels_table is not None:
         # Verdicts never touch m, u or the prior (a review queue is a biased sample):
-        # they are counted per comparison pattern beside the model (model.verdicts).
-        from linkage.model.verdicts import VERDICTS_META, learn_verdicts
-
+        # they are counted per kind of pair beside the model (model.verdicts).
         names = [c["output_column_name"] for c in model["comparisons"]]
         th = config.thresholds
         verdicts, block = learn_verdicts(
@@ -204,8 +200,6 @@ def _train(con: duckdb.DuckDBPyConnection, table: str, config: Config, out_path:
         model[VERDICTS_META] = block
     records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     model[TRAINING_META] = {"records": int(records), "counted_u": counted}
-    from linkage.outputs import write_json_atomic
-
     write_json_atomic(out_path, model)
     return TrainingReport(records, float(model["probability_two_random_records_match"]), counted,
                           verdicts, dict(warnings_seen))

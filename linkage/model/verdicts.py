@@ -78,7 +78,9 @@ from typing import Any
 
 import duckdb
 
+from linkage.decide import pair_guard
 from linkage.model.levels import LABELS, code_of
+from linkage.model.splink_adapter import gamma_from_weight_sql
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ HELD_OUT_SHARE = 0.2       # labels kept aside for the before/after check
 FEW_LABELS = 100           # below this, warn that little can be learned
 WRONG_SHARE_WARNED = 0.05  # held-out learned decisions wrong beyond this (and > 1): warn
 
-# The reason a run gives a pair in the score band (pipeline.BAND_REASON imports it).
+# The reason a run gives a pair in the score band (linkage.resolve writes it).
 BAND_REASON = "score between review and automatic thresholds"
 
 # Reasons a kind's "same" verdicts may overrule: they ask for more evidence, they do not
@@ -322,8 +324,6 @@ def held_reasons(pair_levels: Mapping[str, str], probability: float, auto: float
     ``probability``: the reason its review row says (the band; above the automatic
     threshold, the guard that refused it, '' if none did), and the guard's reason with the
     score set aside."""
-    from linkage.decide import pair_guard
-
     if probability >= auto:
         reason = pair_guard(pair_levels, probability, auto_without_id, impossible_dates)
     else:
@@ -375,8 +375,6 @@ def labelled_pairs(
 ) -> list[LabelledPair]:
     """Every labelled pair found in ``table``, with its levels and held-back reason under
     the model being trained (``thresholds``: automatic, automatic without an ID)."""
-    from linkage.model.score import _gamma_from_weight_sql
-
     pairs = con.sql(
         f"SELECT '0' AS match_key, archive_id_l AS join_key_l, archive_id_r AS join_key_r "
         f"FROM {labels_table}").to_arrow_table()
@@ -385,7 +383,7 @@ def labelled_pairs(
     name = f"__linkage_verdict_pairs_{labels_table}"
     blocked = linker.table_management.register_table(pairs, name, overwrite=True)
     linker.table_management.register_blocked_pairs_for_predict(blocked)
-    gamma_sql = _gamma_from_weight_sql(linker)
+    gamma_sql = gamma_from_weight_sql(linker)
     try:
         predictions = linker.inference.predict(warning_mode="never")
         gammas = ", ".join(f"{gamma_sql[n]} AS g_{n}" for n in names)

@@ -18,9 +18,14 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from linkage.config import load_config
 from linkage.divisions import division_name
 from linkage.errors import InputError, StateError
+from linkage.model.settings import load_model_dict
 from linkage.outputs import run_files
+from linkage.shipped import default_model_path
 
 # Columns of the per-area table, in order: key, Chinese header, kind (int | rate | text).
 AREA_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -156,8 +161,6 @@ def _decision_weights(run_dir: Path) -> list[dict[str, Any]]:
 
 def _thresholds(summary: dict[str, Any]) -> dict[str, float]:
     """The review and automatic thresholds of the run's config, as probabilities and weights."""
-    from linkage.config import load_config
-
     path = (summary.get("config_file") or {}).get("path") or None
     try:
         th = load_config(path).thresholds
@@ -186,9 +189,6 @@ def model_levels(model: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _model(summary: dict[str, Any]) -> dict[str, Any]:
-    from linkage.model.settings import load_model_dict
-    from linkage.pipeline import default_model_path
-
     path = (summary.get("model_file") or {}).get("path") or summary.get("model") or default_model_path()
     try:
         return load_model_dict(path)
@@ -223,8 +223,6 @@ def _queue(run_dir: Path, as_of: datetime) -> list[dict[str, Any]]:
 
 def history(state_path: Path) -> list[dict[str, Any]]:
     """One row per committed night: when, duplicates found (resolved + open) and open."""
-    import duckdb
-
     if not Path(state_path).is_file():
         raise StateError(f"no state at {state_path}")
     try:
@@ -251,8 +249,6 @@ def history(state_path: Path) -> list[dict[str, Any]]:
 def county_history(state_path: Path) -> list[dict[str, Any]]:
     """Per county and night: duplicates found (resolved + open) and open, from the state's
     ``area_history`` (nights before that table existed are simply absent)."""
-    import duckdb
-
     try:
         con = duckdb.connect(str(state_path), read_only=True)
     except duckdb.Error:

@@ -7,6 +7,9 @@ percentages, so the bureau can sort and add up in Excel.  Written with openpyxl.
 
 from __future__ import annotations
 
+import re
+import zipfile
+from datetime import datetime, timezone
 from io import BytesIO
 from typing import Any
 
@@ -53,8 +56,6 @@ def workbook_bytes(fig: Figures, columns: tuple[tuple[str, str, str], ...],
     about.column_dimensions["A"].width = 18
     about.column_dimensions["B"].width = 100
     # Document times are the run's: the same run gives the same workbook.
-    from datetime import datetime, timezone
-
     run_at = fig.summary.get("run_at")
     stamp = (datetime.fromisoformat(run_at) if run_at else datetime(1980, 1, 1, tzinfo=timezone.utc))
     stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
@@ -67,9 +68,6 @@ def workbook_bytes(fig: Figures, columns: tuple[tuple[str, str, str], ...],
 def _reproducible(data: bytes, stamp: str) -> bytes:
     """The same workbook with the clock taken out: openpyxl dates each zip entry and the
     'modified' property with the wall clock at save; here they are the run's time."""
-    import re
-    import zipfile
-
     out = BytesIO()
     with zipfile.ZipFile(BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():

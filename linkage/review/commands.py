@@ -23,6 +23,7 @@ import getpass
 import io
 import sys
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +34,7 @@ from rich.table import Table
 from linkage.errors import LinkageError, ReviewError
 from linkage.review import triage
 from linkage.csvsafe import neutralise
+from linkage.outputs import write_bytes_atomic
 from linkage.review.mask import mask_id, mask_name
 from linkage.review.screen import run_terminal, terminal_keys
 from linkage.review.session import Session
@@ -273,8 +275,6 @@ def export_command(ctx: click.Context, run_dir: Path | None, out_path: Path, his
 
         linkage review export --run out/ --out decisions.csv
     """
-    from linkage.outputs import write_bytes_atomic
-
     run_dir = _run_dir(ctx, run_dir)
     with _open(run_dir) as store:
         if history:
@@ -387,8 +387,6 @@ def _since(value: str | None) -> str | None:
     """--since: a date (YYYY-MM-DD) or a UTC date and time; compared with the stored UTC text."""
     if not value:
         return None
-    from datetime import datetime, timezone
-
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:

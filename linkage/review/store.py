@@ -48,6 +48,7 @@ from linkage.errors import ReviewError, StateError
 from linkage.human import HumanDecisions
 from linkage.outputs import settle_outputs
 from linkage.review import triage
+from linkage.review.household import household as related
 
 STORE_NAME = "review.db"
 SCHEMA_VERSION = "2"
@@ -511,8 +512,6 @@ class ReviewStore:
         """Lease the next pair and, with ``household``, the queued pairs that touch the same
         archive or household (linkage.review.household), all to this session.  The pair a
         dead session of the same reviewer still holds comes first.  [] when nothing is left."""
-        from linkage.review.household import household as related
-
         where, params = self._filter_sql(flt)
         excluded = json.dumps(["\x1f".join(p) for p in exclude])
         now = self._now()

@@ -35,9 +35,11 @@ from linkage.config import Config
 from linkage.human import HumanDecisions
 from linkage.ingest import RAW_TABLE, read_input
 from linkage.model.features import MODEL_INPUT_TABLE
-from linkage.model.score import SCORED_PAIRS, ScoreReport, _gamma_from_weight_sql, comparison_names
+from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names
+from linkage.model.splink_adapter import gamma_from_weight_sql
 from linkage.model.settings import settings_for_prediction
-from linkage.pipeline import LinkResult, RunSummary, cluster_and_count, run_stateless
+from linkage.contracts import LinkResult, RunSummary
+from linkage.pipeline import cluster_and_count, run_stateless
 from linkage.progress import StageTimer
 from linkage.spark.dialect import spark_settings
 from linkage.spark.session import spark_session
@@ -72,7 +74,7 @@ def score_on_spark(
     for key, count in spark.sql(f"SELECT match_key, count(*) FROM {physical} GROUP BY match_key").collect():
         pairs_by_rule[config.blocking_rules[int(key)].name] = int(count)
     present = set(spark.table(physical).columns)
-    gamma_sql = _gamma_from_weight_sql(linker)
+    gamma_sql = gamma_from_weight_sql(linker)
     weights = []
     for name in comparison_names(model):
         weight = f"mw_{name}"

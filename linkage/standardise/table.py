@@ -27,6 +27,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from linkage.connection import registered
 from linkage.errors import SchemaError
 from linkage.schema import FEATURE_COLUMNS, INPUT_COLUMNS
 from linkage.standardise._text import sql_ident, sql_strip_ws
@@ -151,15 +152,10 @@ def standardise_table(
     with _settings(con, preserve_insertion_order=True):  # the positional joins rely on it
         try:
             names, addresses = _build(con, relation, rows, today)
-            con.register(names_view, names)
-            con.register(addresses_view, addresses)
-            try:
+            with registered(con, names_view, names), registered(con, addresses_view, addresses):
                 _check_alignment(con, rows, addresses_view)
                 sql = features_sql(rows, names_view, addresses_view)
                 con.execute(f"CREATE OR REPLACE TABLE {sql_ident(out_table)} AS {sql}")
-            finally:
-                con.unregister(names_view)
-                con.unregister(addresses_view)
         finally:
             con.execute(f"DROP TABLE IF EXISTS {rows}")
 

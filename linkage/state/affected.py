@@ -34,6 +34,7 @@ from collections.abc import Iterable
 import duckdb
 import pyarrow as pa
 
+from linkage.connection import id_table, registered
 from linkage.config import Thresholds
 from linkage.human import HumanDecisions
 
@@ -53,13 +54,13 @@ def human_table(con: duckdb.DuckDBPyConnection, human: HumanDecisions, name: str
     """Tonight's reviewer and un-merge links as a table (archive_id_l, archive_id_r, verdict)."""
     pairs = [(a, b, "same") for a, b in sorted(human.must_links)]
     pairs += [(a, b, "different") for a, b in sorted(human.cannot_links)]
-    con.register("_human_rows", pa.table({
+    rows = pa.table({
         "archive_id_l": pa.array([p[0] for p in pairs], pa.string()),
         "archive_id_r": pa.array([p[1] for p in pairs], pa.string()),
         "verdict": pa.array([p[2] for p in pairs], pa.string()),
-    }))
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _human_rows")
-    con.unregister("_human_rows")
+    })
+    with registered(con, "_human_rows", rows):
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _human_rows")
 
 
 def _ids(con: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
@@ -122,11 +123,8 @@ def affected_archives(
     while frontier:
         scope |= _component(frontier, neighbours, scope)
         frontier = _old_persons(con, scope) - scope - vanished
-    con.register("_scope_ids", pa.table({"archive_id": pa.array(sorted(scope), pa.string())}))
-    try:
+    with registered(con, "_scope_ids", id_table(scope)):
         return _ids(con, f"SELECT archive_id FROM _scope_ids SEMI JOIN {current} USING (archive_id)")
-    finally:
-        con.unregister("_scope_ids")
 
 
 def _component(start: Iterable[str], neighbours: dict[str, list[str]], known: set[str]) -> set[str]:
@@ -144,11 +142,8 @@ def _component(start: Iterable[str], neighbours: dict[str, list[str]], known: se
 
 def _old_persons(con: duckdb.DuckDBPyConnection, archives: set[str]) -> set[str]:
     """Every archive of last night's persons of ``archives``."""
-    con.register("_scope_ids", pa.table({"archive_id": pa.array(sorted(archives), pa.string())}))
-    try:
+    with registered(con, "_scope_ids", id_table(archives)):
         return _ids(con, """
             SELECT archive_id FROM st.persons
             WHERE person_id IN (SELECT person_id FROM st.persons SEMI JOIN _scope_ids USING (archive_id))
         """)
-    finally:
-        con.unregister("_scope_ids")

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from linkage.connection import registered
 from linkage.config import Thresholds
 from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.crash import crash_point
@@ -137,6 +138,5 @@ def _stage(con: duckdb.DuckDBPyConnection, night: NightRecord) -> None:
 
 def _table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list[Any]]) -> None:
     """A small in-memory VARCHAR table from Python lists."""
-    con.register("_rows", pa.table({c: pa.array(v, pa.string()) for c, v in columns.items()}))
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _rows")
-    con.unregister("_rows")
+    with registered(con, "_rows", pa.table({c: pa.array(v, pa.string()) for c, v in columns.items()})):
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _rows")

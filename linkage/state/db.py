@@ -57,6 +57,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from linkage.connection import registered
 from linkage.errors import StateError
 
 ALIAS = "st"
@@ -207,10 +208,10 @@ def run_committed(con: duckdb.DuckDBPyConnection, run_id: int) -> bool:
 
 def decision_rows_table(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], name: str) -> None:
     """An in-memory table ``name`` of decision rows in the decision_log's columns."""
-    con.register("_decision_rows", pa.table({
+    table = pa.table({
         c: pa.array([d.get(c) for d in rows],
                     pa.float64() if c in ("match_probability", "match_weight")
                     else pa.int32() if c in ("run_id", "seq") else pa.string())
-        for c in DECISION_LOG_COLUMNS}))
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _decision_rows")
-    con.unregister("_decision_rows")
+        for c in DECISION_LOG_COLUMNS})
+    with registered(con, "_decision_rows", table):
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _decision_rows")

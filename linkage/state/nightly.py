@@ -10,7 +10,7 @@ everyone else's person, ID and decisions stand.  A full rebuild (``--full``, the
 or a changed model/standardisation) takes the same road with every archive treated as
 changed, so both give the same clusters, person IDs and decisions.
 
-``LINKAGE_TEST_CRASH_AT=<stage>`` (see linkage.pipeline.crash_point) kills the process at a
+``LINKAGE_TEST_CRASH_AT=<stage>`` (see linkage.crash.crash_point) kills the process at a
 stage boundary; tests use it to prove a killed run leaves the state as it was.
 """
 
@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from linkage.blocking_guard import guard_blocking
 from linkage.config import Config, load_config
@@ -32,13 +31,16 @@ from linkage.errors import InputError, PublishPending
 from linkage.ingest import RAW_TABLE, REJECTS_TABLE, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.settings import load_model_dict
-from linkage.pipeline import (
-    FEATURES_TABLE, RunSummary, cluster_and_decide, connect_for, default_model_path,
-)
+from linkage.connection import connect_for, id_table, registered
+from linkage.contracts import FEATURES_TABLE, RunSummary
+from linkage.resolve import cluster_and_decide
+from linkage.shipped import default_model_path
 from linkage.crash import crash_point
 from linkage.outputs import OutputLock
 from linkage.progress import StageTimer
-from linkage.review.store import publish_queue, queue_generation
+from linkage.review.store import (
+    ReviewStore, load_human_decisions, publish_queue, queue_generation, store_path,
+)
 from linkage.review_items import review_items
 from linkage.standardise.table import standardise_table
 from linkage.state import db
@@ -47,10 +49,10 @@ from linkage.state.changes import (
     CHANGES_TABLE, DELTA_TABLE, FINGERPRINTS_TABLE, KEPT_TABLE, STALE_TABLE, detect_changes,
 )
 from linkage.state.commit import NightRecord, commit_night
-from linkage.state.decision_log import RETIRE_ACTIONS, Correction, diff_decisions
+from linkage.state.decision_log import RETIRE_ACTIONS, Correction, LogUpdate, diff_decisions
 from linkage.state.evidence import ALL_PAIRS, KEPT_PAIRS, full_pairs, incremental_pairs, keep
 from linkage.state.lock import StateLock
-from linkage.state.persons import NIGHT_PERSONS, stable_person_ids
+from linkage.state.persons import NIGHT_PERSONS, PersonIndex, stable_person_ids
 from linkage.state.publish import prepare_pending, publish_pending, recover_pending, stage_outputs
 from linkage.state.scoring import Scorer
 from linkage.state.signatures import features_signature, model_signature
@@ -62,6 +64,10 @@ log = logging.getLogger(__name__)
 STATE_ONLY_COLUMNS = ("fingerprint", "first_run", "changed_run")
 RESTORED_BY = "linkage-state"  # the "reviewer" of verdicts restored from the state
 GUARD_META = "blocking_guard_signature"  # the blocks last night's blocking guard skipped
+# This module's own tables (the other night_* tables belong to the state modules that make them).
+RAW_DELTA_TABLE = "night_raw_delta"  # raw rows of tonight's new and changed archives
+UNCHANGED_VIEW = "night_unchanged"  # tonight's population less the delta: scored against it
+SCOPE_PAIRS_TABLE = "night_scope_pairs"  # kept pairs touching a re-clustered archive
 
 
 @dataclass
@@ -121,6 +127,12 @@ class _Night:
         self.summary = NightSummary(config=config.source, state=str(state_path),
                                     input_file=str(input_path))
         self.started = datetime.now(timezone.utc)
+        # Set once by run() before the steps that read them.
+        self.run_id = 0
+        self.has_archives = False  # the state holds archives from an earlier night
+        self.recovered: list[int] = []  # committed runs whose outputs were published only now
+        self.unmerged: dict[tuple[str, str], UnmergeNote] = {}
+        self.human = HumanDecisions()  # reviewers' verdicts plus operators' un-merges
 
     def run(self, full: bool, human: HumanDecisions | None, allow_vanished: bool) -> NightSummary:
         con, summary = self.con, self.summary
@@ -160,7 +172,7 @@ class _Night:
         crash_point("standardise")
 
         with self.timer.stage("score"):
-            self._score(summary.mode == "full")
+            guard_signature = self._score(summary.mode == "full")
         crash_point("score")
 
         if human is None:
@@ -176,22 +188,22 @@ class _Night:
             for archive, label in clustered.items():
                 groups.setdefault(label, []).append(archive)
             linked = [sorted(m) for m in groups.values() if len(m) > 1]
-            self.group_of = {a: members for members in linked for a in members}
+            group_of = {a: members for members in linked for a in members}
             next_number = int(db.get_meta(con, "next_person_number", "1") or 1)
-            self.persons = stable_person_ids(
+            persons = stable_person_ids(
                 con, linked, next_number, scope=SCOPE_TABLE, current=FINGERPRINTS_TABLE,
                 changes=CHANGES_TABLE, has_state=not new_state)
         for d in fresh:
             if d["person_id"]:
-                d["person_id"] = self.persons.person_of[d["archive_id"]]
+                d["person_id"] = persons.person_of[d["archive_id"]]
         with self.timer.stage("decide"):
-            decisions = self._decide(fresh)
-        self._count(decisions)
+            decisions, update = self._decide(fresh, persons, group_of)
+        self._count(decisions, persons, update)
         crash_point("decide")
 
         with self.timer.stage("write"):
             pending = prepare_pending(self.out, self.run_id)
-            stage_outputs(con, pending, decisions, self.update.emitted, summary, self.timer,
+            stage_outputs(con, pending, decisions, update.emitted, summary, self.timer,
                           self.recovered)
             # The review queue is prepared before the commit: whatever can fail in it
             # (an archive the queue cannot place) fails while nothing is committed yet.
@@ -201,10 +213,10 @@ class _Night:
         with self.timer.stage("commit"):
             commit_night(con, NightRecord(
                 run_id=self.run_id, full=summary.mode == "full", has_archives=self.has_archives,
-                started=self.started, summary=summary, persons=self.persons, update=self.update,
+                started=self.started, summary=summary, persons=persons, update=update,
                 thresholds=self.config.thresholds, features_signature=features_signature(),
                 model_signature=model_signature(self.model, self.config),
-                meta={GUARD_META: self.guard_signature},
+                meta={GUARD_META: guard_signature},
             ), self.state_path)
         crash_point("commit")
 
@@ -229,8 +241,6 @@ class _Night:
         wiped --out), it is first re-created from the verdicts last night applied, kept in
         the state, so a lost folder never lets the engine merge what a reviewer kept apart,
         tonight or any later night."""
-        from linkage.review.store import ReviewStore, load_human_decisions, store_path
-
         if not store_path(self.out).exists() and self.has_archives:
             rows = self.con.execute(
                 "SELECT archive_id_l, archive_id_r, verdict FROM st.human ORDER BY ALL").fetchall()
@@ -276,9 +286,9 @@ class _Night:
         which = "" if full else (
             f"SEMI JOIN (SELECT archive_id FROM {CHANGES_TABLE} WHERE change <> 'vanished') c "
             "USING (archive_id)")
-        con.execute(f"CREATE OR REPLACE TABLE night_raw_delta AS SELECT r.* FROM {RAW_TABLE} r {which}")
-        if con.execute("SELECT count(*) FROM night_raw_delta").fetchall()[0][0]:
-            standardise_table(con, "night_raw_delta", FEATURES_TABLE)
+        con.execute(f"CREATE OR REPLACE TABLE {RAW_DELTA_TABLE} AS SELECT r.* FROM {RAW_TABLE} r {which}")
+        if con.execute(f"SELECT count(*) FROM {RAW_DELTA_TABLE}").fetchall()[0][0]:
+            standardise_table(con, RAW_DELTA_TABLE, FEATURES_TABLE)
             build_model_input(con, FEATURES_TABLE, DELTA_TABLE)
         else:
             con.execute(f"CREATE OR REPLACE TABLE {DELTA_TABLE} AS SELECT * EXCLUDE "
@@ -305,14 +315,15 @@ class _Night:
                 SELECT * FROM {DELTA_TABLE}
             """)
         con.execute(f"""
-            CREATE OR REPLACE VIEW night_unchanged AS
+            CREATE OR REPLACE VIEW {UNCHANGED_VIEW} AS
             SELECT * FROM {MODEL_INPUT_TABLE} ANTI JOIN {DELTA_TABLE} USING (archive_id)
         """)
 
-    def _score(self, full: bool) -> None:
+    def _score(self, full: bool) -> str:
+        """Score tonight's pairs into ALL_PAIRS / KEPT_PAIRS; returns the signature of the
+        blocks the blocking guard skipped (kept in the state for the next night)."""
         guarded, guard = guard_blocking(self.con, MODEL_INPUT_TABLE, self.config)
         self.summary.guards["blocking"] = guard.as_dict()
-        self.guard_signature = guard.signature
         if not full and guard.signature != (db.get_meta(self.con, GUARD_META, "") or ""):
             # Stored pairs were made under other skips: only a full rebuild decides as one.
             full, self.summary.mode = True, "full"
@@ -323,7 +334,7 @@ class _Night:
             if full:
                 full_pairs(scorer, MODEL_INPUT_TABLE)
             else:
-                incremental_pairs(scorer, DELTA_TABLE, "night_unchanged", STALE_TABLE, "st.pairs",
+                incremental_pairs(scorer, DELTA_TABLE, UNCHANGED_VIEW, STALE_TABLE, "st.pairs",
                                   "st.archives")
             keep(self.con, ALL_PAIRS, KEPT_PAIRS, self.config.thresholds)
         finally:
@@ -333,18 +344,18 @@ class _Night:
         count = lambda table: int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
         self.summary.pairs_stored = count(ALL_PAIRS)
         self.summary.pairs_kept = count(KEPT_PAIRS)
+        return guard.signature
 
     def _review_queue(self, decisions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
         """Every review pair that holds tonight (pairs not handed over go stale in the
         store), with the size of the persons at stake."""
         items = review_items(self.con, decisions, MODEL_INPUT_TABLE)
-        wanted = sorted({a for item in items for a in (item["archive_id_l"], item["archive_id_r"])})
-        self.con.register("_wanted", pa.table({"archive_id": pa.array(wanted, pa.string())}))
-        sizes = dict(self.con.execute(f"""
-            SELECT p.archive_id, s.n FROM {NIGHT_PERSONS} p SEMI JOIN _wanted USING (archive_id)
-            JOIN (SELECT person_id, count(*) AS n FROM {NIGHT_PERSONS} GROUP BY person_id) s USING (person_id)
-        """).fetchall())
-        self.con.unregister("_wanted")
+        wanted = {a for item in items for a in (item["archive_id_l"], item["archive_id_r"])}
+        with registered(self.con, "_wanted", id_table(wanted)):
+            sizes = dict(self.con.execute(f"""
+                SELECT p.archive_id, s.n FROM {NIGHT_PERSONS} p SEMI JOIN _wanted USING (archive_id)
+                JOIN (SELECT person_id, count(*) AS n FROM {NIGHT_PERSONS} GROUP BY person_id) s USING (person_id)
+            """).fetchall())
         return items, sizes
 
     def _cluster(self, full: bool) -> tuple[dict[str, str], list[dict[str, Any]]]:
@@ -360,13 +371,12 @@ class _Night:
             scope = affected_archives(con, pairs=KEPT_PAIRS, human=self.human, human_now=HUMAN_TABLE,
                                       changes=CHANGES_TABLE, current=FINGERPRINTS_TABLE,
                                       thresholds=self.config.thresholds)
-            con.register("_scope", pa.table({"archive_id": pa.array(sorted(scope), pa.string())}))
-            con.execute(f"CREATE OR REPLACE TABLE {SCOPE_TABLE} AS SELECT * FROM _scope")
-            con.unregister("_scope")
+            with registered(con, "_scope", id_table(scope)):
+                con.execute(f"CREATE OR REPLACE TABLE {SCOPE_TABLE} AS SELECT * FROM _scope")
             human = HumanDecisions(
                 frozenset(p for p in self.human.must_links if p[0] in scope and p[1] in scope),
                 self.human.cannot_links, self.human.notes)
-            pairs = "night_scope_pairs"
+            pairs = SCOPE_PAIRS_TABLE
             con.execute(f"""
                 CREATE OR REPLACE TABLE {pairs} AS SELECT * FROM {KEPT_PAIRS}
                 WHERE archive_id_l IN (SELECT archive_id FROM {SCOPE_TABLE})
@@ -379,9 +389,11 @@ class _Night:
         self.summary.guards["review"] = stats["review_cap"]
         return clustered, decisions
 
-    def _decide(self, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _decide(self, fresh: list[dict[str, Any]], persons: PersonIndex,
+                group_of: dict[str, list[str]]) -> tuple[list[dict[str, Any]], LogUpdate]:
         """Compare the re-clustered archives' decisions with those standing; returns every
-        decision that holds tonight (standing ones outside the scope, and ``fresh``)."""
+        decision that holds tonight (standing ones outside the scope, and ``fresh``), and
+        what tonight adds to the decision log."""
         con = self.con
         cursor = con.execute(
             "SELECT l.* FROM st.decision_log l SEMI JOIN st.standing s USING (decision_id)")
@@ -389,7 +401,7 @@ class _Night:
         standing = [dict(zip(names, row)) for row in cursor.fetchall()]
         vanished = {r[0] for r in con.execute(
             f"SELECT archive_id FROM {CHANGES_TABLE} WHERE change = 'vanished'").fetchall()}
-        touched = set(self.persons.person_of) | vanished
+        touched = set(persons.person_of) | vanished
         in_scope = [d for d in standing
                     if d["archive_id"] in touched or d["survivor_archive_id"] in touched]
         outside = [d for d in standing
@@ -402,15 +414,15 @@ class _Night:
                 FROM st.decision_log GROUP BY ALL
             """).fetchall()
         }
-        person_of = self.persons.person_of
+        person_of = persons.person_of
 
         def explain(retired: str, survivor: str) -> Correction:
             return _explain(retired, survivor, self.human, self.unmerged,
-                            self.group_of.get(survivor, [survivor]))
+                            group_of.get(survivor, [survivor]))
 
-        self.update = diff_decisions(fresh, in_scope, before, lambda a: a not in vanished,
-                                     person_of, explain)
-        for seq, row in enumerate(self.update.emitted, start=1):
+        update = diff_decisions(fresh, in_scope, before, lambda a: a not in vanished,
+                                person_of, explain)
+        for seq, row in enumerate(update.emitted, start=1):
             row["run_id"], row["seq"] = self.run_id, seq
         # Standing decisions outside the scope still hold; their person IDs are tonight's.
         retired = [d["archive_id"] for d in outside if d["action"] in RETIRE_ACTIONS]
@@ -418,19 +430,15 @@ class _Night:
         for d in outside:
             if d["action"] in RETIRE_ACTIONS:
                 d["person_id"] = now.get(d["archive_id"], d["person_id"])
-        return with_tonights_scores(con, outside, KEPT_PAIRS, self.model) + fresh
+        return with_tonights_scores(con, outside, KEPT_PAIRS, self.model) + fresh, update
 
     def _persons_of(self, archives: list[str]) -> dict[str, str]:
-        con = self.con
-        con.register("_wanted", pa.table({"archive_id": pa.array(archives, pa.string())}))
-        try:
-            return dict(con.execute(
+        with registered(self.con, "_wanted", id_table(archives)):
+            return dict(self.con.execute(
                 f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} SEMI JOIN _wanted USING (archive_id)"
             ).fetchall())
-        finally:
-            con.unregister("_wanted")
 
-    def _count(self, decisions: list[dict[str, Any]]) -> None:
+    def _count(self, decisions: list[dict[str, Any]], persons: PersonIndex, update: LogUpdate) -> None:
         """The summary's counts: every decision and person that holds tonight."""
         s = self.summary
         s.persons, s.clusters = (int(x) for x in self.con.execute(f"""
@@ -441,8 +449,8 @@ class _Night:
         s.migrations = sum(1 for d in decisions if d["action"] == "migrate")
         s.review_pairs = sum(1 for d in decisions if d["action"] == "review")
         s.human_links_applied = len(self.human.must_links) + len(self.human.cannot_links)
-        s.person_ids = self.persons.changes.counts()
-        s.decisions_emitted = self.update.counts()
+        s.person_ids = persons.changes.counts()
+        s.decisions_emitted = update.counts()
 
 
 def _explain(retired: str, survivor: str, human: HumanDecisions,

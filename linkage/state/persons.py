@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from linkage.connection import registered
 from linkage.state.person_ids import PersonIdChanges, assign_person_ids
 
 NIGHT_PERSONS = "night_persons"  # archive_id, person_id: tonight's full person index
@@ -50,9 +51,8 @@ def stable_person_ids(
     archive_ids; ``changes``: archive_id, change ('new' | 'changed' | 'vanished').
     """
     linked_ids = [a for members in linked for a in members]
-    con.register("_linked_now", pa.table({"archive_id": pa.array(linked_ids, pa.string())}))
     previous: dict[str, str] = {}
-    try:
+    with registered(con, "_linked_now", pa.table({"archive_id": pa.array(linked_ids, pa.string())})):
         if has_state:
             # Last night's persons of the scope and of vanished archives, all their archives.
             previous = _pairs(con, f"""
@@ -65,21 +65,19 @@ def stable_person_ids(
         alone = [r[0] for r in con.execute(f"""
             SELECT archive_id FROM {scope} ANTI JOIN _linked_now USING (archive_id)
         """).fetchall()]
-    finally:
-        con.unregister("_linked_now")
     clusters = [list(m) for m in linked] + [[a] for a in alone]
     result = assign_person_ids(clusters, previous, next_number)
     delta = sorted((a, p) for a, p in result.person_of.items() if previous.get(a) != p)
-    con.register("_delta", pa.table({"archive_id": pa.array([d[0] for d in delta], pa.string()),
-                                     "person_id": pa.array([d[1] for d in delta], pa.string())}))
+    rows = pa.table({"archive_id": pa.array([d[0] for d in delta], pa.string()),
+                     "person_id": pa.array([d[1] for d in delta], pa.string())})
     old = "st.persons" if has_state else "(SELECT ''::VARCHAR AS archive_id, ''::VARCHAR AS person_id WHERE false)"
-    con.execute(f"""
-        CREATE OR REPLACE TABLE {NIGHT_PERSONS} AS
-        SELECT archive_id, person_id FROM {old}
-        WHERE archive_id IN (SELECT archive_id FROM {current})
-          AND archive_id NOT IN (SELECT archive_id FROM _delta)
-        UNION ALL
-        SELECT archive_id, person_id FROM _delta
-    """)
-    con.unregister("_delta")
+    with registered(con, "_delta", rows):
+        con.execute(f"""
+            CREATE OR REPLACE TABLE {NIGHT_PERSONS} AS
+            SELECT archive_id, person_id FROM {old}
+            WHERE archive_id IN (SELECT archive_id FROM {current})
+              AND archive_id NOT IN (SELECT archive_id FROM _delta)
+            UNION ALL
+            SELECT archive_id, person_id FROM _delta
+        """)
     return PersonIndex(result.person_of, result, delta)

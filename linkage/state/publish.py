@@ -21,6 +21,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from linkage.connection import registered
+from linkage.contracts import DECISION_COLUMNS, DECISION_CSV_COLUMNS, LinkResult
 from linkage.ingest import REJECTS_TABLE
 from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.outputs import (
@@ -30,6 +32,7 @@ from linkage.progress import StageTimer
 from linkage.state.db import DECISION_LOG_COLUMNS, decision_rows_table
 from linkage.state.decision_log import RETIRE_ACTIONS
 from linkage.state.persons import NIGHT_PERSONS
+from linkage.summary import write_outputs
 
 PENDING_PREFIX = ".pending-run-"
 
@@ -90,8 +93,6 @@ def recover_pending(out_dir: Path, committed: Callable[[int], bool],
             continue
         if committed(run_id):
             if hand_over and (folder / "decisions.csv").is_file():
-                from linkage.pipeline import DECISION_CSV_COLUMNS
-
                 write_bytes_atomic(folder / "decisions.csv", csv_bytes(DECISION_CSV_COLUMNS, []))
             publish_pending(out, folder, queue_generation=queue_generation)
             published.append(run_id)
@@ -118,17 +119,13 @@ def stage_outputs(
     decision ever emitted; clusters.csv every archive's person, written by DuckDB straight
     from the person index (a million rows never pass through Python).
     """
-    from linkage.pipeline import DECISION_COLUMNS, DECISION_CSV_COLUMNS, LinkResult
-    from linkage.summary import write_outputs
-
     # write_outputs reads the persons of archives with merge/migrate decisions (their
     # migrations per county); clusters.csv comes from the full person index instead.
     targets = sorted({d["person_id"] for d in decisions if d["action"] in RETIRE_ACTIONS})
-    con.register("_targets", pa.table({"person_id": pa.array(targets, pa.string())}))
-    movers = dict(con.execute(
-        f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} SEMI JOIN _targets USING (person_id)"
-    ).fetchall())
-    con.unregister("_targets")
+    with registered(con, "_targets", pa.table({"person_id": pa.array(targets, pa.string())})):
+        movers = dict(con.execute(
+            f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} SEMI JOIN _targets USING (person_id)"
+        ).fetchall())
     write_outputs(con, pending, LinkResult(movers, decisions, summary), MODEL_INPUT_TABLE,
                   REJECTS_TABLE, timer, write_clusters=False, private=True)
     copy_query_csv(con, f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} ORDER BY archive_id",

@@ -19,64 +19,25 @@ archive_id_r, probability, weight, gamma_* and w_* per comparison) plus ``tfmax_
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 from linkage.config import Config
-from linkage.model.score import _gamma_from_weight_sql, comparison_names
-from linkage.model.settings import connect_splink, make_linker, settings_for_prediction
+from linkage.model.score import comparison_names
+from linkage.model.settings import settings_for_prediction
+from linkage.model.splink_adapter import (
+    connect_splink, gamma_from_weight_sql, make_linker, prior_weight, probability_sql,
+    register_term_frequencies, term_frequency_delta_sql, tf_columns, tf_levels,
+)
 
 
-@dataclass(frozen=True)
-class TfLevel:
-    """A comparison level whose weight Splink adjusts by the term frequency of a column."""
-
-    comparison: str
-    gamma: int
-    column: str
-    weight: float
-    min_u: float
+PARTNERS_TABLE = "night_partners"  # archives of the big side that share a blocking key
 
 
-def tf_levels(model: dict[str, Any]) -> list[TfLevel]:
-    """Every term-frequency-adjusted level of the model (gamma numbered as Splink does)."""
-    levels: list[TfLevel] = []
-    for comparison in model["comparisons"]:
-        non_null = [lvl for lvl in comparison["comparison_levels"] if not lvl.get("is_null_level")]
-        for position, level in enumerate(non_null):
-            column = level.get("tf_adjustment_column")
-            weight = float(level.get("tf_adjustment_weight", 1.0) or 0.0)
-            if column and weight:
-                levels.append(TfLevel(
-                    comparison["output_column_name"], len(non_null) - 1 - position, column,
-                    weight, float(level.get("tf_minimum_u_value", 0.0) or 0.0),
-                ))
-    return levels
-
-
-def tf_columns(model: dict[str, Any]) -> list[str]:
-    return sorted({level.column for level in tf_levels(model)})
-
-
-def prior_weight(probability: float) -> float:
-    """The prior as a match weight: log2 of the prior odds."""
-    return math.log2(probability / (1.0 - probability))
-
-
-def _probability_sql(weight: str) -> str:
-    """Splink's numerically stable 2^w / (1 + 2^w)."""
-    return (f"CASE WHEN ({weight}) >= 0 THEN 1.0 / (1.0 + pow(2.0, -({weight}))) "
-            f"ELSE pow(2.0, {weight}) / (1.0 + pow(2.0, {weight})) END")
-
-
-_TF_TABLE_SQL = """
-CREATE OR REPLACE TABLE {table} AS
-SELECT {column}, count(*)::DOUBLE / (SELECT count({column}) FROM {population}) AS tf_{column}
-FROM {population} WHERE {column} IS NOT NULL GROUP BY {column}
-"""
+def _tf_table(column: str) -> str:
+    """Tonight's term frequencies of ``column`` (this module's table)."""
+    return f"night_tf_{column}"
 
 
 class Scorer:
@@ -97,11 +58,9 @@ class Scorer:
         self.api = connect_splink(con)
         self.linker = make_linker(self.api, population, settings)
         for column in self.columns:
-            table = f"night_tf_{column}"
-            con.execute(_TF_TABLE_SQL.format(table=table, column=column, population=population))
-            self.linker.table_management.register_term_frequency_lookup(
-                self.api.table_to_splink_dataframe(table, table), column)
-        self._gamma_sql = _gamma_from_weight_sql(self.linker)
+            register_term_frequencies(con, self.api, self.linker, column, population,
+                                      _tf_table(column))
+        self._gamma_sql = gamma_from_weight_sql(self.linker)
         self.pairs_scored = 0
         self.pairs_by_rule = {rule.name: 0 for rule in config.blocking_rules}
 
@@ -131,14 +90,14 @@ class Scorer:
             f"SELECT r.archive_id FROM {left} l JOIN {keys_from or right} r ON ({rule.sql})"
             for rule in self.config.blocking_rules)
         self.con.execute(f"""
-            CREATE OR REPLACE TABLE night_partners AS
+            CREATE OR REPLACE TABLE {PARTNERS_TABLE} AS
             SELECT * FROM {right} WHERE archive_id IN ({rules})
         """)
         try:
             return self._shape(self.linker.inference.predict_between(
-                self._frame(left), self._frame("night_partners")), out)
+                self._frame(left), self._frame(PARTNERS_TABLE)), out)
         finally:
-            self.con.execute("DROP TABLE night_partners")
+            self.con.execute(f"DROP TABLE {PARTNERS_TABLE}")
 
     def _shape(self, predictions: Any, out: str) -> int:
         physical = predictions.physical_name
@@ -181,7 +140,7 @@ class Scorer:
         source = archives or self.population
         joins, new_tf = [], []
         for i, column in enumerate(self.columns):
-            table = f"night_tf_{column}"
+            table = _tf_table(column)
             joins.append(f"LEFT JOIN {table} tl{i} ON tl{i}.{column} = l.{column} "
                          f"LEFT JOIN {table} tr{i} ON tr{i}.{column} = r.{column}")
             new_tf.append(f"greatest(coalesce(tl{i}.tf_{column}, tr{i}.tf_{column}), "
@@ -190,8 +149,7 @@ class Scorer:
         for name in self.names:
             whens = [
                 f"WHEN gamma_{name} = {lv.gamma} AND tfmax_{lv.column} IS NOT NULL THEN "
-                f"{lv.weight!r} * (log2(greatest(tfmax_{lv.column}, {lv.min_u!r})) "
-                f"- log2(greatest(new_tf_{lv.column}, {lv.min_u!r})))"
+                + term_frequency_delta_sql(lv, f"tfmax_{lv.column}", f"new_tf_{lv.column}")
                 for lv in self.levels if lv.comparison == name
             ]
             if whens:
@@ -225,13 +183,13 @@ class Scorer:
                 FROM {pairs} WHERE NOT ({at_tf_level})
             )
             SELECT archive_id_l, archive_id_r,
-                   {_probability_sql("new_weight")} AS match_probability,
+                   {probability_sql("new_weight")} AS match_probability,
                    new_weight AS match_weight, {", ".join(select)},
                    {self.prior_weight!r}::DOUBLE AS prior_weight, match_key
             FROM weighted
             UNION ALL
             SELECT archive_id_l, archive_id_r,
-                   {_probability_sql("new_weight")} AS match_probability,
+                   {probability_sql("new_weight")} AS match_probability,
                    new_weight AS match_weight, {", ".join(plain)},
                    {self.prior_weight!r}::DOUBLE AS prior_weight, match_key
             FROM plain
@@ -240,4 +198,4 @@ class Scorer:
     def close(self) -> None:
         self.linker.table_management.delete_tables_created_by_splink_from_db()
         for column in self.columns:
-            self.con.execute(f"DROP TABLE IF EXISTS night_tf_{column}")
+            self.con.execute(f"DROP TABLE IF EXISTS {_tf_table(column)}")

@@ -34,7 +34,7 @@ from linkage.schema import FEATURE_COLUMNS
 FEATURE_ROOTS = ("linkage.ingest", "linkage.standardise.table", "linkage.model.features",
                  "linkage.schema")
 DECISION_ROOTS = ("linkage.model.score", "linkage.model.settings", "linkage.cluster",
-                  "linkage.decide", "linkage.human", "linkage.pipeline", "linkage.state.nightly")
+                  "linkage.decide", "linkage.human", "linkage.resolve", "linkage.state.nightly")
 
 
 @lru_cache(maxsize=1)

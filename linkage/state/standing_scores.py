@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from linkage.connection import registered
 from linkage.model.score import comparison_names, format_evidence
 from linkage.model.settings import level_labels
 
@@ -41,18 +42,16 @@ def with_tonights_scores(
         return decisions
     names = comparison_names(model)
     labels = level_labels(model)
-    con.register("_standing_review", pa.table({
+    standing = pa.table({
         "archive_id_l": pa.array([a for a, _ in wanted], pa.string()),
         "archive_id_r": pa.array([b for _, b in wanted], pa.string()),
-    }))
-    try:
+    })
+    with registered(con, "_standing_review", standing):
         rows = con.execute(f"""
             SELECT p.archive_id_l, p.archive_id_r, p.match_probability, p.match_weight,
                    {", ".join(f"p.gamma_{n}" for n in names)}, {", ".join(f"p.w_{n}" for n in names)}
             FROM {pairs_table} p SEMI JOIN _standing_review USING (archive_id_l, archive_id_r)
         """).fetchall()
-    finally:
-        con.unregister("_standing_review")
     k = len(names)
     scores: dict[tuple[str, str], tuple[float, float, str]] = {}
     for row in rows:

@@ -25,10 +25,12 @@ from pathlib import Path
 
 import duckdb
 
+from linkage.connection import connect
 from linkage.errors import StateError
 from linkage.outputs import OutputLock
 from linkage.human import HumanDecisions
-from linkage.state.db import attach_state, owner_only, transaction
+from linkage.review.store import ReviewStore, queue_generation, store_path
+from linkage.state.db import attach_state, owner_only, run_committed, transaction
 from linkage.state.lock import StateLock
 from linkage.state.publish import recover_pending
 
@@ -60,9 +62,6 @@ def unmerge(
     by = (by or "").strip()
     if not by or len(by) > 64:
         raise StateError("say who un-merges (--by NAME, 1 to 64 characters)")
-    from linkage.review.store import ReviewStore, queue_generation, store_path
-    from linkage.pipeline import connect
-
     state_path = Path(state_path)
     if not state_path.exists():
         raise StateError(f"no state at {state_path}: run `linkage run ... --state` first")
@@ -70,8 +69,6 @@ def unmerge(
         con = connect(threads=1)
         try:
             attach_state(con, state_path, create=False)
-            from linkage.state.db import run_committed
-
             recover_pending(Path(out_dir), lambda run: run_committed(con, run),
                             queue_generation=lambda: queue_generation(Path(out_dir)))
             person, members = _members(con, archive_id, person_id)
