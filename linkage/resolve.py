@@ -33,16 +33,14 @@ from linkage.decide import (
 from linkage.human import HumanDecisions
 from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.score import SCORED_PAIRS, comparison_names, format_evidence
-from linkage.model.levels import LABELS
 from linkage.newborn import sole_named_archive
 from linkage.model.settings import level_codes, level_labels
-from linkage.model.verdicts import PatternDecision, PatternRules
+from linkage.model.verdicts import BAND_REASON, PatternDecision, PatternRules
 from linkage.review_cap import cap_review_rows
 from linkage.state.decision_log import with_ids
 
 log = logging.getLogger(__name__)
 
-BAND_REASON = "score between review and automatic thresholds"
 _ACTION_ORDER = {"merge": 0, "migrate": 1, "review": 2}
 
 Pair = tuple[str, str]
@@ -229,9 +227,9 @@ class PairJudge:
     def learned_decision(self, pair: Pair, reason: str) -> PatternDecision | None:
         if not self.rules.counts:
             return None
-        # Verdict patterns are still spelled in the catalogue's labels (model.verdicts).
-        pattern = {n: LABELS.get(code, "") for n, code in self.pair_info[pair]["levels"].items()}
-        return self.rules.decide(pattern, self.guard(pair, 1.0) or reason)
+        # ``reason`` (the band, or the guard at the pair's score) keys the learned kind; what
+        # a learned "same" may overrule is the guard with the score set aside.
+        return self.rules.decide(self.pair_info[pair]["levels"], reason, self.guard(pair, 1.0))
 
     def settle_review_candidates(self, candidates: list[Pair]) -> list[Pair]:
         """The review-band pairs no learned pattern settles (the settled ones are learned)."""
