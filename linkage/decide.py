@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from linkage.schema import COUNTY_CODE_WIDTH
+
 _STRONG_NAME = {"name.exact", "name.homophone", "name.fuzzy_pinyin"}
 _SIMILAR_NAME = {"name.lookalike", "name.one_char", "name.dropped_char", "name.pinyin_close",
                  "name.chars_swapped"}
@@ -207,7 +209,7 @@ class ArchiveFacts:
 
     @property
     def county(self) -> str:
-        return self.region_code[:6]
+        return self.region_code[:COUNTY_CODE_WIDTH]
 
 
 def survivor_of(members: Sequence[ArchiveFacts]) -> ArchiveFacts:
