@@ -131,6 +131,25 @@ def _row(name: str, r: dict[str, Any]) -> str:
             f"{r['movers_linked_share'] * 100:.1f}% / {'–' if mover is None else f'{mover * 100:.1f}%'} |")
 
 
+def _targets(g: dict[str, Any]) -> str:
+    """The issue's targets for one round of learning, learned against shipped, on B."""
+    shipped, site, learned = g["shipped"], g["site"], g["learned"]
+    ratio = learned["review_rows"] / shipped["review_rows"] if shipped["review_rows"] else float("nan")
+    gain = (learned["recall_auto"] - shipped["recall_auto"]) * 100
+    twins = learned["hard_joined"].get("twin", 0)
+
+    def mark(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    return (f"Learning, before (site) → after (learned): recall auto {site['recall_auto']:.4f} → "
+            f"{learned['recall_auto']:.4f}, review rows {site['review_rows']:,} → "
+            f"{learned['review_rows']:,}.  Against the shipped model (issue 9 targets): review rows "
+            f"×{ratio:.2f} (≤ 0.6: {mark(ratio <= 0.6)}), recall auto {gain:+.1f} points (≥ +2: "
+            f"{mark(gain >= 2)}), precision {learned['precision_auto']:.5f} (≥ 0.999: "
+            f"{mark(learned['precision_auto'] >= 0.999)}), twins joined {twins} "
+            f"({mark(twins == 0)}).")
+
+
 def write_markdown(payload: dict[str, Any], path: Path) -> None:
     m = payload["machine"]
     lines = [
@@ -163,6 +182,8 @@ def write_markdown(payload: dict[str, Any], path: Path) -> None:
             _row("shipped", g["shipped"]),
             _row("site (trained on A)", g["site"]),
             _row("learned (A + verdicts)", g["learned"]),
+            "",
+            _targets(g),
             "",
             "`linkage train --labels` said:",
             "",

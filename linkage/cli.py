@@ -180,11 +180,12 @@ def unmerge(archive_id: str | None, person_id: str | None, state_path: Path, out
 @click.option("--config", "config_path", type=click.Path(path_type=Path),
               help="Settings TOML (default: configs/default.toml).")
 @click.option("--labels", "labels_path", type=click.Path(path_type=Path),
-              help="Reviewer verdicts (review store or CSV export) to learn patterns from.")
+              help="Reviewer verdicts (review store or CSV export): kinds of pair they settle.")
 def train(input_path: Path, model_path: Path | None, old_model_path: Path | None,
           config_path: Path | None, labels_path: Path | None) -> None:
     """Train a model on an export (u counted/sampled, m by EM); with --labels, also learn
-    which evidence patterns reviewers consistently settle.
+    which kinds of pair (pattern, pooled pattern, held-back reason) reviewers consistently
+    settle: 10 of 10 "same" joins them, 6 of 6 "different" stops queueing them.
 
     Example:
 

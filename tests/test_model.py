@@ -165,5 +165,6 @@ def test_train_with_labels_learns_patterns_and_keeps_the_prior(training_folder, 
 
     assert m_u(a) == pytest.approx(m_u(b), rel=0.05)  # m and u untouched (up to sampling noise)
     block = b[VERDICTS_META]
-    assert block["labels"] > 0 and block["patterns"]
-    assert all(v["decision"] in ("auto", "drop", "review") for v in block["patterns"].values())
+    assert block["labels"] > 0 and set(block["counts"]) == {"pattern", "class", "reason"}
+    assert all(v["decision"] in ("auto", "drop", "review")
+               for keys in block["counts"].values() for v in keys.values())

@@ -193,7 +193,7 @@ def test_training_with_labels_counts_patterns_and_keeps_the_prior(tmp_path, popu
     # them (learning from the review sample used to move them, and the prior 290-fold).
     assert m_u(model) == pytest.approx(m_u(plain), rel=0.05)
     block = model["linkage_verdicts"]
-    counted = sum(v["same"] + v["different"] for v in block["patterns"].values())
+    counted = sum(v["same"] + v["different"] for v in block["counts"]["pattern"].values())
     assert counted == block["labels"] == len(same) + len(different) - report.verdicts.labels_not_in_data
     assert report.verdicts.labels_same == len(same)
 

@@ -1,14 +1,17 @@
-"""Learning from reviewers per comparison pattern (linkage.model.verdicts)."""
+"""Learning from reviewers by back-off over kinds of pair (linkage.model.verdicts)."""
 
 from __future__ import annotations
 
 import pytest
 
+from linkage.model.levels import code_of
 from linkage.model.verdicts import (
-    VERDICTS_META, PatternRules, beta_quantile, decide_counts, pattern_key,
+    BAND_REASON, VERDICTS_META, PatternRules, beta_quantile, class_key, decide_counts, display,
+    held_reasons, pattern_key, reason_key,
 )
 
 NAMES = ("name", "id", "dob", "sex", "location")
+BAND = BAND_REASON
 
 
 def test_beta_quantile_matches_closed_forms():
@@ -20,57 +23,161 @@ def test_beta_quantile_matches_closed_forms():
 
 
 @pytest.mark.parametrize("same,different,decision", [
-    (41, 0, "auto"), (21, 0, "auto"), (14, 0, "review"), (9, 0, "review"),  # too few to act on
-    (118, 55, "review"), (14, 1, "review"),                  # reviewers disagree
-    (36, 1, "review"), (224, 4, "review"), (400, 1, "auto"),  # 4 "different" = 4 wrong links
-    (0, 25, "drop"), (1, 40, "review"), (0, 20, "review"), (0, 5, "review"),
+    (10, 0, "auto"), (41, 0, "auto"), (9, 0, "review"), (1, 0, "review"),   # 10 of 10 same
+    (6, 0, "review"), (0, 0, "review"),
+    (0, 6, "drop"), (0, 25, "drop"), (0, 5, "review"),                      # 6 of 6 different
+    (235, 2, "review"), (400, 1, "review"), (1, 40, "review"),              # one the other way
+    (118, 55, "review"),
 ])
-def test_a_pattern_is_decided_only_once_enough_verdicts_agree(same, different, decision):
+def test_a_kind_is_decided_only_once_enough_verdicts_agree(same, different, decision):
     assert decide_counts(same, different) == decision
 
 
-def _rules() -> PatternRules:
-    model = {VERDICTS_META: {"comparisons": list(NAMES), "patterns": {
-        "同音·空·一致·一致·同址": {"same": 41, "different": 0},
-        "一字之差·空·一致·一致·同址": {"same": 30, "different": 0},
-        "一字之差·空·一致·一致·同电话": {"same": 0, "different": 30},
-        "一致·空·一致·一致·同县": {"same": 29, "different": 97},
-    }}}
-    return PatternRules.from_model(model)
-
-
 def _labels(key: str) -> dict[str, str]:
-    return dict(zip(NAMES, key.split("·")))
+    """A pair's level codes from its pattern as people read it (同音·空·一致·一致·同址)."""
+    codes = {n: code_of(n, label) for n, label in zip(NAMES, key.split("·"))}
+    assert all(codes.values()), key
+    return codes
 
 
-def test_confirmed_pattern_joins_and_explains_itself():
-    decision = _rules().decide(_labels("同音·空·一致·一致·同址"),
-                               "score between review and automatic thresholds")
-    assert decision is not None and decision.action == "auto"
-    assert decision.note() == "pattern 同音·空·一致·一致·同址: 41 of 41 reviewer verdicts same"
+def _verdicts(key: str, reason: str, same: int, different: int, guard: str = "") -> list:
+    return ([(_labels(key), reason, guard, True)] * same
+            + [(_labels(key), reason, guard, False)] * different)
 
 
-def test_safety_guards_are_never_learned_away_but_rejections_are():
-    rules = _rules()
-    # Even 30 of 30 "same" does not make twins-looking pairs automatic.
-    assert rules.decide(_labels("一字之差·空·一致·一致·同址"), "names one character apart (twins?)") is None
-    drop = rules.decide(_labels("一字之差·空·一致·一致·同电话"), "names one character apart (twins?)")
+@pytest.mark.parametrize("key,expected", [
+    ("同音·空·一致·一致·同址", "音近·空·一致·一致或空·同户"),
+    ("模糊音·空·农历生日·空·同址同电话", "音近·空·笔误·一致或空·同户"),
+    ("一致·空·一致·不同·同村", "一致·空·一致·不同·同乡"),
+    ("一字之差·均有效但不同·一致·一致·跨县", "一字之差·均有效但不同·一致·一致或空·跨县"),
+])
+def test_class_key_pools_near_equivalent_levels(key, expected):
+    assert display(class_key(_labels(key), NAMES)) == expected
+
+
+@pytest.mark.parametrize("reason,guard,expected", [
+    ("similar names, same birth date, no matching ID (twins?)", "",
+     "similar names, same birth date, no matching ID|above|音近"),
+    (BAND, "", f"{BAND}|band|音近"),
+    (BAND, "no ID and no shared address, phone or village (namesakes?)",
+     "no ID and no shared address, phone or village|band|音近"),
+])
+def test_reason_key_is_the_guard_and_the_score_band(reason, guard, expected):
+    key = reason_key(_labels("模糊音·空·一致·一致·跨县"), reason, guard)
+    assert key.endswith("|name.sounds_alike")
+    assert display(key) == expected
+
+
+# (verdicts learned, the pair, its reason) -> (action, granularity) or None
+@pytest.mark.parametrize("learned,pair,expected", [
+    # the exact pattern settles it
+    ([("同音·空·一致·一致·同址", BAND, 41, 0)], "同音·空·一致·一致·同址", ("auto", "pattern")),
+    # too few of its own: its class (one household, same-sounding) settles it
+    ([("同音·空·一致·一致·同址", BAND, 4, 0), ("模糊音·空·一致·空·同电话", BAND, 7, 0)],
+     "同音·空·一致·一致·同址", ("auto", "class")),
+    # neither pattern nor class: the reason and the name's class
+    ([("一致·空·一致·不同·跨县", "sexes differ and no matching ID", 5, 0),
+      ("一致·空·一致·不同·同县", "sexes differ and no matching ID", 6, 0)],
+     "一致·空·一致·不同·跨县", ("auto", "reason")),
+    # the pattern's own verdicts are mixed: a pure coarser kind does not overrule them
+    ([("同音·空·一致·一致·同址", BAND, 3, 1), ("同音·空·一致·一致·同址同电话", BAND, 30, 0)],
+     "同音·空·一致·一致·同址", None),
+    # one "different" in the class stops the search at the class
+    ([("同音·空·一致·一致·同址", BAND, 4, 0), ("同音·空·一致·一致·同电话", BAND, 20, 1),
+      ("同音·空·一致·一致·跨县", BAND, 40, 0)],
+     "同音·空·一致·一致·同址", None),
+    # rejections: stop queueing
+    ([("一致·空·一致·一致·同乡镇", BAND, 0, 3), ("一致·空·一致·空·同村", BAND, 0, 4)],
+     "一致·空·一致·一致·同乡镇", ("drop", "class")),
+    ([("一致·空·一致·一致·同县", BAND, 0, 5)], "一致·空·一致·一致·同县", None),
+])
+def test_back_off_uses_the_most_specific_conclusive_kind(learned, pair, expected):
+    rules = PatternRules.of(NAMES, [v for key, reason, s, d in learned for v in _verdicts(key, reason, s, d)])
+    reason = learned[0][1]
+    decision = rules.decide(_labels(pair), reason)
+    assert (None if decision is None else (decision.action, decision.granularity)) == expected
+
+
+@pytest.mark.parametrize("reason", [
+    "names one character apart (twins?)",
+    "similar names, same birth date, no matching ID (twins?)",
+    "newborn placeholder name (name unknown) and no matching ID",
+    "an archive predates the other record's birth",
+    "shared ID does not fit both records",
+    "shared ID but birth dates differ",
+    "weak link: chain joins archives that score as different",
+    "a guard added later that this module has never heard of",
+])
+def test_dangerous_guards_are_never_learned_away_but_rejections_are(reason):
+    same = PatternRules.of(NAMES, _verdicts("一字之差·空·一致·一致·同址", reason, 50, 0))
+    assert same.decide(_labels("一字之差·空·一致·一致·同址"), reason) is None
+    apart = PatternRules.of(NAMES, _verdicts("一字之差·空·一致·一致·同址", reason, 0, 50))
+    drop = apart.decide(_labels("一字之差·空·一致·一致·同址"), reason)
     assert drop is not None and drop.action == "drop"
-    assert rules.decide(_labels("一致·空·一致·一致·同县"), "score between review and automatic thresholds") is None
+
+
+def test_decisions_explain_themselves():
+    rules = PatternRules.of(NAMES, _verdicts("同音·空·一致·一致·同址", BAND, 41, 0)
+                            + _verdicts("一致·空·一致·不同·跨县", "sexes differ and no matching ID", 12, 0)
+                            + _verdicts("一致·空·一致·不同·同县", "sexes differ and no matching ID", 1, 0))
+    assert rules.decide(_labels("同音·空·一致·一致·同址"), BAND).note() == \
+        "pattern 同音·空·一致·一致·同址: 41 of 41 reviewer verdicts same"
+    by_reason = rules.decide(_labels("一致·空·一致·不同·同县"), "sexes differ and no matching ID")
+    assert by_reason.note() == ("pairs held back for 'sexes differ and no matching ID', scored above "
+                                "the automatic threshold, with name 一致: 13 of 13 reviewer verdicts same")
 
 
 def test_a_model_without_verdicts_decides_nothing():
-    assert PatternRules.from_model({}).decide(_labels("同音·空·一致·一致·同址"), "score") is None
-    assert pattern_key({"name": "同音"}, ("name", "id")) == "同音·空"
+    assert PatternRules.from_model({}).decide(_labels("同音·空·一致·一致·同址"), BAND) is None
+    assert pattern_key({"name": "name.homophone"}, ("name", "id")) == "name.homophone·id.null"
+    assert display("name.homophone·id.null") == "同音·空"
 
 
-def test_household_levels_pool_when_a_pattern_does_not_settle_itself():
-    rules = PatternRules.of(NAMES, {
-        "同音·空·一致·一致·同址": (9, 0), "同音·空·一致·一致·同电话": (9, 0),
-        "同音·空·一致·一致·同址同电话": (12, 0), "同音·空·一致·一致·同县": (3, 1),
-    })
-    pooled = rules.decide(_labels("同音·空·一致·一致·同电话"), "score between review and automatic thresholds")
-    assert pooled is not None and pooled.action == "auto" and pooled.pattern.endswith("同户")
-    assert pooled.note() == "pattern 同音·空·一致·一致·同户: 30 of 30 reviewer verdicts same"
-    # a pattern whose own verdicts include a "different" does not borrow anything
-    assert rules.decide(_labels("同音·空·一致·一致·同县"), "score between review and automatic thresholds") is None
+def test_a_model_learned_before_back_off_still_reads():
+    """Its patterns were spelled in display labels: read as codes."""
+    model = {VERDICTS_META: {"comparisons": list(NAMES), "patterns": {
+        "同音·空·一致·一致·同址": {"same": 41, "different": 0, "decision": "auto"}}}}
+    decision = PatternRules.from_model(model).decide(_labels("同音·空·一致·一致·同址"), BAND)
+    assert decision is not None and decision.action == "auto"
+
+
+def test_held_reasons_are_the_ones_the_run_gives():
+    """(the review row's reason, the guard with the score set aside)"""
+    twins = _labels("一字之差·空·一致·一致·同址")
+    assert held_reasons(twins, 0.7, 0.999, 0.9995, False) == (BAND, "names one character apart (twins?)")
+    plain = _labels("一致·空·一致·一致·同址")
+    assert held_reasons(plain, 0.7, 0.999, 0.9995, False) == (BAND, BAND)
+    reason, guard = held_reasons(_labels("一致·空·一致·一致·同村"), 0.9992, 0.999, 0.9995, False)
+    assert reason == guard and reason.startswith("no ID confirms it")
+    assert held_reasons(plain, 0.7, 0.999, 0.9995, True)[1].startswith("an archive predates")
+
+
+def test_a_band_pair_that_looks_like_twins_is_not_joined_by_band_verdicts():
+    rules = PatternRules.of(NAMES, _verdicts("一字之差·空·一致·一致·同址", BAND, 50, 0))
+    assert rules.decide(_labels("一字之差·空·一致·一致·同址"), BAND) is not None
+    assert rules.decide(_labels("一字之差·空·一致·一致·同址"), BAND, "names one character apart (twins?)") is None
+
+
+def test_every_guard_reason_is_either_overrulable_or_a_named_danger():
+    """All reasons pair_guard can give, over every combination of levels: the ones that name
+    a danger are never in OVERRULABLE_REASONS (a guard added later fails here until it is
+    classified)."""
+    import itertools
+
+    from linkage.decide import pair_guard
+    from linkage.model.levels import LEVELS
+    from linkage.model.verdicts import OVERRULABLE_REASONS
+
+    dangers = ("an archive predates", "newborn placeholder", "similar names, same birth date",
+               "names one character apart", "shared ID does not fit", "shared ID but birth dates")
+    reasons = set()
+    codes = [[code for code, _ in LEVELS[n]] for n in NAMES]
+    for combo in itertools.product(*codes):
+        levels = dict(zip(NAMES, combo))
+        for probability, impossible in ((1.0, False), (0.9991, False), (1.0, True)):
+            reasons.add(pair_guard(levels, probability, 0.9995, impossible))
+    reasons.discard("")
+    for reason in reasons:
+        overrulable = reason.startswith(OVERRULABLE_REASONS)
+        danger = reason.startswith(dangers)
+        assert overrulable != danger, f"unclassified or both: {reason!r}"

@@ -20,10 +20,15 @@ def describe_training(report: TrainingReport, model_path: Path) -> list[str]:
     lines.append(
         f"labels: {v.labels_same + v.labels_different} verdicts ({v.labels_same} same, "
         f"{v.labels_different} different); {v.labels_not_in_data} not found in INPUT")
+    def by_granularity(kinds: dict[str, int]) -> str:
+        return ", ".join(f"{n} by {g}" for g, n in kinds.items() if n) or "none"
+
     lines.append(
-        f"learned: {v.patterns} evidence patterns, {v.patterns_auto} now joined automatically, "
-        f"{v.patterns_drop} no longer queued; prior and m/u unchanged (verdicts are a biased "
-        "sample of look-alikes)")
+        f"learned: {v.patterns} evidence patterns seen; {v.patterns_auto} kind(s) of pair now "
+        f"joined automatically ({by_granularity(v.kinds_auto)}), {v.patterns_drop} no longer "
+        f"queued ({by_granularity(v.kinds_drop)}); of the labelled pairs {v.labels_auto} would "
+        f"now join and {v.labels_drop} leave the queue; prior and m/u unchanged (verdicts are a "
+        "biased sample of look-alikes)")
     if v.held_out:
         lines.append(
             f"held-out check ({v.held_out} verdicts kept aside, decided by the other "

@@ -19,7 +19,7 @@ from splink import Linker
 
 from linkage.config import Config
 from linkage.errors import ModelError
-from linkage.model.levels import LABELS, LEVELS
+from linkage.model.levels import LEVELS
 from linkage.model.splink_log import summarised
 from linkage.model.settings import (
     LEVELS_META, TRAINING_META, level_codes, levels_block, new_settings,
@@ -162,7 +162,7 @@ def train_model(
     """Train on ``table`` (model_input) and write the model JSON to ``out_path``.
 
     ``labels_table`` (archive_id_l, archive_id_r, clerical_match_score) adds reviewers'
-    decisions, counted per comparison pattern (see model.verdicts); the m/u values and the
+    decisions, counted per kind of pair (see model.verdicts); the m/u values and the
     prior come from the unlabelled data alone.
     """
     with summarised("splink") as warnings_seen:
@@ -191,12 +191,12 @@ def _train(con: duckdb.DuckDBPyConnection, table: str, config: Config, out_path:
     verdicts = None
     if labels_table is not None:
         # Verdicts never touch m, u or the prior (a review queue is a biased sample):
-        # they are counted per comparison pattern beside the model (model.verdicts).
+        # they are counted per kind of pair beside the model (model.verdicts).
         names = [c["output_column_name"] for c in model["comparisons"]]
-        # Verdict patterns are still spelled in the catalogue's labels (model.verdicts).
-        pattern_labels = {n: {g: LABELS[c] for g, c in by_gamma.items()}
-                          for n, by_gamma in level_codes(model).items()}
-        verdicts, block = learn_verdicts(con, linker, labels_table, names, pattern_labels)
+        th = config.thresholds
+        verdicts, block = learn_verdicts(
+            con, linker, labels_table, names, level_codes(model), table,
+            (th.auto_match_probability, th.auto_match_probability_without_id))
         model[VERDICTS_META] = block
     records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     model[TRAINING_META] = {"records": int(records), "counted_u": counted}
