@@ -29,7 +29,8 @@ LAYERS: dict[str, int] = {
     # steps: ingest, standardise, block/score, cluster, decide, write
     "linkage.ingest": STEPS, "linkage.prepare": STEPS, "linkage.standardise": STEPS,
     "linkage.model": STEPS, "linkage.blocking_guard": STEPS, "linkage.cluster": STEPS,
-    "linkage.decide": STEPS, "linkage.resolve": STEPS, "linkage.review_cap": STEPS,
+    "linkage.decide": STEPS, "linkage.resolve": STEPS, "linkage.newborn": STEPS,
+    "linkage.review_cap": STEPS,
     "linkage.review_items": STEPS, "linkage.summary": STEPS, "linkage.state": STEPS,
     "linkage.review": STEPS,  # the review store the runs read verdicts from and queue into
     "linkage.review.store": STEPS, "linkage.review.household": STEPS,
@@ -134,9 +135,9 @@ def _layer(module: str) -> int:
     key = module
     if _is_package(module) and f"{module}.__init__" in LAYERS:
         return LAYERS[f"{module}.__init__"]
-    while key not in LAYERS:
-        if "." not in key:
-            raise KeyError(module)
+    while key not in LAYERS or (key == "linkage" and module != "linkage"):
+        if key.count(".") < 1:
+            raise KeyError(module)  # "linkage" alone is the package's __init__, no catch-all
         key = key.rsplit(".", 1)[0]
     return LAYERS[key]
 
