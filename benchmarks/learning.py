@@ -159,7 +159,10 @@ def write_markdown(payload: dict[str, Any], path: Path) -> None:
         "the same kind. `shipped`: B linked with models/default.json. `site`: `linkage train A "
         "--out site.json`, then B. `learned`: night 1 on A with site.json, a simulated reviewer "
         "settles every review row from the truth, `linkage train A --labels verdicts.csv --out "
-        "learned.json`, then B (whose pairs were never reviewed). Scored by "
+        "learned.json`, then B (whose pairs were never reviewed); the verdicts are counted per "
+        "kind of pair and decide a kind at 10 of 10 same (join) or 6 of 6 different (stop "
+        "queueing), never overruling a guard that names a danger (linkage/model/verdicts.py). "
+        "Before learning = site, after = learned. Scored by "
         "benchmarks/independent/evaluate.py. Hard negatives joined: false automatic links "
         "between twins, a child and the parent whose ID it carries, spouses sharing an ID.",
         "",

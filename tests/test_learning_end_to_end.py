@@ -83,6 +83,7 @@ def test_train_reports_what_verdicts_changed_and_checks_held_out_labels(night, l
     assert f"labels: {len(night['review'])} verdicts" in output
     assert "kind(s) of pair now joined automatically" in output
     assert "held-out check" in output
+    assert "  join: " in output and "reviewer verdicts same" in output
     block = learned["model"][VERDICTS_META]
     assert block["labels"] == len(night["review"])
     assert any(v["decision"] == "auto" for keys in block["counts"].values() for v in keys.values())
