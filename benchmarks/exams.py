@@ -23,17 +23,14 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import resource
-import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
 from linkage.bench.report import machine_facts
+from linkage.bench.timed import timed_linkage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,18 +77,13 @@ def _rel(arg: str) -> str:
 def run_exams(data: Path, out: Path, archives_run: Path | None) -> dict:
     """One `linkage exams` process: wall seconds, CPU seconds (user + system) and the load
     average before it (the machine is shared: wall time grows with others' load)."""
-    cmd = [sys.executable, "-m", "linkage.cli", "exams", str(data / "exams.csv"), "--out", str(out)]
+    args = ["exams", str(data / "exams.csv"), "--out", str(out)]
     if archives_run:
-        cmd += ["--archives-run", str(archives_run)]
-    load = round(os.getloadavg()[0], 2)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
-    wall = round(time.perf_counter() - start, 2)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 2)
-    shown = ["linkage", *(_rel(c) for c in cmd[3:])]
-    return {"seconds": wall, "cpu_seconds": cpu, "load_before": load, "exam_command": " ".join(shown)}
+        args += ["--archives-run", str(archives_run)]
+    done = timed_linkage(args, Path.cwd(), "linkage exams")
+    shown = ["linkage", *(_rel(c) for c in args)]
+    return {"seconds": round(done.seconds, 2), "cpu_seconds": round(done.cpu_seconds, 2),
+            "load_before": round(done.load_before[0], 2), "exam_command": " ".join(shown)}
 
 
 def evaluate(data: Path, out: Path) -> dict:

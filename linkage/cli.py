@@ -121,12 +121,18 @@ def run(input_path: Path | None, out_dir: Path, example: bool, model_path: Path 
             f"{ids.get('merged', 0)} merged, {ids.get('split', 0)} split, "
             f"{ids.get('retired', 0)} retired; {emitted} new decisions -> {out_dir}"
         )
-        return
-    click.echo(
-        f"{summary.archives} archives ({summary.rejected_rows} rejected), "
-        f"{summary.pairs_compared} pairs compared: {summary.merges} merges, "
-        f"{summary.migrations} migrations, {summary.review_pairs} review pairs -> {out_dir}"
-    )
+    else:
+        click.echo(
+            f"{summary.archives} archives ({summary.rejected_rows} rejected), "
+            f"{summary.pairs_compared} pairs compared: {summary.merges} merges, "
+            f"{summary.migrations} migrations, {summary.review_pairs} review pairs -> {out_dir}"
+        )
+    if summary.human_links_refused:
+        # A reviewer's "same" the engine did not apply must never vanish without a word.
+        click.echo(
+            f"{summary.human_links_refused} reviewer 'same' verdict(s) not applied: another "
+            "verdict says the two groups hold different people (summary.json: "
+            "human_links_refused); settle them with `linkage review`", err=True)
 
 
 @cli.command()

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from linkage.schema import ID_BIRTH_DATE
 from linkage.standardise.id_number import is_one_typo
 
 
@@ -42,7 +43,7 @@ class ClusterResult:
     root_of: dict[str, str]
     refused: list[tuple[Edge, str]] = field(default_factory=list)
     # Reviewers' "same" that another verdict's "different" forbids: never applied silently,
-    # the run counts and logs them (pipeline.cluster_and_decide).
+    # the run counts and logs them (resolve.cluster_and_decide) and reports them.
     must_links_refused: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -84,7 +85,7 @@ def ids_conflict(ids_a: Iterable[str], ids_b: Iterable[str]) -> bool:
 
 def twin_ids(ids_a: Iterable[str], ids_b: Iterable[str]) -> bool:
     """True if two different valid IDs across the groups encode the same birth date."""
-    return any(a != b and a[6:14] == b[6:14] and not is_one_typo(a, b)
+    return any(a != b and a[ID_BIRTH_DATE] == b[ID_BIRTH_DATE] and not is_one_typo(a, b)
                for a in ids_a for b in ids_b)
 
 

@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from linkage.schema import COUNTY_CODE_WIDTH
+
 _STRONG_NAME = {"name.exact", "name.homophone", "name.fuzzy_pinyin"}
 _SIMILAR_NAME = {"name.lookalike", "name.one_char", "name.dropped_char", "name.pinyin_close",
                  "name.chars_swapped"}
@@ -49,11 +51,24 @@ _NO_PLACE_IN_COMMON = {"location.address_close", "location.township", "location.
 _TWIN_LIKE_NAME = {"name.homophone", "name.fuzzy_pinyin", "name.lookalike", "name.dropped_char"}
 
 
+# Reasons whose pairs were never one person in any measured review queue, so they are not
+# queued: the engine's "different", not a reviewer's chore.  Two valid IDs, each the ID of a
+# different person already in the group, and an archive opened before the other record's
+# person was born (with no birth-date typo level to explain it).  Measured: reviewers' verdicts
+# on four populations 0 of 7 and 0 of 6 (linkage.review.triage); shipped model at 30k persons,
+# seed 202: 0 of 3 (synth), 0 of 2 (independent), 0 of 1 (gen3).
+NOT_QUEUED_REASONS = frozenset({
+    "valid IDs of two different people",
+    "an archive predates the other record's birth",
+})
+
+
 def pair_guard(
     levels: Mapping[str, str],
     probability: float = 1.0,
     auto_without_id: float = 0.0,
     impossible_dates: bool = False,
+    sole_newborn: bool = False,
 ) -> str:
     """Why this pair may not be joined automatically, or '' if it may.
 
@@ -69,7 +84,8 @@ def pair_guard(
     The guards are levels, not special cases: an ID number that is the same on both
     records but fits only one of them confirms the pair when name and birth date agree
     (the other record's sex was typed wrong); a newborn placeholder name (王芳之子) means
-    "name unknown", so only an ID may confirm it.
+    "name unknown", so only an ID may confirm it, or ``sole_newborn``: the pair is the
+    placeholder and the one named archive born within weeks of it in its household.
     """
     name = levels.get("name", "name.null")
     id_level = levels.get("id", "id.null")
@@ -77,14 +93,23 @@ def pair_guard(
     sex = levels.get("sex", "sex.null")
     household = levels.get("location") in _HOUSEHOLD
     id_confirms = id_level == "id.exact"
-    # One ID on both records, fitting one of them: with the same name and birth date the
-    # record it does not fit has a mistyped sex (a sex digit that fits one record).
-    sex_typo_id = id_level == "id.shared_not_fitting" and name in _STRONG_NAME and dob == "dob.exact"
+    # One ID on both records, fitting one of them: with the same name and the same birth
+    # date, or one a typo of the other (lunar, a year off, day and month swapped), the
+    # record it does not fit has a mistyped sex or birth date.  Measured at 30k persons:
+    # 71 of 71 such review pairs were one person (synth 9, independent 24, gen3 38).
+    sex_typo_id = id_level == "id.shared_not_fitting" and name in _STRONG_NAME and (
+        dob == "dob.exact" or dob in _DOB_TYPO)
     id_supports = id_confirms or sex_typo_id or id_level == "id.one_typo"
     if impossible_dates and dob not in _DOB_TYPO:
         return "an archive predates the other record's birth"
     if name == _PLACEHOLDER_NAME:
-        return "" if id_confirms else "newborn placeholder name (name unknown) and no matching ID"
+        if id_confirms:
+            return ""
+        # The household's only named archive born within weeks of it (linkage.newborn).
+        if sole_newborn and dob != "dob.different" and household and sex != "sex.different" \
+                and id_level in ("id.null", "id.one_typo"):
+            return ""
+        return "newborn placeholder name (name unknown) and no matching ID"
     same_household_name = household and name in _STRONG_NAME
     if not id_supports and not same_household_name and probability < auto_without_id:
         return "no ID confirms it and the score is below the threshold for ID-less links"
@@ -130,6 +155,34 @@ def pair_guard(
     return ""
 
 
+def one_person_at_home(levels: Mapping[str, str]) -> bool:
+    """Pairs joined whatever their score (above the review threshold, where scored pairs
+    are kept): the same full name in one household (same address or phone), the same sex,
+    no conflicting ID, and birth dates that agree up to a typo (lunar, a year off, swapped).
+    Who else in one household has the same name and nearly the same birth date?  Twins have
+    other names, parents and children other dates.  Measured at 30k persons, queued pairs
+    of this shape were one person: independent 8 of 8, generator3 8 of 8.  A birth date
+    missing on one side is not enough (a same-named relative sharing a phone: a false link
+    on the repo synth).  The guards (pair_guard) still apply."""
+    return (levels.get("name") == "name.exact" and levels.get("location") in _HOUSEHOLD
+            and levels.get("sex") != "sex.different" and levels.get("id") in ("id.null", "id.one_typo")
+            and levels.get("dob") in _DOB_TYPO)
+
+
+def clearly_apart(levels: Mapping[str, str]) -> bool:
+    """Pairs not worth a reviewer's time: apart by their IDs (apart_by_ids), or twins of
+    the other sex - given names one character apart, sexes differ, and no ID says
+    otherwise.  Measured at 30k persons: 0 of 26 such review pairs were one person."""
+    if apart_by_ids(levels):
+        return True
+    return (levels.get("name") == "name.one_char" and levels.get("sex") == "sex.different"
+            and levels.get("id") not in _ID_AGREES)
+
+
+# ID levels that say the two records carry one ID number (or one typo apart).
+_ID_AGREES = {"id.exact", "id.one_typo", "id.shared_not_fitting", "id.exact_bad_checksum"}
+
+
 def apart_by_ids(levels: Mapping[str, str]) -> bool:
     """Pairs the ID numbers show to be two people, not worth a reviewer's time: two valid
     IDs each fitting its own record (twins, namesakes), or one ID shared by two records with
@@ -156,7 +209,7 @@ class ArchiveFacts:
 
     @property
     def county(self) -> str:
-        return self.region_code[:6]
+        return self.region_code[:COUNTY_CODE_WIDTH]
 
 
 def survivor_of(members: Sequence[ArchiveFacts]) -> ArchiveFacts:

@@ -23,7 +23,7 @@ from typing import Any
 
 from linkage.config import load_config
 from linkage.connection import connect_for
-from linkage.decide import apart_by_ids, born_before_created, pair_guard
+from linkage.decide import born_before_created, clearly_apart, pair_guard
 from linkage.divisions import division_name
 from linkage.errors import InputError
 from linkage.ingest import RAW_TABLE, REJECTS_TABLE
@@ -197,8 +197,8 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
     else:
         notes.insert(0, "not in decisions.csv: scored now with the run's model")
         by = "engine"
-        if apart_by_ids(level_of):
-            verdict = "two people: their ID numbers say so (not queued for review)"
+        if clearly_apart(level_of):
+            verdict = "two people: their IDs (or twins' names and sexes) say so, not queued"
         elif p < th.review_match_probability:
             verdict = f"not linked: p below the review threshold {th.review_match_probability}"
         elif p < th.auto_match_probability:

@@ -30,7 +30,7 @@ from linkage.config import Config, InputLimits
 from linkage.csv_records import read_records, split_lines
 from linkage.divisions import is_historical_county_code
 from linkage.errors import InputError, SchemaError, TooManyRejects
-from linkage.schema import INPUT_COLUMNS, REQUIRED_COLUMNS
+from linkage.schema import COUNTY_CODE_WIDTH, INPUT_COLUMNS, REQUIRED_COLUMNS
 
 RAW_TABLE = "raw_archives"
 REJECTS_TABLE = "rejects"
@@ -333,13 +333,13 @@ def _reject_unknown_counties(con: duckdb.DuckDBPyConnection) -> None:
     county would merge or migrate it?): its row is rejected, not linked into a county that
     does not exist.  Checked per distinct county code against the shipped division table."""
     counties = [r[0] for r in con.execute(
-        "SELECT DISTINCT left(region_code, 6) FROM _ingest_checked WHERE reject_reason IS NULL"
+        f"SELECT DISTINCT left(region_code, {COUNTY_CODE_WIDTH}) FROM _ingest_checked WHERE reject_reason IS NULL"
     ).fetchall()]
     unknown = sorted(c for c in counties if not is_historical_county_code(c))
     if unknown:
         con.execute(
             "UPDATE _ingest_checked SET reject_reason = ?, reject_field = 'region_code' "
-            "WHERE reject_reason IS NULL AND list_contains(?, left(region_code, 6))",
+            f"WHERE reject_reason IS NULL AND list_contains(?, left(region_code, {COUNTY_CODE_WIDTH}))",
             [UNKNOWN_COUNTY, unknown])
 
 

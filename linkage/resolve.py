@@ -26,10 +26,14 @@ from linkage.cluster import ClusterResult, Edge, constrained_clusters
 from linkage.config import Config, Thresholds
 from linkage.connection import id_table, registered
 from linkage.csvsafe import neutralise
-from linkage.decide import ArchiveFacts, apart_by_ids, born_before_created, decide_cluster, pair_guard
+from linkage.decide import (
+    NOT_QUEUED_REASONS, ArchiveFacts, born_before_created, clearly_apart, decide_cluster,
+    one_person_at_home, pair_guard,
+)
 from linkage.human import HumanDecisions
 from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.score import SCORED_PAIRS, comparison_names, format_evidence
+from linkage.newborn import sole_named_archive
 from linkage.model.settings import level_codes, level_labels
 from linkage.model.verdicts import BAND_REASON, PatternDecision, PatternRules
 from linkage.review_cap import cap_review_rows
@@ -65,7 +69,8 @@ def cluster_and_decide(
     must_links = present_must_links(con, features_table, human)
     facts = archive_facts(con, features_table,
                           {a for pair in auto_pairs + review_candidates + must_links for a in pair})
-    judge = PairJudge(pair_info, facts, th, PatternRules.from_model(model))
+    judge = PairJudge(pair_info, facts, th, PatternRules.from_model(model),
+                      sole_named_archive(con, features_table, {a for pair in auto_pairs for a in pair}))
     review_candidates = judge.settle_review_candidates(review_candidates)
     learned_auto = [pair for pair in sorted(judge.learned) if judge.learned[pair].action == "auto"]
     involved = ({a for pair in auto_pairs for a in pair} | {a for pair in must_links for a in pair}
@@ -153,12 +158,14 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str, scored: Sc
 def split_by_score(pair_info: dict[Pair, PairInfo], th: Thresholds,
                    human: HumanDecisions) -> tuple[list[Pair], list[Pair]]:
     """Undecided candidates above the automatic threshold, and those in the review band
-    (less pairs whose checksum-valid IDs already tell them apart)."""
+    (less pairs whose IDs, or twins' names and sexes, already tell them apart).  A pair
+    decide.one_person_at_home describes counts as automatic whatever its score."""
     auto_pairs = [pair for pair, info in pair_info.items()
-                  if info["p"] >= th.auto_match_probability and not human.decided(*pair)]
+                  if (info["p"] >= th.auto_match_probability or one_person_at_home(info["levels"]))
+                  and not human.decided(*pair)]
     review_candidates = [pair for pair, info in pair_info.items()
-                         if info["p"] < th.auto_match_probability and not human.decided(*pair)
-                         and not apart_by_ids(info["levels"])]
+                         if info["p"] < th.auto_match_probability and not one_person_at_home(info["levels"])
+                         and not human.decided(*pair) and not clearly_apart(info["levels"])]
     return auto_pairs, review_candidates
 
 
@@ -206,12 +213,16 @@ class PairJudge:
     facts: dict[str, ArchiveFacts]
     th: Thresholds
     rules: PatternRules
+    # newborn placeholder archive -> its household's only named archive (linkage.newborn)
+    sole_named: dict[str, str] = field(default_factory=dict)
     learned: dict[Pair, PatternDecision] = field(default_factory=dict)
 
     def guard(self, pair: Pair, probability: float) -> str:
+        a, b = pair
         return pair_guard(self.pair_info[pair]["levels"], probability,
                           self.th.auto_match_probability_without_id,
-                          born_before_created(self.facts[pair[0]], self.facts[pair[1]]))
+                          born_before_created(self.facts[a], self.facts[b]),
+                          sole_newborn=self.sole_named.get(a) == b or self.sole_named.get(b) == a)
 
     def learned_decision(self, pair: Pair, reason: str) -> PatternDecision | None:
         if not self.rules.counts:
@@ -377,13 +388,14 @@ def review_rows(review_candidates: list[Pair], result: ClusterResult,
                 person_of: dict[str, str], facts: dict[str, ArchiveFacts],
                 evidence: Evidence) -> list[dict[str, Any]]:
     """A review row per review-band pair and per edge the clustering refused (unless a learned
-    "different" pattern drops it, or IDs tell it apart, or the two are joined anyway)."""
+    "different" pattern drops it, or IDs tell it apart (decide.clearly_apart), or its reason
+    was never one person (decide.NOT_QUEUED_REASONS), or the two are joined anyway)."""
     review_reasons: dict[Pair, str] = {pair: BAND_REASON for pair in review_candidates}
     for edge, reason in result.refused:
         pair = (edge.left, edge.right)
         if pair in learned and learned[pair].action == "drop":
             continue  # reviewers consistently said "different" to this pattern
-        if not apart_by_ids(pair_info.get(pair, {}).get("levels", {})):
+        if reason not in NOT_QUEUED_REASONS and not clearly_apart(pair_info.get(pair, {}).get("levels", {})):
             review_reasons.setdefault(pair, reason)
     rows: list[dict[str, Any]] = []
     for (a, b), reason in sorted(review_reasons.items()):

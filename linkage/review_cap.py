@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from linkage.schema import COUNTY_CODE_WIDTH
+
 log = logging.getLogger(__name__)
 
 _LISTED = 100  # capped groups listed in summary.json (the rest are counted)
@@ -109,7 +111,7 @@ def cap_review_rows(
         rows = members[root]
         keep = _choose(rows, cap, node)
         archives = len({a for d in rows for a in (d["archive_id"], d["survivor_archive_id"])})
-        county = Counter(str(d.get("from_region") or "")[:6] for d in rows).most_common(1)[0][0]
+        county = Counter(str(d.get("from_region") or "")[:COUNTY_CODE_WIDTH] for d in rows).most_common(1)[0][0]
         group = CappedGroup(archives=archives, review_pairs=len(rows), listed=len(keep),
                             county=county)
         report.groups.append(group)

@@ -11,15 +11,9 @@ from typing import Any
 import duckdb
 
 from linkage.connection import id_table, registered
+from linkage.review.store import DISPLAY_FIELDS
 from linkage.ingest import RAW_TABLE
 
-# Per archive, for side-by-side display (raw values as the clinic typed them, plus what the
-# engine derived from them; phone_norm and address_skeleton group a household's pairs on one
-# screen, linkage.review.household).
-DISPLAY_COLUMNS: tuple[str, ...] = (
-    "name", "name_py", "sex", "birth_date", "id_number", "id_status", "region_code",
-    "address", "phone", "created_date", "last_service_date", "phone_norm", "address_skeleton",
-)
 
 
 def review_items(
@@ -28,7 +22,7 @@ def review_items(
     """One dict per review pair: pair keys, score, evidence, reason, and both archives' fields.
 
     Keys: archive_id_l, archive_id_r, match_probability, match_weight, evidence, reason,
-    and for each side ``l_<col>`` / ``r_<col>`` for col in DISPLAY_COLUMNS, plus
+    and for each side ``l_<col>`` / ``r_<col>`` for col in review.store.DISPLAY_FIELDS, plus
     ``l_county``/``l_township`` (and ``r_``).
     """
     pairs = [(d["archive_id"], d["survivor_archive_id"]) for d in decisions if d["action"] == "review"]
@@ -58,7 +52,7 @@ def review_items(
             "evidence": d["evidence"], "reason": d["reason"],
         }
         for side, record in (("l", left), ("r", right)):
-            for column in (*DISPLAY_COLUMNS, "county", "township"):
+            for column in DISPLAY_FIELDS:
                 item[f"{side}_{column}"] = record.get(column)
         items.append(item)
     return items

@@ -20,6 +20,13 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "last_service_date",
 )
 
+# Widths of the prefixes of a 12-digit region code: the county (GB/T 2260) and the township
+# (NBS 统计用区划代码).  An ID number's first COUNTY_CODE_WIDTH digits are its issuing area.
+COUNTY_CODE_WIDTH = 6
+TOWNSHIP_CODE_WIDTH = 9
+# Where an 18-digit ID number (GB 11643) holds its holder's birth date, YYYYMMDD.
+ID_BIRTH_DATE = slice(6, 14)
+
 # Columns that must be present (after header mapping) for a run to start.
 REQUIRED_COLUMNS: tuple[str, ...] = ("archive_id", "name", "region_code")
 
@@ -43,13 +50,11 @@ FEATURE_COLUMNS: dict[str, tuple[str, str]] = {
     "id_norm": ("VARCHAR", "ID normalised to 18 chars (15 upgraded); NULL if blank/placeholder/garbage"),
     "id_valid": ("BOOLEAN", "id_norm passes GB 11643 check digit and has a real date"),
     "id_dob": ("DATE", "birth date embedded in id_norm (NULL if not a real date)"),
-    "id_sex": ("VARCHAR", "'M'/'F' from the sequence digit"),
     "id_consistent": ("BOOLEAN", "id_valid and embedded dob/sex agree with the record (or record blank)"),
     "id_sorted": ("VARCHAR", "the 18 characters of id_norm sorted (equal for a transposition)"),
     "id_status": ("VARCHAR", "blank | placeholder | malformed | bad_check | valid"),
     "phone_norm": ("VARCHAR", "digits only; mobile 11 digits (86 prefix dropped); NULL if blank"),
     "address_norm": ("VARCHAR", "admin prefix stripped, numerals Arabic, unit words unified"),
-    "address_tokens": ("VARCHAR[]", "character bigrams of address_norm, for Jaccard"),
     "created_date": ("DATE", "archive creation date"),
     "last_service_date": ("DATE", "latest service date; NULL if blank"),
 }

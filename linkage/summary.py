@@ -26,6 +26,7 @@ from collections.abc import Callable
 import duckdb
 import pyarrow as pa
 
+from linkage.schema import COUNTY_CODE_WIDTH, TOWNSHIP_CODE_WIDTH
 from linkage.connection import registered
 from linkage.contracts import DECISION_COLUMNS, DECISION_CSV_COLUMNS, LinkResult
 from linkage.divisions import EDITION, HISTORY_EDITION, is_known_id_area_code
@@ -35,7 +36,7 @@ from linkage.progress import StageTimer
 _AREA_SQL = """
 WITH a AS (
     SELECT archive_id, {key} AS area, id_status, dob_raw_placeholder,
-           left(id_norm, 6) AS id_area FROM {features}
+           left(id_norm, {county_width}) AS id_area FROM {features}
 ),
 d AS (SELECT * FROM _decisions),
 retired AS (
@@ -46,7 +47,7 @@ retired AS (
 moving AS (
     SELECT f.archive_id, {key_of_archive} AS area_from, left(c.to_region, {width}) AS area_to
     FROM _person_targets c JOIN {features} f USING (archive_id)
-    WHERE c.migrating AND f.county <> left(c.to_region, 6)
+    WHERE c.migrating AND f.county <> left(c.to_region, {county_width})
 ),
 resident AS (
     -- One per person: where a decided person is to be managed, or a lone archive's area.
@@ -82,9 +83,10 @@ FROM a GROUP BY area ORDER BY area
 
 def _area_counts(con: duckdb.DuckDBPyConnection, features: str, level: str) -> dict[str, dict[str, int]]:
     key = "county" if level == "county" else "township"
-    width = 6 if level == "county" else 9
+    width = COUNTY_CODE_WIDTH if level == "county" else TOWNSHIP_CODE_WIDTH
     sql = _AREA_SQL.format(
-        key=key, key_of_archive=f"f.{key}", features=features, width=width
+        key=key, key_of_archive=f"f.{key}", features=features, width=width,
+        county_width=COUNTY_CODE_WIDTH,
     )
     cursor = con.execute(sql)
     columns = [c[0] for c in cursor.description]
@@ -95,7 +97,7 @@ def _register_unknown_id_areas(con: duckdb.DuckDBPyConnection, features: str) ->
     """``_unknown_id_areas``: first six digits of checksum-valid IDs that no issuing area ever
     had (GB/T 2260 1980-2024, linkage.divisions) — an ID keeps the code of its issue date."""
     codes = [r[0] for r in con.execute(
-        f"SELECT DISTINCT left(id_norm, 6) FROM {features} WHERE id_status = 'valid'").fetchall()]
+        f"SELECT DISTINCT left(id_norm, {COUNTY_CODE_WIDTH}) FROM {features} WHERE id_status = 'valid'").fetchall()]
     unknown = sorted(c for c in codes if c and not is_known_id_area_code(c))
     con.register("_unknown_id_areas", pa.table({"code": pa.array(unknown, pa.string())}))
 

@@ -63,9 +63,10 @@ def test_engine_runs_in_the_benchmark(work: Path, tmp_path: Path) -> None:
     assert system["status"] == "ok", system
     assert system["pairs_compared"] > 0
     m = system["metrics"]
-    assert m["pairwise"]["precision"] is not None and m["pairwise"]["recall"] > 0
-    assert m["target_county"] is not None
-    assert m["review_pairs"] >= 0
+    assert m["pairwise"]["precision"] >= 0.99 and m["pairwise"]["recall"] > 0
+    assert m["target_county"]["persons"] > 0
+    # The metrics count the review pairs the engine wrote, not some other table.
+    assert m["review_pairs"] == system["engine_summary"]["review_pairs"] > 0
 
 
 def test_population_is_reused(work: Path) -> None:

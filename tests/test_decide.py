@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from linkage.decide import (
-    ArchiveFacts, apart_by_ids, decide_cluster, pair_guard, survivor_of, target_region_of,
+    NOT_QUEUED_REASONS, ArchiveFacts, apart_by_ids, clearly_apart, decide_cluster, one_person_at_home,
+    pair_guard, survivor_of, target_region_of,
 )
 
 
@@ -119,3 +120,83 @@ def test_pair_guard_levels(labels, probability, blocked):
 def test_newborn_placeholder_is_never_names_differ():
     reason = pair_guard({"name": "name.placeholder", "id": "id.null", "dob": "dob.exact", "location": "location.address"}, 1.0, 0.9995)
     assert "newborn" in reason and "names differ" not in reason
+
+
+# -- rules that travel (issue 9 part 1) -------------------------------------------------------
+
+PLACEHOLDER_HOME = {"name": "name.placeholder", "id": "id.null", "dob": "dob.exact", "sex": "sex.same",
+                    "location": "location.address_phone"}
+
+
+@pytest.mark.parametrize("changes,sole,blocked", [
+    ({}, True, False),                                   # the household's one child of that date
+    ({}, False, True),                                   # twins: two named archives of that date
+    ({"sex": "sex.null"}, True, False),
+    ({"sex": "sex.different"}, True, True),              # 王芳之子 is not the daughter
+    ({"dob": "dob.year_and_month_or_day"}, True, False), # a visit date: within weeks (newborn.py)
+    ({"dob": "dob.different"}, True, True),
+    ({"location": "location.village"}, True, True),      # not one household
+    ({"id": "id.two_people"}, True, True),               # two people's IDs
+    ({"id": "id.one_typo"}, True, False),
+])
+def test_newborn_placeholder_with_the_households_only_child_of_that_date(changes, sole, blocked):
+    levels = {**PLACEHOLDER_HOME, **changes}
+    assert bool(pair_guard(levels, 1.0, 0.9995, sole_newborn=sole)) is blocked
+
+
+@pytest.mark.parametrize("dob,sex,location,blocked", [
+    # one ID on both records, fitting one: the other record's date (or sex) is a typo
+    ("dob.lunar", "sex.same", "location.other_county", False),
+    ("dob.year_off", "sex.same", "location.county", False),
+    ("dob.lunar_shift", "sex.different", "location.address", False),
+    ("dob.day_month_swapped", "sex.same", "location.township", False),
+    # ...but not a date that is simply different
+    ("dob.different", "sex.same", "location.address", True),
+    ("dob.within_year", "sex.same", "location.address", True),
+])
+def test_shared_id_with_a_birth_date_typo_confirms_the_same_name(dob, sex, location, blocked):
+    levels = {"name": "name.exact", "id": "id.shared_not_fitting", "dob": dob, "sex": sex, "location": location}
+    assert bool(pair_guard(levels, 0.9999, 0.9995)) is blocked
+    # a near name under someone's ID (a child filed under a parent's ID) never does
+    assert pair_guard({**levels, "name": "name.one_char"}, 0.9999, 0.9995)
+
+
+@pytest.mark.parametrize("levels,apart", [
+    ({"name": "name.one_char", "sex": "sex.different", "id": "id.null"}, True),      # twins, other sex
+    ({"name": "name.one_char", "sex": "sex.different", "id": "id.exact"}, False),    # the ID says one
+    ({"name": "name.one_char", "sex": "sex.same", "id": "id.null"}, False),          # reviewer decides
+    ({"name": "name.homophone", "sex": "sex.different", "id": "id.null"}, False),
+    ({"name": "name.one_char", "id": "id.two_people"}, True),
+])
+def test_clearly_apart(levels, apart):
+    assert clearly_apart(levels) is apart
+
+
+def test_reasons_never_true_in_review_are_not_queued():
+    assert "an archive predates the other record's birth" in NOT_QUEUED_REASONS
+    assert "valid IDs of two different people" in NOT_QUEUED_REASONS
+    assert "names one character apart (twins?)" not in NOT_QUEUED_REASONS
+
+
+HOME_TYPO = {"name": "name.exact", "id": "id.null", "dob": "dob.lunar", "sex": "sex.same",
+             "location": "location.address"}
+
+
+@pytest.mark.parametrize("changes,joined", [
+    ({}, True),
+    ({"dob": "dob.year_off"}, True),
+    ({"dob": "dob.day_month_swapped", "location": "location.phone"}, True),
+    ({"id": "id.one_typo", "sex": "sex.null"}, True),
+    ({"dob": "dob.null"}, False),                 # a same-named relative sharing a phone
+    ({"dob": "dob.different"}, False),            # parent and child of one name
+    ({"dob": "dob.exact"}, False),                # scored as usual (twins' guards apply)
+    ({"name": "name.homophone"}, False),
+    ({"sex": "sex.different"}, False),
+    ({"id": "id.two_people"}, False),
+    ({"location": "location.village"}, False),
+])
+def test_one_person_at_home(changes, joined):
+    levels = {**HOME_TYPO, **changes}
+    assert one_person_at_home(levels) is joined
+    if joined:  # and no guard stands in its way, whatever the score
+        assert pair_guard(levels, 0.9, 0.9995) == ""

@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 from linkage.config import default_config_path, load_config
-from linkage.model.features import four_corner_key, lunar_to_solar
+from linkage.model.features import four_corner_key
+from linkage.standardise.dates import lunar_to_solar
 from linkage.model.settings import TRAINING_META, settings_for_prediction
 from linkage.pipeline import train
 from linkage.synth import generate_population

@@ -7,11 +7,13 @@ population.  The run input is a small hand-written CSV of synthetic archives.
 from __future__ import annotations
 
 import csv
+import json
 import re
 
 import pytest
 from click.testing import CliRunner
 
+from linkage.cli import cli
 from linkage.config import REPO_ROOT, load_config
 from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.labels import load_labels
@@ -205,3 +207,21 @@ def test_the_note_reaches_decisions_csv_in_a_nightly_run_too(tmp_path, model):
     retired = retire_rows(out)
     row = retired.get(Y1) or retired.get(Y2)
     assert (row["decided_by"], row["note"]) == ("reviewer", "'+same family doctor")
+
+
+def test_a_refused_same_verdict_is_reported_not_dropped(tmp_path, model):
+    """Two "same" verdicts chain C1 to C3, which a "different" verdict keeps apart: one "same"
+    cannot be applied, and the run says so on the command line and in summary.json."""
+    source, out = tmp_path / "archives.csv", tmp_path / "out"
+    write_input(source)
+    run(source, out, model, show_progress=False)
+    decide(out, C1, C3, "different")
+    decide(out, C1, C2, "same")
+    decide(out, C2, C3, "same")
+    result = CliRunner().invoke(cli, ["run", str(source), "--out", str(out),
+                                      "--model", str(model)])
+    assert result.exit_code == 0, result.output
+    assert "1 reviewer 'same' verdict(s) not applied" in result.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["human_links_refused"] == 1
+    assert persons(out)[C1] != persons(out)[C3]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkage.standardise.address import address_bigrams, address_table, normalise_address
+from linkage.standardise.address import address_table, normalise_address
 
 
 @pytest.mark.parametrize(
@@ -64,18 +64,11 @@ def test_normalise_address(raw: str | None, expected: str | None) -> None:
     assert normalise_address(raw) == expected
 
 
-def test_address_bigrams() -> None:
-    assert address_bigrams("柳湖镇3组") == ["柳湖", "湖镇", "镇3", "3组"]
-    assert address_bigrams("啊啊啊") == ["啊啊", "啊啊"]
-    assert address_bigrams("镇") == ["镇"]
-    assert address_bigrams(None) == [] and address_bigrams("") == []
-
-
 def test_address_table() -> None:
     rows = address_table(["崆峒区柳湖镇", "崆峒区柳湖镇", None, "!"]).to_pylist()
     assert rows == [
-        {"address_raw": "崆峒区柳湖镇", "address_norm": "柳湖镇", "address_tokens": ["柳湖", "湖镇"]},
-        {"address_raw": "!", "address_norm": None, "address_tokens": None},
+        {"address_raw": "崆峒区柳湖镇", "address_norm": "柳湖镇"},
+        {"address_raw": "!", "address_norm": None},
     ]
 
 
@@ -91,4 +84,3 @@ def test_normalise_address_is_idempotent_and_never_raises(raw: str) -> None:
     norm = normalise_address(raw)
     if norm is not None:
         assert normalise_address(norm) == norm
-        assert address_bigrams(norm)

@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linkage.standardise.address import address_bigrams, bigrams_sql, normalise_address
 from linkage.standardise.dates import clean_dob, dob_sql, parse_date, parse_date_sql
 from linkage.standardise.id_number import check_digit, id_sql, parse_id, sorted_id
 from linkage.standardise.phone import normalise_phone, phone_sql
@@ -160,11 +159,3 @@ def test_sex_sql_agrees_with_normalise_sex(con: duckdb.DuckDBPyConnection, value
     assert got == [normalise_sex(v) for v in values]
 
 
-@AGREEMENT
-@given(st.lists(st.one_of(st.none(), st.text(max_size=12)), max_size=40))
-def test_bigrams_sql_agrees_with_address_bigrams(
-    con: duckdb.DuckDBPyConnection, raws: list[str | None]
-) -> None:
-    norms = [normalise_address(r) for r in raws]
-    got = _run(con, norms, f"SELECT i, {bigrams_sql('v')} AS t FROM t_in", "t")
-    assert got == [None if n is None else address_bigrams(n) for n in norms]

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from linkage.errors import SchemaError
 from linkage.schema import FEATURE_COLUMNS
 from linkage.standardise import (
-    address_bigrams,
     clean_dob,
     clean_name,
     name_pinyin,
@@ -88,11 +87,8 @@ def test_per_row_values(con: duckdb.DuckDBPyConnection) -> None:
         "11010519491231002X", "valid", True, True
     )
     assert a1["id_sorted"] == "".join(sorted("11010519491231002X"))
-    assert (a1["dob"], a1["id_dob"], a1["sex"], a1["id_sex"]) == (
-        date(1949, 12, 31), date(1949, 12, 31), "F", "F"
-    )
+    assert (a1["dob"], a1["id_dob"], a1["sex"]) == (date(1949, 12, 31), date(1949, 12, 31), "F")
     assert a1["address_norm"] == "柳湖镇新民村3组"
-    assert a1["address_tokens"] == ["柳湖", "湖镇", "镇新", "新民", "民村", "村3", "3组"]
     assert (a1["phone_norm"], a1["created_date"], a1["last_service_date"]) == (
         "13800138000", date(2015, 3, 4), date(2020, 1, 2)
     )
@@ -184,9 +180,8 @@ def test_table_matches_python_references(rows: list[tuple[str | None, ...]]) -> 
             "name_py_sorted": keys.name_py_sorted if keys else None,
             "sex": normalise_sex(sex), "dob": dob, "dob_raw_placeholder": placeholder,
             "id_norm": info.norm, "id_status": info.status, "id_dob": info.dob,
-            "id_sex": info.sex, "id_valid": info.status == "valid",
+            "id_valid": info.status == "valid",
             "phone_norm": normalise_phone(phone), "address_norm": norm,
-            "address_tokens": None if norm is None else address_bigrams(norm),
             "created_date": created_d, "last_service_date": parse_date(last),
         }
         assert {k: g[k] for k in expected} == expected
@@ -196,7 +191,7 @@ def test_public_names() -> None:
     import linkage.standardise as std
 
     assert sorted(std.__all__) == [
-        "IdInfo", "NamePinyin", "address_bigrams", "address_table", "check_digit", "clean_dob",
+        "IdInfo", "NamePinyin", "address_table", "check_digit", "clean_dob",
         "clean_name", "dob_precision", "is_one_typo", "is_placeholder_dob", "lunar_calendar_table",
         "lunar_to_solar", "name_pinyin", "name_table", "normalise_address", "normalise_phone",
         "normalise_sex", "parse_date", "parse_id", "pinyin_table", "standardise_table",

@@ -18,9 +18,10 @@ PUBLISHED = REPO_ROOT / "benchmarks" / "results"
 MACHINE_IDENTITY = ("cpu", "logical_cores", "physical_cores", "ram_gb")
 
 
-def results_dir(work_dir: Path, publish: bool, published: Path = PUBLISHED) -> Path:
-    """``published`` with ``publish``, else ``work_dir/results`` (never the committed tables)."""
-    return Path(published) if publish else Path(work_dir) / "results"
+def results_dir(work_dir: Path, publish: bool) -> Path:
+    """benchmarks/results with ``publish``, else ``work_dir/results`` (never the committed
+    tables)."""
+    return PUBLISHED if publish else Path(work_dir) / "results"
 
 
 def same_machine(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:

@@ -1,7 +1,7 @@
 """Splink comparisons designed for Chinese resident archives.
 
 Every level compares columns prepared once per record (pinyin keys, normalised ID and its
-sorted digits, epoch days, address bigrams), so the per-pair SQL is mostly equality and a
+sorted digits, epoch days, the address skeleton), so the per-pair SQL is mostly equality and a
 few cheap string functions on ASCII.  That keeps predict fast, and avoids DuckDB's
 byte-counting string distances on Chinese text (levenshtein('王芳','王方') = 3).
 
@@ -97,6 +97,14 @@ def _dropped_char_sql() -> str:
     )
 
 
+# Constants of the levels themselves, part of the model (models/*.json is built from this file),
+# not settings a site tunes in configs/:
+# The homophone level's term-frequency adjustment counts half as much as the exact name's (1.0).
+HOMOPHONE_TF_WEIGHT = 0.5
+# Given names at least this close in pinyin (Jaro-Winkler), under one surname: name.pinyin_close.
+PINYIN_CLOSE_JARO_WINKLER = 0.88
+
+
 def name_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
     """Name: newborn placeholder (unknown) → exact (TF-adjusted) → same pinyin → fuzzy pinyin → one character → close given name."""
     sql = Dialect.of(dialect)
@@ -108,7 +116,8 @@ def name_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
         _level("name.exact", "name_clean_l = name_clean_r",
             tf_adjustment_column="name_clean", tf_adjustment_weight=1.0, tf_minimum_u_value=1e-7),
         _level("name.homophone", "name_py_l = name_py_r",
-            tf_adjustment_column="name_py", tf_adjustment_weight=0.5, tf_minimum_u_value=1e-7),
+            tf_adjustment_column="name_py", tf_adjustment_weight=HOMOPHONE_TF_WEIGHT,
+            tf_minimum_u_value=1e-7),
         _level("name.fuzzy_pinyin", "name_py_fuzzy_l = name_py_fuzzy_r"),
         _level("name.chars_swapped", "name_py_sorted_l = name_py_sorted_r"),
         _level(
@@ -120,7 +129,7 @@ def name_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
         _level(
             "name.pinyin_close",
             "surname_py_l = surname_py_r AND "
-            f"{sql.jaro_winkler.format(a='given_py_l', b='given_py_r')} >= 0.88"),
+            f"{sql.jaro_winkler.format(a='given_py_l', b='given_py_r')} >= {PINYIN_CLOSE_JARO_WINKLER}"),
         _level("name.surname_only", "surname_py_l = surname_py_r"),
         _else("name.different"),
     ])

@@ -8,15 +8,14 @@ pair).
 
 from __future__ import annotations
 
-from datetime import date
 from functools import lru_cache
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-from borax.calendars.lunardate import LunarDate
 
 from linkage.connection import registered
+from linkage.standardise.dates import lunar_to_solar
 from linkage.standardise.name_notes import newborn_placeholder
 
 MODEL_INPUT_TABLE = "model_input"
@@ -70,21 +69,6 @@ def _four_corner_table(con: duckdb.DuckDBPyConnection, source: str) -> pa.Table:
         "name_placeholder": pa.array([newborn_placeholder(n) is not None for n in names],
                                      type=pa.bool_()),
     })
-
-# Lunar dates borax converts reliably (DOMAIN.md: 1901–2100).
-_LUNAR_FIRST_YEAR, _LUNAR_LAST_YEAR = 1901, 2099
-
-
-@lru_cache(maxsize=None)
-def lunar_to_solar(recorded: date) -> date | None:
-    """The solar date of the lunar date with the same year/month/day numbers, if it exists."""
-    if not _LUNAR_FIRST_YEAR <= recorded.year <= _LUNAR_LAST_YEAR:
-        return None
-    try:
-        return LunarDate(recorded.year, recorded.month, recorded.day, 0).to_solar_date()
-    except (ValueError, TypeError, KeyError, IndexError):
-        return None  # e.g. day 30 of a 29-day lunar month
-
 
 def _lunar_table(con: duckdb.DuckDBPyConnection, source: str) -> pa.Table:
     distinct = con.execute(

@@ -51,6 +51,9 @@ def load_model_dict(path: Path | str) -> dict[str, Any]:
 
 TRAINING_META = "linkage_training"
 _MIN_PRIOR_FACTOR, _MAX_PRIOR_FACTOR = 0.01, 10.0
+# Whatever the rescaling gives, a prior stays a probability Splink can take the odds of, and
+# never says "more likely the same than not" of two random archives.
+_MIN_PRIOR, _MAX_PRIOR = 1e-12, 0.5
 
 
 def settings_for_prediction(
@@ -71,7 +74,7 @@ def settings_for_prediction(
         # 2d/N rule describes.
         factor = min(max(trained_on / records, _MIN_PRIOR_FACTOR), _MAX_PRIOR_FACTOR)
         prior = float(model["probability_two_random_records_match"]) * factor
-        settings["probability_two_random_records_match"] = min(max(prior, 1e-12), 0.5)
+        settings["probability_two_random_records_match"] = min(max(prior, _MIN_PRIOR), _MAX_PRIOR)
     settings["blocking_rules_to_generate_predictions"] = [
         {"blocking_rule": rule.sql, "sql_dialect": "duckdb"} for rule in config.blocking_rules
     ]

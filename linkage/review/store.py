@@ -60,7 +60,10 @@ BUSY_TIMEOUT_MS = 15_000
 VERDICTS = ("same", "different")
 ORDERS = ("uncertain", "size")
 SOURCES = ("session", "cli", "import")
-# Display fields kept per side in queue.details (see linkage.review_items).
+# Per archive, for side-by-side display, kept per side in queue.details (gathered by
+# linkage.review_items): raw values as the clinic typed them, plus what the engine derived from
+# them; phone_norm and address_skeleton group a household's pairs on one screen
+# (linkage.review.household).
 DISPLAY_FIELDS: tuple[str, ...] = (
     "name", "name_py", "sex", "birth_date", "id_number", "id_status", "region_code",
     "address", "phone", "created_date", "last_service_date", "county", "township",

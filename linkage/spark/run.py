@@ -9,7 +9,7 @@ The stages and their owners are those of linkage.pipeline.run:
   review threshold, and the low pairs between archives that have an automatic pair (a
   weak link inside a chain), as linkage.model.score keeps them;
 * cluster, decide, write — those pairs and the model input are collected into a DuckDB
-  connection on the driver and handed to linkage.pipeline.cluster_and_decide and the same
+  connection on the driver and handed to linkage.resolve.cluster_and_decide and the same
   writer, so the constraints and the output contract are the DuckDB path's, unchanged.
 
 Collecting to the driver is fine up to tens of millions of archives (the pairs kept are a

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 
 from linkage.model.features import DERIVED_COLUMNS, build_model_input
-from linkage.schema import FEATURE_COLUMNS
+from linkage.schema import COUNTY_CODE_WIDTH, FEATURE_COLUMNS, TOWNSHIP_CODE_WIDTH
 from linkage.standardise._text import strip_ws
 from linkage.standardise.address import address_table
 from linkage.standardise.dates import clean_dob, parse_date
@@ -88,8 +88,8 @@ def features_table(raw: pa.Table, today: date) -> pa.Table:
         "archive_id": [None if a is None else strip_ws(a) for a in archive_ids],
         "row_number": raw.column("row_number"),
         "region_code": regions,
-        "county": [None if r is None else r[:6] for r in regions],
-        "township": [None if r is None else r[:9] for r in regions],
+        "county": [None if r is None else r[:COUNTY_CODE_WIDTH] for r in regions],
+        "township": [None if r is None else r[:TOWNSHIP_CODE_WIDTH] for r in regions],
         **{name: names.column(name) for name in names.column_names},
         "sex": sex,
         "dob": [d for d, _placeholder in births],
@@ -97,7 +97,6 @@ def features_table(raw: pa.Table, today: date) -> pa.Table:
         "id_norm": [i.norm for i in infos],
         "id_valid": [i.status == "valid" for i in infos],
         "id_dob": [i.dob for i in infos],
-        "id_sex": [i.sex for i in infos],
         "id_consistent": [_id_consistent(i, d, s) for i, (d, _p), s in zip(infos, births, sex)],
         "id_sorted": [sorted_id(i.norm) for i in infos],
         "id_status": [i.status for i in infos],

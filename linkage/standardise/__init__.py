@@ -6,7 +6,7 @@ work is per row, its DuckDB SQL twin; :func:`standardise_table` runs the whole t
 
 from __future__ import annotations
 
-from linkage.standardise.address import address_bigrams, address_table, normalise_address
+from linkage.standardise.address import address_table, normalise_address
 from linkage.standardise.dates import (
     clean_dob,
     dob_precision,
@@ -24,7 +24,6 @@ from linkage.standardise.table import standardise_table
 __all__ = [
     "IdInfo",
     "NamePinyin",
-    "address_bigrams",
     "address_table",
     "check_digit",
     "clean_dob",

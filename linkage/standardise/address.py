@@ -206,42 +206,13 @@ def normalise_address(raw: str | None) -> str | None:
     return text or None
 
 
-def address_bigrams(norm: str | None) -> list[str]:
-    """Character bigrams in order, repeats kept (a 1-character address is its own token),
-    for a Jaccard score that tolerates reordered or missing parts; :func:`bigrams_sql` is
-    the SQL twin.  Take ``list_distinct`` of them for set semantics."""
-    if not norm:
-        return []
-    if len(norm) == 1:
-        return [norm]
-    return [norm[i : i + 2] for i in range(len(norm) - 1)]
-
-
-def bigrams_sql(expr: str) -> str:
-    """SQL twin of :func:`address_bigrams` (``expr`` appears four times: use a column).
-
-    A list lambda, measured at ~1M addresses/s here: far cheaper than building the lists
-    in Python and converting them to Arrow.  Linear in the length of the address.
-    """
-    chars = f"string_split({expr}, '')"
-    # Pairs of neighbouring characters from one split: substr(expr, i, 2) walked the UTF-8
-    # text from its start for every i (quadratic: a 1 MB address took a minute).
-    return (
-        f"CASE WHEN {expr} IS NULL THEN NULL WHEN length({expr}) = 1 THEN [{expr}]"
-        f" ELSE list_transform(list_zip(({chars})[:-2], ({chars})[2:]), lambda p: p[1] || p[2]) END"
-    )
-
-
 def address_table(raw_addresses: Iterable[str | None]) -> pa.Table:
-    """``address_raw`` -> address_norm, address_tokens, one row per distinct raw value."""
+    """``address_raw`` -> address_norm, one row per distinct raw value."""
     raws = list(dict.fromkeys(a for a in raw_addresses if a is not None))
     norms = [normalise_address(a) for a in raws]
     return pa.table(
         {
             "address_raw": pa.array(raws, pa.string()),
             "address_norm": pa.array(norms, pa.string()),
-            "address_tokens": pa.array(
-                [None if n is None else address_bigrams(n) for n in norms], pa.list_(pa.string())
-            ),
         }
     )

@@ -3,14 +3,16 @@
 :func:`parse_date` is the reference and :func:`parse_date_sql` its DuckDB twin (they must
 agree on every input).  Only calendar-valid dates with a year 1000-2999 are accepted; a
 month-only or year-only value is not a date.  Placeholder birth dates (1900-01-01, before
-1900, after the archive was created, in the future) are dropped but remembered, because
-"a placeholder was typed" is itself evidence of a careless record.
+1900, after the archive was created, in the future) are dropped, and flagged in
+``dob_raw_placeholder``: summary.json counts them per area (``placeholder_birth_dates``), so
+a county sees how careless its records are.  The model does not read the flag.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Literal
 
 import pyarrow as pa
@@ -98,22 +100,32 @@ def dob_precision(d: date) -> Literal["day", "year"]:
     return "year" if (d.month, d.day) == (1, 1) else "day"
 
 
+# Lunar years borax converts reliably (its calendar runs 1901-2100; lunar 2100 ends in solar
+# 2101): the one range both the model's lunar-birthday level and the calendar table use.
+LUNAR_FIRST_YEAR, LUNAR_LAST_YEAR = 1901, 2099
+
+
+@lru_cache(maxsize=None)
 def lunar_to_solar(d: date) -> date | None:
     """Read ``d`` as a lunar (non-leap month) date and return the solar date.
 
     Elderly residents often give their lunar birthday, which read as solar lands 19-54
-    days before the real date.  None outside 1901-2100 or for a day the lunar month lacks.
+    days before the real date.  None outside LUNAR_FIRST_YEAR-LUNAR_LAST_YEAR or for a day
+    the lunar month lacks (day 30 of a 29-day month).
     """
+    if not LUNAR_FIRST_YEAR <= d.year <= LUNAR_LAST_YEAR:
+        return None
     from borax.calendars.lunardate import LunarDate  # imported lazily: slow to import
 
     try:
         solar: date = LunarDate(d.year, d.month, d.day, 0).to_solar_date()
-    except (ValueError, KeyError, IndexError, OverflowError):
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
         return None
     return solar
 
 
-def lunar_calendar_table(first_year: int = 1901, last_year: int = 2099) -> pa.Table:
+def lunar_calendar_table(first_year: int = LUNAR_FIRST_YEAR,
+                         last_year: int = LUNAR_LAST_YEAR) -> pa.Table:
     """Columns ``lunar_as_solar`` (a lunar y/m/d read as a solar DATE) and ``solar``.
 
     Registered in DuckDB, it turns "is dob A the lunar reading of dob B?" into a join.

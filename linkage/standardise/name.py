@@ -178,11 +178,6 @@ _FUZZY = _LazyTable(fuzzy_syllable)
 _NEEDS_TOKENISER_RE = re.compile("[0-9A-Za-z" + SEPARATOR + "]")
 
 
-def char_pinyin(ch: str) -> str:
-    """Default tone-free reading of one character (the character itself if it has none)."""
-    return _CHAR_PINYIN[ch]
-
-
 def _syllables(text: str) -> list[str]:
     """One token per character, except that a run of ASCII letters/digits is one token."""
     tokens: list[str] = []

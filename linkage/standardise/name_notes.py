@@ -6,7 +6,8 @@ all need the same reading, so there is exactly one.
 
 Newborn archives are opened at the first home visit (新生儿访视), often before the child is
 named.  The clerk then types a placeholder built on the mother's name (王芳之子, 李娜之女,
-张敏之婴, 赵丽宝宝, 赵丽家宝宝) or a generic word (婴儿, 新生儿, 男婴, 女婴, 小孩).
+张敏之婴, 赵丽宝宝, 杨瑞的孩子), the child's surname and a baby word (王女婴, 张宝宝) or a
+generic word (婴儿, 新生儿, 男婴, 女婴, 小孩).
 """
 
 from __future__ import annotations
@@ -23,8 +24,14 @@ GENERIC_NEWBORN_WORDS = frozenset({
 # A mother's (or father's) name followed by a kinship or baby word: 王芳之子, 赵丽宝宝.
 _MOTHER_SUFFIX_RE = re.compile(
     r"^(?P<parent>[\u4e00-\u9fff·]{2,5}?)"
-    r"(?:之子|之女|之婴|之儿|的儿子|的女儿|家宝宝|宝宝|之男婴|之女婴|男婴|女婴|之孩|小孩|婴儿|新生儿)"
+    r"(?:之子|之女|之婴|之儿|的儿子|的女儿|家宝宝|宝宝|之男婴|之女婴|男婴|女婴|之孩|小孩|婴儿|新生儿"
+    r"|的孩子|之孩子|的宝宝|的小孩|的婴儿)"
     r"(?:[一二三1-3]|[(（][^)）]*[)）])?$")
+
+# The child's surname and a baby word (王女婴, 李男婴, 张宝宝, 赵婴儿): the family is known, the
+# child's name is not.  (A resident really called 王宝宝 loses only the name's evidence: the
+# level is neutral, and an ID or the household's one archive of that birth date still links.)
+_SURNAME_BABY_RE = re.compile(r"^[\u4e00-\u9fff](?:男婴|女婴|宝宝|婴儿|新生儿|之子|之女)(?:[一二三1-3])?$")
 
 # Clerks' status notes after a name (王秀英(已故), 李强【户主】).  Only these count as
 # notes: 张伟(大)/(小) and (1)/(2) tell household namesakes apart and are part of the name.
@@ -48,12 +55,14 @@ def newborn_placeholder(name: str | None) -> NewbornPlaceholder | None:
     NewbornPlaceholder(parent='王芳')
     >>> newborn_placeholder("新生儿")
     NewbornPlaceholder(parent=None)
-    >>> newborn_placeholder("王宝宝") is None   # a real (nick)name: too short a parent
+    >>> newborn_placeholder("王女婴")           # the child's surname and a baby word
+    NewbornPlaceholder(parent=None)
+    >>> newborn_placeholder("王宝") is None
     True
     """
     if not name:
         return None
-    if name in GENERIC_NEWBORN_WORDS:
+    if name in GENERIC_NEWBORN_WORDS or _SURNAME_BABY_RE.match(name):
         return NewbornPlaceholder(None)
     match = _MOTHER_SUFFIX_RE.match(name)
     if match:

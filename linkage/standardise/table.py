@@ -11,7 +11,8 @@ Measured on the 2-core reference machine with a generated 1,000,000-row table (d
 dates in 6 formats, 433k distinct names, 646k distinct addresses): 8.4-9.2 s wall when
 the machine was otherwise idle, 12-14 s with another job on one core, 21 s with two;
 13-15 s of CPU: per-row SQL ~4.8 s (worker thread), names ~2.6 s and addresses ~3.3 s
-(Python, meanwhile), final positional join with the address bigrams ~2.0 s.
+(Python, meanwhile), final positional join with the address bigrams ~2.0 s (measured
+when the features still had address bigrams; they went, unread, in issue 11).
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ import pyarrow.compute as pc
 
 from linkage.connection import registered
 from linkage.errors import SchemaError
-from linkage.schema import FEATURE_COLUMNS, INPUT_COLUMNS
+from linkage.schema import COUNTY_CODE_WIDTH, FEATURE_COLUMNS, INPUT_COLUMNS, TOWNSHIP_CODE_WIDTH
 from linkage.standardise._text import sql_ident, sql_strip_ws
-from linkage.standardise.address import bigrams_sql, normalise_address
+from linkage.standardise.address import normalise_address
 from linkage.standardise.dates import dob_sql, parse_date_sql
 from linkage.standardise.id_number import id_sql
 from linkage.standardise.name import PINYIN_FIELDS, name_table
@@ -75,8 +76,8 @@ def features_sql(rows: str, names: str, addresses: str) -> str:
         "archive_id": "r.archive_id",
         "row_number": 'r."row_number"',
         "region_code": "r.region_code",
-        "county": "left(r.region_code, 6)",
-        "township": "left(r.region_code, 9)",
+        "county": f"left(r.region_code, {COUNTY_CODE_WIDTH})",
+        "township": f"left(r.region_code, {TOWNSHIP_CODE_WIDTH})",
         "name_clean": "n.name_clean",
         "name_len": "n.name_len",
         **{field: f"n.{field}" for field in PINYIN_FIELDS},
@@ -86,13 +87,11 @@ def features_sql(rows: str, names: str, addresses: str) -> str:
         "id_norm": "r.id_norm",
         "id_valid": "r.id_status = 'valid'",
         "id_dob": "r.id_dob",
-        "id_sex": "r.id_sex",
         "id_consistent": "r.id_consistent",
         "id_sorted": "r.id_sorted",
         "id_status": "r.id_status",
         "phone_norm": "r.phone_norm",
         "address_norm": "a.address_norm",
-        "address_tokens": bigrams_sql("a.address_norm"),
         "created_date": "r.created_date",
         "last_service_date": "r.last_service_date",
     }

@@ -10,7 +10,7 @@ conflicted neighbour happened to pull the pair into the scope: running the same 
 moved queue scores (0.998121 -> 0.985972) with the same clusters.
 
 Here every standing review pair gets the score, weight and evidence of tonight's refreshed
-pair, exactly as linkage.pipeline.cluster_and_decide formats them for the pairs it
+pair, exactly as linkage.resolve.cluster_and_decide formats them for the pairs it
 re-clusters, so the queue shows what a stateless run on tonight's input would show, night
 after night.  Only the displayed numbers change: what a decision says (its content, and so
 its ID and whether it is emitted) never depends on them.

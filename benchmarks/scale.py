@@ -1,0 +1,55 @@
+"""The scale benchmark in one command (issue 12).
+
+    python benchmarks/scale.py [--sizes 10000,100000,1000000,5000000] [--seed 7]
+                               [--work benchmarks/work/scale] [--plain-at 1000000] [--publish]
+                               [--results benchmarks/results]
+
+Per size: archives, wall and CPU seconds, peak RSS, seconds and peak memory per stage, pairs
+per archive per blocking rule; at 1M, pre-trained plain Splink on the same input in the same
+run (trained first, outside its timing).  Writes scale.json and scale.md under --work;
+``--publish`` also writes benchmarks/results/scale.{json,md} (one run, one machine: the
+published table is replaced, never merged).  On a quiet 2-core machine the whole run takes
+about 15 minutes, most of it generating and running 5M.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from linkage.bench.publish import results_dir  # noqa: E402
+from linkage.bench.scale import PLAIN_AT, SIZES, render, run_scale  # noqa: E402
+from linkage.outputs import write_bytes_atomic  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work" / "scale")
+    parser.add_argument("--plain-at", type=int, default=PLAIN_AT,
+                        help="size at which plain Splink runs too (0: never)")
+    parser.add_argument("--publish", action="store_true", help="write benchmarks/results/scale.{json,md}")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="where --publish writes [default: benchmarks/results]")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    command = "python benchmarks/scale.py " + " ".join(sys.argv[1:])
+    results = run_scale(sizes, args.seed, args.work, args.plain_at or None, command=command.strip())
+    target = (args.results or results_dir(args.work, True)) if args.publish else results_dir(args.work, False)
+    if args.publish:
+        target.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(target / "scale.json", (json.dumps(results, indent=1) + "\n").encode("utf-8"))
+        write_bytes_atomic(target / "scale.md", render(results).encode("utf-8"))
+        print(f"published -> {target / 'scale.md'}")
+    else:
+        print(f"-> {args.work / 'scale.md'} (add --publish to write benchmarks/results)")
+
+
+if __name__ == "__main__":
+    main()

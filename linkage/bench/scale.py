@@ -1,0 +1,199 @@
+"""The scale benchmark: one command, 10k/100k/1M/5M persons, the engine's cost curve and, at
+1M, pre-trained plain Splink on the same input in the same run (issue 12).
+
+Every system runs in its own child process, measured by the kernel (``os.wait4``): wall
+seconds, CPU seconds (user + system: what a loaded, shared machine distorts least) and peak
+RSS.  The engine's own summary.json adds seconds and peak memory per stage and the pairs per
+blocking rule; pairs per archive per rule show a rule that grows with the square of the
+population.  Populations come from ``linkage synth`` (generation timed too, not counted in
+the run) and are reused while the generator is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from linkage.bench.layout import generator_fingerprint
+from linkage.bench.report import machine_facts
+from linkage.outputs import write_bytes_atomic, write_json_atomic
+
+SIZES = (10_000, 100_000, 1_000_000, 5_000_000)
+PLAIN_AT = 1_000_000
+STAGES = ("read", "standardise", "score", "cluster", "decide", "write")
+
+
+def timed_child(args: list[str], log: Path) -> dict[str, Any]:
+    """Run ``python args`` to the end; the kernel's wall/CPU/peak figures for it alone
+    (ru_maxrss of wait4 covers the child and its own children)."""
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    with log.open("wb") as out:
+        child = subprocess.Popen([sys.executable, *args], stdout=out, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    child.returncode = code
+    return {"ok": code == 0, "exit_code": code, "wall_seconds": round(wall, 2),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "load_average_at_start": round(load, 2)}
+
+
+def population(work: Path, persons: int, seed: int) -> tuple[Path, dict[str, Any]]:
+    """archives.csv for ``persons`` (generated in a child, or reused if the generator matches)."""
+    folder = work / f"persons{persons}_seed{seed}"
+    marker = folder / "population.json"
+    fingerprint = generator_fingerprint()
+    if marker.is_file():
+        facts = json.loads(marker.read_text(encoding="utf-8"))
+        if facts.get("generator") == fingerprint and (folder / "archives.csv").is_file():
+            return folder, {**facts, "reused": True}
+    facts = timed_child(["-m", "linkage.cli", "synth", "--persons", str(persons), "--seed", str(seed),
+                         "--out", str(folder)], work / f"synth_{persons}.log")
+    if not facts["ok"]:
+        raise RuntimeError(f"linkage synth --persons {persons} failed; see {work / f'synth_{persons}.log'}")
+    facts["generator"] = fingerprint
+    write_json_atomic(marker, facts)
+    return folder, {**facts, "reused": False}
+
+
+def run_engine(folder: Path, work: Path, persons: int) -> dict[str, Any]:
+    out = work / f"engine_{persons}"
+    facts = timed_child(["-m", "linkage.cli", "run", str(folder / "archives.csv"), "--out", str(out)],
+                        work / f"engine_{persons}.log")
+    if facts["ok"]:
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        archives = summary["archives"]
+        facts.update(
+            archives=archives, pairs_compared=summary["pairs_compared"],
+            pairs_per_archive=round(summary["pairs_compared"] / archives, 3) if archives else None,
+            pairs_per_archive_by_rule={k: round(v / archives, 4) for k, v in summary["pairs_by_rule"].items()},
+            pairs_by_rule=summary["pairs_by_rule"], stage_seconds=summary.get("stage_seconds", {}),
+            stage_peak_mb=summary.get("stage_peak_mb", {}),
+            guard={k: summary["guards"]["blocking"].get(k) for k in
+                   ("pairs_estimated", "pairs_estimated_after_guard", "blocks_dropped")})
+    return facts
+
+
+def run_plain(folder: Path, work: Path, persons: int) -> dict[str, Any]:
+    """Train plain Splink (untimed), then time its run on the same archives.csv."""
+    model, trained = work / f"plain_model_{persons}.json", work / f"plain_train_{persons}.json"
+    training = timed_child(["-m", "linkage.bench.plain_splink", "train", str(folder / "archives.csv"),
+                            str(model), str(trained)], work / f"plain_train_{persons}.log")
+    if not training["ok"]:
+        return {"ok": False, "training": training}
+    facts_file = work / f"plain_run_{persons}.json"
+    facts = timed_child(["-m", "linkage.bench.plain_splink", "run", str(folder / "archives.csv"),
+                         str(model), str(work / f"plain_out_{persons}"), str(facts_file)],
+                        work / f"plain_run_{persons}.log")
+    if facts["ok"]:
+        facts.update(json.loads(facts_file.read_text(encoding="utf-8")))
+        by_rule = json.loads(trained.read_text(encoding="utf-8"))["pairs_by_rule"]
+        facts["pairs_by_rule"] = by_rule
+        facts["pairs_compared"] = sum(by_rule.values())
+    facts["training_seconds_not_counted"] = training["wall_seconds"]
+    return facts
+
+
+def run_scale(sizes: list[int], seed: int, work: Path, plain_at: int | None = PLAIN_AT,
+              command: str | None = None) -> dict[str, Any]:
+    """Every size in turn; returns what scale.json holds (also written to ``work``)."""
+    work.mkdir(parents=True, exist_ok=True, mode=0o700)
+    results: dict[str, Any] = {
+        "benchmark": "scale", "command": command or shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_facts(), "seed": seed, "plain_at": plain_at, "sizes": [],
+    }
+    start = time.perf_counter()
+    for persons in sizes:
+        folder, generation = population(work, persons, seed)
+        row: dict[str, Any] = {"persons": persons, "generation": generation,
+                               "engine": run_engine(folder, work, persons)}
+        if plain_at is not None and persons == plain_at:
+            row["plain_splink"] = plain = run_plain(folder, work, persons)
+            engine = row["engine"]
+            if plain.get("ok") and engine.get("ok"):
+                row["engine_over_plain"] = {
+                    k: round(engine[k] / plain[k], 3) for k in ("wall_seconds", "cpu_seconds", "peak_rss_mb")}
+        results["sizes"].append(row)
+        results["seconds"] = round(time.perf_counter() - start, 1)
+        write_json_atomic(work / "scale.json", results)
+        write_bytes_atomic(work / "scale.md", render(results).encode("utf-8"))
+    return results
+
+
+def _mb(value: Any) -> str:
+    return "–" if value in (None, "") else f"{float(value):,.0f}"
+
+
+def render(results: dict[str, Any]) -> str:
+    """scale.md: one machine, one run."""
+    m = results["machine"]
+    lines = [
+        "# Scale: the engine from 10k to 5M persons, plain Splink at 1M, one machine, one run",
+        "",
+        f"Machine: {m['cpu']}, {m['logical_cores']} logical cores, {m['ram_gb']} GB RAM, {m['os']}; "
+        f"Python {m['python']}, DuckDB {m['duckdb']}, Splink {m['splink']}; code at {m['git']}.",
+        "",
+        f"Run {results['started']} with `{results['command']}` ({results.get('seconds', 0):.0f} s in all). "
+        "Each system in its own process, measured by the kernel (wait4): wall seconds, CPU "
+        "seconds (user + system) and peak RSS.  Load average (1 min) at the start of each run "
+        "in the last column: on a busy machine, judge by CPU seconds and by the ratio to plain "
+        "Splink measured in the same run.",
+        "",
+        "| persons | archives | system | wall s | CPU s | peak RSS MB | pairs | pairs/archive | load |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in results["sizes"]:
+        e = row["engine"]
+        lines.append(f"| {row['persons']:,} | {e.get('archives', 0):,} | linkage | {e['wall_seconds']} | "
+                     f"{e['cpu_seconds']} | {_mb(e['peak_rss_mb'])} | {e.get('pairs_compared', 0):,} | "
+                     f"{e.get('pairs_per_archive', '–')} | {e['load_average_at_start']} |")
+        if "plain_splink" in row:
+            p = row["plain_splink"]
+            if p.get("ok"):
+                lines.append(f"| {row['persons']:,} | {p.get('archives', 0):,} | plain Splink, pre-trained | "
+                             f"{p['wall_seconds']} | {p['cpu_seconds']} | {_mb(p['peak_rss_mb'])} | "
+                             f"{p.get('pairs_compared', 0):,} | "
+                             f"{round(p.get('pairs_compared', 0) / max(p.get('archives', 1), 1), 3)} | "
+                             f"{p['load_average_at_start']} |")
+            else:
+                lines.append(f"| {row['persons']:,} | | plain Splink, pre-trained | failed | | | | | |")
+    ratio = next((r["engine_over_plain"] for r in results["sizes"] if "engine_over_plain" in r), None)
+    if ratio:
+        lines += ["", f"Engine / plain Splink at {results.get('plain_at') or 0:,} persons: wall {ratio['wall_seconds']}×, "
+                      f"CPU {ratio['cpu_seconds']}×, peak RSS {ratio['peak_rss_mb']}× (plain Splink's "
+                      "training ran before, outside its timing)."]
+    lines += ["", "## Seconds and peak MB per stage (engine)", "",
+              "| persons | " + " | ".join(STAGES) + " |", "|---:|" + "---:|" * len(STAGES)]
+    for row in results["sizes"]:
+        e = row["engine"]
+        cells = [f"{e.get('stage_seconds', {}).get(s, '–')} / {_mb(e.get('stage_peak_mb', {}).get(s))}"
+                 for s in STAGES]
+        lines.append(f"| {row['persons']:,} | " + " | ".join(cells) + " |")
+    rules = list(dict.fromkeys(k for r in results["sizes"] for k in r["engine"].get("pairs_by_rule", {})))
+    lines += ["", "## Pairs per archive, by blocking rule (a rule growing with the population grows here)", "",
+              "Each pair counts under the first rule that proposes it (Splink's order).", "",
+              "| rule | " + " | ".join(f"{r['persons']:,}" for r in results["sizes"]) + " |",
+              "|---|" + "---:|" * len(results["sizes"])]
+    for rule in rules:
+        lines.append(f"| {rule} | " + " | ".join(
+            str(r["engine"].get("pairs_per_archive_by_rule", {}).get(rule, "–")) for r in results["sizes"]) + " |")
+    lines += ["", "## Generating the populations (`linkage synth`, not part of the runs)", "",
+              "| persons | seconds | CPU s | peak RSS MB | reused |", "|---:|---:|---:|---:|---|"]
+    for row in results["sizes"]:
+        g = row["generation"]
+        lines.append(f"| {row['persons']:,} | {g.get('wall_seconds')} | {g.get('cpu_seconds')} | "
+                     f"{_mb(g.get('peak_rss_mb'))} | {'yes' if g.get('reused') else 'no'} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,58 @@
+"""Newborn placeholder archives and the one named archive they can belong to.
+
+A newborn's archive is often opened before the child is named (王芳之子, 婴儿, 王女婴); the
+child's later archive carries the given name, the same birth date and the same household
+(address or phone).  When exactly one named archive of that birth date lives in that
+household (within NEWBORN_DATE_WINDOW_DAYS), it is the child.  Twins give two such
+archives, and then only an ID or a reviewer can say whose placeholder it was
+(linkage.decide.pair_guard).
+
+Counted on the whole model input, not on the scored pairs: a twin whose pair scored low
+(another sex) still makes the placeholder ambiguous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+
+from linkage.connection import id_table, registered
+
+_IDS = "_newborn_ids"
+# How far a newborn archive's birth date may be from the child's: a clerk at the first home
+# visit (新生儿访视) types the visit date, or a date a few weeks off.  No other child of one
+# household is born within two months of another, except a twin.
+NEWBORN_DATE_WINDOW_DAYS = 60
+
+
+def sole_named_archive(con: duckdb.DuckDBPyConnection, features: str,
+                       archive_ids: Iterable[str]) -> dict[str, str]:
+    """Placeholder archive -> the only named archive born within NEWBORN_DATE_WINDOW_DAYS of
+    it in its household (same address or phone), for those of ``archive_ids`` that are
+    placeholders with exactly one such archive."""
+    ids = set(archive_ids)
+    if not ids:
+        return {}
+    with registered(con, _IDS, id_table(ids)):
+        rows = con.execute(f"""
+            WITH p AS (
+                SELECT archive_id, dob_days, address_norm, phone_norm FROM {features}
+                SEMI JOIN {_IDS} USING (archive_id)
+                WHERE name_placeholder AND dob_days IS NOT NULL
+            ),
+            named AS (SELECT archive_id, dob_days, address_norm, phone_norm FROM {features}
+                      WHERE NOT coalesce(name_placeholder, false) AND dob_days IS NOT NULL),
+            home AS (
+                SELECT p.archive_id AS placeholder, n.archive_id AS named, p.dob_days AS d, n.dob_days AS e
+                FROM p JOIN named n USING (address_norm)
+                UNION
+                SELECT p.archive_id, n.archive_id, p.dob_days, n.dob_days
+                FROM p JOIN named n USING (phone_norm)
+            )
+            SELECT placeholder, min(named) FROM home
+            WHERE abs(d - e) <= {NEWBORN_DATE_WINDOW_DAYS}
+            GROUP BY placeholder
+            HAVING count(DISTINCT named) = 1
+        """).fetchall()
+    return {placeholder: named for placeholder, named in rows}
