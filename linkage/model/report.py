@@ -11,7 +11,11 @@ SHOWN_KINDS = 10  # decided kinds listed by ``linkage train``; the rest are in t
 
 def describe_training(report: TrainingReport, model_path: Path) -> list[str]:
     """Lines for the terminal: the model, what verdicts changed, the held-out check."""
-    lines = [f"trained on {report.records} archives; prior {report.prior:.3g} -> {model_path}"]
+    if report.base:
+        lines = [f"verdicts learned on top of {report.base} (its m, u and prior {report.prior:.3g} "
+                 f"kept), over {report.records} archives -> {model_path}"]
+    else:
+        lines = [f"trained on {report.records} archives; prior {report.prior:.3g} -> {model_path}"]
     repeated = sum(n - 1 for n in report.warnings_repeated.values() if n > 1)
     if repeated:
         lines.append(f"{len(report.warnings_repeated)} distinct Splink warnings "
