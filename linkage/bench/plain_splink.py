@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,7 @@ def train_plain(archives: Path, model_out: Path, seed: int = 7) -> None:
         con.close()
 
 
-def run_plain(archives: Path, model: Path, out_dir: Path, timer: Any) -> dict[str, Any]:
+def run_plain(archives: Path, model: Path, out_dir: Path, timer: StageTimer) -> dict[str, Any]:
     """The timed run: read + clean, predict, cluster, write clusters.csv and pairs.csv.
 
     ``timer`` is a :class:`linkage.progress.StageTimer` (stage seconds and peaks)."""
@@ -176,6 +177,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    import sys
-
     raise SystemExit(main(sys.argv[1:]))
