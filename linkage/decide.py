@@ -146,8 +146,6 @@ def pair_guard(
     shared_id_ok = id_level == "id.shared_not_fitting" and (dob == "dob.exact" or dob in _DOB_TYPO)
     if name in _SIMILAR_NAME and not id_confirms and not (household_ok or shared_id_ok):
         return "names only similar and no matching ID"
-    if id_level == "id.shared_not_fitting" and name not in _STRONG_NAME and not shared_id_ok:
-        return "shared ID does not fit both records"
     if id_level == "id.shared_not_fitting" and dob in {"dob.different", "dob.within_year"}:
         return "shared ID but birth dates differ"
     if dob == "dob.different" and not id_confirms:

@@ -68,8 +68,7 @@ NO_ID = {"id": "id.null"}
     (levels(name="name.pinyin_close", **NO_ID), 1.0, False,
      "names only similar and no matching ID"),
     (levels(name="name.chars_swapped", location="location.phone", **NO_ID), 1.0, False, ""),
-    # one ID on both records that fits only one of them (for "shared ID does not fit both
-    # records" see UNREACHABLE below)
+    # one ID on both records that fits only one of them
     (levels(id="id.shared_not_fitting", dob="dob.within_year"), 1.0, False,
      "shared ID but birth dates differ"),
     (levels(id="id.shared_not_fitting"), 1.0, False, ""),  # a mistyped sex digit
@@ -80,15 +79,6 @@ NO_ID = {"id": "id.null"}
 ])
 def test_each_rule_of_the_guard(pair, probability, impossible, reason) -> None:
     assert pair_guard(pair, probability, THRESHOLD, impossible) == reason
-
-
-# Reasons pair_guard spells out that no combination of levels reaches.  "shared ID does not fit
-# both records" asks for a shared ID, a name that is not strong and a birth date that is neither
-# equal nor a typo: a near name without an ID confirmation returns "names only similar" first
-# (its household and shared-ID exceptions both need such a birth date), and every other name
-# returns earlier still.  Kept listed so that the day it becomes reachable, or another rule
-# stops being reachable, this test says so.
-UNREACHABLE = {"shared ID does not fit both records"}
 
 
 def _reasons_in_source() -> set[str]:
@@ -108,7 +98,7 @@ def test_every_rule_of_the_guard_is_reachable_over_all_level_combinations() -> N
             reached.add(pair_guard(pair, probability, THRESHOLD, impossible))
     reasons = _reasons_in_source()
     assert len(reasons) >= 12
-    assert reached - {""} == reasons - UNREACHABLE
+    assert reached - {""} == reasons
 
 
 def _facts(created: date | None, born: date | None) -> ArchiveFacts:
