@@ -817,7 +817,6 @@ class Population:
 
     def _address_variant(self, address: str) -> str:
         """How another clerk writes the same place: shorter, 社/组 swapped, numerals in 汉字."""
-        r = self.r
         s = address
         if self.chance(0.7):
             s = s.replace("甘肃省", "")

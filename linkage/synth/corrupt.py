@@ -33,7 +33,6 @@ def corrupt(rng: np.random.Generator, table: ArchiveTable, forced_id_rows: np.nd
     n = len(table)
     tags = np.zeros((n, len(CORRUPTION_KINDS)), dtype=bool)
     extra = table.origin != ORIGINAL
-    extra_rows = np.flatnonzero(extra)
     eligible: dict[str, int] = {}
 
     table.id_number[forced_id_rows] = forced_ids
