@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from linkage.bench.plain_splink import plain_settings
 from linkage.standardise.id_number import check_digit_sql
 
 ARCHIVES_TABLE = "bench_archives"
@@ -139,29 +140,15 @@ def id_only(
 
 
 def splink_plain_settings() -> Any:
-    """The Splink settings of the plain baseline (a SettingsCreator; printable, no database)."""
-    import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
+    """The Splink settings of the plain baseline (a SettingsCreator; printable, no database):
+    the comparisons of ``plain_splink``, blocked on birth date, ID or name alone."""
+    from splink import block_on
 
-    return SettingsCreator(
-        link_type="dedupe_only",
-        unique_id_column_name="archive_id",
-        comparisons=[
-            cl.JaroWinklerAtThresholds("name"),
-            cl.ExactMatch("birth_date"),
-            cl.LevenshteinAtThresholds("id_number", [1, 2]),
-            cl.ExactMatch("sex"),
-            cl.ExactMatch("phone"),
-            cl.JaroWinklerAtThresholds("address"),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("birth_date"),
-            block_on("id_number"),
-            block_on("name"),
-        ],
-        retain_intermediate_calculation_columns=False,
-        retain_matching_columns=False,
-    )
+    return plain_settings([
+        block_on("birth_date"),
+        block_on("id_number"),
+        block_on("name"),
+    ])
 
 
 def splink_plain(

@@ -54,30 +54,44 @@ def clean_sql(source: str) -> str:
     """
 
 
-def settings() -> Any:
-    """The plain model's settings (a SettingsCreator: printable, no database)."""
+def plain_comparisons() -> list[Any]:
+    """The six comparisons from Splink's library that both plain baselines use (this one and
+    ``baselines.splink_plain``): one list, so the two yardsticks compare the same fields alike."""
     import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
+
+    return [
+        cl.JaroWinklerAtThresholds("name"),
+        cl.ExactMatch("birth_date"),
+        cl.LevenshteinAtThresholds("id_number", [1, 2]),
+        cl.ExactMatch("sex"),
+        cl.ExactMatch("phone"),
+        cl.JaroWinklerAtThresholds("address"),
+    ]
+
+
+def plain_settings(blocking_rules: list[Any]) -> Any:
+    """Plain Splink settings: :func:`plain_comparisons` with the caller's own blocking rules."""
+    from splink import SettingsCreator
 
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="archive_id",
-        comparisons=[
-            cl.JaroWinklerAtThresholds("name"),
-            cl.ExactMatch("birth_date"),
-            cl.LevenshteinAtThresholds("id_number", [1, 2]),
-            cl.ExactMatch("sex"),
-            cl.ExactMatch("phone"),
-            cl.JaroWinklerAtThresholds("address"),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("id_number"),
-            block_on("name", "birth_year"),
-            block_on("county", "birth_date"),
-        ],
+        comparisons=plain_comparisons(),
+        blocking_rules_to_generate_predictions=blocking_rules,
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
     )
+
+
+def settings() -> Any:
+    """The plain model's settings (a SettingsCreator: printable, no database)."""
+    from splink import block_on
+
+    return plain_settings([
+        block_on("id_number"),
+        block_on("name", "birth_year"),
+        block_on("county", "birth_date"),
+    ])
 
 
 def _load(con: duckdb.DuckDBPyConnection, archives: Path) -> int:
