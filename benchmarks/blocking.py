@@ -39,7 +39,7 @@ from populations import generate  # noqa: E402
 
 from linkage.bench.rule_pairs import rule_statistics  # noqa: E402
 from linkage.config import load_config  # noqa: E402
-from linkage.pipeline import MODEL_INPUT_TABLE, connect_for, prepare_model_input  # noqa: E402
+from linkage.pipeline import connect_for, prepare_model_input  # noqa: E402
 from linkage.progress import StageTimer  # noqa: E402
 
 
@@ -47,10 +47,10 @@ def analyse(archives_dir: Path, config_path: Path | None) -> dict[str, Any]:
     config = load_config(config_path)
     con = connect_for(config)
     try:
-        prepare_model_input(con, archives_dir / "archives.csv", config, StageTimer(show=False))
+        prepared = prepare_model_input(con, archives_dir / "archives.csv", config, StageTimer(show=False))
         con.execute("CREATE TABLE _truth AS SELECT archive_id, person_id FROM read_csv(?, all_varchar = true)",
                     [str(archives_dir / "truth.csv")])
-        return rule_statistics(con, MODEL_INPUT_TABLE, "_truth", config.blocking_rules)
+        return rule_statistics(con, prepared.model_input.name, "_truth", config.blocking_rules)
     finally:
         con.close()
 

@@ -25,6 +25,20 @@ DECISION_COLUMNS = (
 DECISION_CSV_COLUMNS = (*DECISION_COLUMNS, "note")
 
 
+@dataclass(frozen=True)
+class NamedTable:
+    """A table one step made on the run's connection: its name and a line on what it holds.
+
+    Why: one DuckDB connection is the steps' shared namespace.  A step returns what it made
+    (the name is a constant of the step's own module), and the steps after it read the name
+    from this value instead of importing the maker's constant, so who owns a table is
+    written down where it is made.
+    """
+
+    name: str
+    holds: str
+
+
 @dataclass
 class RunSummary:
     """What a run did, in counts and seconds; written (with per-area counts) to summary.json."""
@@ -58,3 +72,6 @@ class LinkResult:
     person_of: dict[str, str]  # archives in a group of two or more; any other is alone
     decisions: list[dict[str, Any]]
     summary: RunSummary
+    # The tables the writers read (a stateless run's; the nightly run names its own).
+    archives: NamedTable | None = None  # the linked archives' model input
+    rejects: NamedTable | None = None  # the rows refused on reading

@@ -26,8 +26,6 @@ from linkage.connection import connect_for
 from linkage.decide import born_before_created, clearly_apart, pair_guard
 from linkage.divisions import division_name
 from linkage.errors import InputError
-from linkage.ingest import RAW_TABLE, REJECTS_TABLE
-from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.settings import level_codes, level_labels, load_model_dict
 from linkage.outputs import run_files, write_bytes_atomic
 from linkage.prepare import prepare_model_input
@@ -119,8 +117,8 @@ def _reviewer_verdict(run_dir: Path, a: str, b: str) -> str:
     return f"reviewer {row[1]} said {row[0]} ({row[2]})"
 
 
-def _missing(con: Any, archive: str, input_name: str) -> str:
-    rows = con.execute(f"SELECT row, field, reason FROM {REJECTS_TABLE} WHERE archive_id = ? "
+def _missing(con: Any, archive: str, input_name: str, rejects: str) -> str:
+    rows = con.execute(f"SELECT row, field, reason FROM {rejects} WHERE archive_id = ? "
                        "ORDER BY row LIMIT 1", [archive]).fetchall()
     if rows:
         return (f"archive {archive} was rejected from {input_name} (row {rows[0][0]}, "
@@ -148,22 +146,24 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
                             or default_model_path())
     con = connect_for(config)
     try:
-        prepare_model_input(con, input_path, config, StageTimer(show=False))
+        prepared = prepare_model_input(con, input_path, config, StageTimer(show=False))
+        model_input, raw = prepared.model_input.name, prepared.ingested.raw.name
         present = {r[0] for r in con.execute(
-            f"SELECT archive_id FROM {MODEL_INPUT_TABLE} WHERE archive_id IN (?, ?)", [a, b]).fetchall()}
-        missing = [_missing(con, x, input_path.name) for x in (a, b) if x not in present]
+            f"SELECT archive_id FROM {model_input} WHERE archive_id IN (?, ?)", [a, b]).fetchall()}
+        missing = [_missing(con, x, input_path.name, prepared.ingested.rejects.name)
+                   for x in (a, b) if x not in present]
         if missing:
             raise InputError("; ".join(missing))
-        con.execute(f"CREATE TABLE explain_pair AS SELECT * FROM {MODEL_INPUT_TABLE} WHERE archive_id IN (?, ?)",
+        con.execute(f"CREATE TABLE explain_pair AS SELECT * FROM {model_input} WHERE archive_id IN (?, ?)",
                     [a, b])
-        scorer = Scorer(con, model, config, MODEL_INPUT_TABLE)
+        scorer = Scorer(con, model, config, model_input)
         scorer.unblocked("explain_pair", "explain_scored")
         cursor = con.execute("SELECT * FROM explain_scored")
         row = dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
         prior = scorer.prior_weight
         scorer.close()
-        sides = _sides(con, RAW_TABLE, MODEL_INPUT_TABLE, a, b)
-        arch = archive_facts(con, MODEL_INPUT_TABLE, [a, b])
+        sides = _sides(con, raw, model_input, a, b)
+        arch = archive_facts(con, model_input, [a, b])
     finally:
         con.close()
 

@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from linkage.connection import registered
 from linkage.config import Config, InputLimits
+from linkage.contracts import NamedTable
 from linkage.csv_records import read_records, split_lines
 from linkage.divisions import is_historical_county_code
 from linkage.errors import InputError, SchemaError, TooManyRejects
@@ -60,12 +61,14 @@ def archive_spec(config: Config) -> TableSpec:
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What was read: the accepted rows are in ``RAW_TABLE``, the rest in ``REJECTS_TABLE``."""
+    """What was read: the accepted rows are in ``raw``, the rest in ``rejects``."""
 
     rows_read: int
     rows_accepted: int
     rows_rejected: int
     encoding: str
+    raw: NamedTable
+    rejects: NamedTable
 
 
 def detect_encoding(path: Path) -> str:
@@ -263,7 +266,10 @@ def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config)
     con.execute("DROP TABLE _ingest_checked")
     accepted = con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchall()[0][0]
     _refuse_broken_export(con, path, rows_read, rows_read - accepted, config.input.max_rejected_share)
-    return IngestResult(rows_read, accepted, rows_read - accepted, encoding)
+    return IngestResult(
+        rows_read, accepted, rows_read - accepted, encoding,
+        NamedTable(RAW_TABLE, "accepted input rows: the input columns as VARCHAR, and row_number"),
+        NamedTable(REJECTS_TABLE, "refused input rows: row, archive_id, field, reason"))
 
 
 def _refuse_broken_export(con: duckdb.DuckDBPyConnection, path: Path, rows_read: int,

@@ -23,11 +23,9 @@ from linkage import shipped
 from linkage.blocking_guard import guard_blocking
 from linkage.config import Config, load_config
 from linkage.connection import connect_for
-from linkage.contracts import LinkResult, RunSummary
+from linkage.contracts import LinkResult, NamedTable, RunSummary
 from linkage.errors import ConfigError
 from linkage.human import HumanDecisions
-from linkage.ingest import REJECTS_TABLE
-from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.labels import load_labels
 from linkage.model.score import ScoreReport, score_pairs
 from linkage.model.settings import load_model_dict
@@ -65,15 +63,15 @@ def train(
     timer = StageTimer(show=show_progress)
     con = connect_for(config)
     try:
-        prepare_model_input(con, Path(input_path), config, timer)
+        model_input = prepare_model_input(con, Path(input_path), config, timer).model_input.name
         labels_table = None
         if labels_path is not None:
             labels_table = load_labels(con, Path(labels_path))
         with timer.stage("train"):
             if base is not None and labels_table is not None:
-                return learn_on_model(con, MODEL_INPUT_TABLE, config, Path(model_out), labels_table,
+                return learn_on_model(con, model_input, config, Path(model_out), labels_table,
                                       base, Path(base_path).name if base_path else "")
-            return train_model(con, MODEL_INPUT_TABLE, config, Path(model_out), labels_table)
+            return train_model(con, model_input, config, Path(model_out), labels_table)
     finally:
         con.close()
 
@@ -88,24 +86,28 @@ def link(
 ) -> LinkResult:
     """Everything up to (not including) writing: returns person ids and decision rows."""
     summary = RunSummary(config=config.source, input_file=str(input_path))
-    ingested = prepare_model_input(con, input_path, config, timer)
+    prepared = prepare_model_input(con, input_path, config, timer)
+    ingested = prepared.ingested
     summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
     summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
     with timer.stage("score"):
-        guarded, guard = guard_blocking(con, MODEL_INPUT_TABLE, config)
+        guarded, guard = guard_blocking(con, prepared.model_input.name, config)
         summary.guards["blocking"] = guard.as_dict()
-        report: ScoreReport = score_pairs(con, MODEL_INPUT_TABLE, model, guarded)
+        report: ScoreReport = score_pairs(con, prepared.model_input.name, model, guarded)
     summary.pairs_compared, summary.pairs_by_rule = report.pairs_compared, report.pairs_by_rule
-    return cluster_and_count(con, model, config, human, summary, timer)
+    return cluster_and_count(con, model, config, human, summary, timer, pairs=report.pairs,
+                             archives=prepared.model_input, rejects=ingested.rejects)
 
 
 def cluster_and_count(con: duckdb.DuckDBPyConnection, model: dict[str, Any], config: Config,
-                      human: HumanDecisions, summary: RunSummary, timer: StageTimer) -> LinkResult:
-    """The cluster stage over the scored pairs, and the counts it puts in the summary (shared
-    by the DuckDB and the Spark run, which differ only up to scoring)."""
+                      human: HumanDecisions, summary: RunSummary, timer: StageTimer, *,
+                      pairs: NamedTable, archives: NamedTable, rejects: NamedTable) -> LinkResult:
+    """The cluster stage over the scored ``pairs`` of ``archives``, and the counts it puts in
+    the summary (shared by the DuckDB and the Spark run, which differ only up to scoring)."""
     with timer.stage("cluster"):
         person_of, decisions, stats = cluster_and_decide(
-            con, model, config, human, all_archives=False)
+            con, model, config, human, pairs_table=pairs.name, features_table=archives.name,
+            all_archives=False)
     sizes = Counter(person_of.values())
     grouped = {a: p for a, p in person_of.items() if sizes[p] > 1}
     summary.clusters = stats["clusters"]
@@ -116,7 +118,7 @@ def cluster_and_count(con: duckdb.DuckDBPyConnection, model: dict[str, Any], con
     summary.human_links_applied = stats["human_links_applied"]
     summary.human_links_refused = stats["human_links_refused"]
     summary.guards["review"] = stats["review_cap"]
-    return LinkResult(grouped, decisions, summary)
+    return LinkResult(grouped, decisions, summary, archives, rejects)
 
 
 def _cluster_sizes(grouped: dict[str, str], items: list[dict[str, Any]]) -> dict[str, int]:
@@ -209,9 +211,11 @@ def publish_run(con: duckdb.DuckDBPyConnection, out: Path, result: LinkResult,
                 timer: StageTimer) -> None:
     """The write stage of a stateless run: the output set and its review queue, published
     together (linkage.outputs)."""
+    if result.archives is None or result.rejects is None:
+        raise ValueError("a stateless run's result names the archives and rejects it wrote from")
     with timer.stage("write"):
-        items = review_items(con, result.decisions, MODEL_INPUT_TABLE)
+        items = review_items(con, result.decisions, result.archives.name)
         sizes = _cluster_sizes(result.person_of, items)
-        write_outputs(con, out, result, MODEL_INPUT_TABLE, REJECTS_TABLE, timer,
+        write_outputs(con, out, result, result.archives.name, result.rejects.name, timer,
                       on_publish=lambda n: publish_queue(out, items, sizes, n),
                       queue_generation=lambda: queue_generation(out))

@@ -7,25 +7,35 @@ input.  Shared by the stateless run, training and ``linkage explain``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from linkage.config import Config
-from linkage.contracts import FEATURES_TABLE
-from linkage.ingest import RAW_TABLE, IngestResult, read_input
+from linkage.contracts import FEATURES_TABLE, NamedTable
+from linkage.ingest import IngestResult, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.progress import StageTimer
 from linkage.standardise.table import standardise_table
 
 
+@dataclass(frozen=True)
+class PreparedInput:
+    """What the first steps made: the read counts and the tables the later steps read."""
+
+    ingested: IngestResult  # counts, encoding, and the raw and rejects tables
+    features: NamedTable
+    model_input: NamedTable
+
+
 def prepare_model_input(
     con: duckdb.DuckDBPyConnection, input_path: Path, config: Config, timer: StageTimer
-) -> IngestResult:
-    """read → standardise → model input (the table named ``MODEL_INPUT_TABLE``)."""
+) -> PreparedInput:
+    """read → standardise → model input."""
     with timer.stage("read"):
         ingested = read_input(con, input_path, config)
     with timer.stage("standardise"):
-        standardise_table(con, RAW_TABLE, FEATURES_TABLE)
-        build_model_input(con, FEATURES_TABLE, MODEL_INPUT_TABLE)
-    return ingested
+        features = standardise_table(con, ingested.raw.name, FEATURES_TABLE)
+        model_input = build_model_input(con, features.name, MODEL_INPUT_TABLE)
+    return PreparedInput(ingested, features, model_input)

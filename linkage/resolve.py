@@ -31,8 +31,7 @@ from linkage.decide import (
     one_person_at_home, pair_guard,
 )
 from linkage.human import HumanDecisions
-from linkage.model.features import MODEL_INPUT_TABLE
-from linkage.model.score import SCORED_PAIRS, comparison_names, format_evidence
+from linkage.model.score import comparison_names, format_evidence
 from linkage.newborn import sole_named_archive
 from linkage.model.settings import level_codes, level_labels
 from linkage.model.verdicts import BAND_REASON, PatternDecision, PatternRules
@@ -53,11 +52,13 @@ def cluster_and_decide(
     config: Config,
     human: HumanDecisions,
     *,
-    pairs_table: str = SCORED_PAIRS,
-    features_table: str = MODEL_INPUT_TABLE,
+    pairs_table: str,
+    features_table: str,
     all_archives: bool = True,
 ) -> tuple[dict[str, str], list[dict[str, Any]], dict[str, Any]]:
-    """Constrained clustering of scored pairs, then merge/migrate/review rows.
+    """Constrained clustering of the scored pairs in ``pairs_table`` (the scoring step's
+    table), then merge/migrate/review rows.  The caller names both tables: the ones the
+    steps before it returned.
 
     The returned map covers every archive of ``features_table``, or, with
     ``all_archives=False``, only those that took part (any other archive is alone).

@@ -256,3 +256,66 @@ def test_each_night_table_is_named_in_one_module() -> None:
             spelled.setdefault(name, []).append(module)
     assert len(spelled) >= 10
     assert {name: owners for name, owners in spelled.items() if len(owners) > 1} == {}
+
+
+_MADE = re.compile(r"CREATE(?:\s+OR\s+REPLACE)?(?:\s+TEMP|\s+TEMPORARY)?\s+(?:TABLE|VIEW)"
+                   r"(?:\s+IF\s+NOT\s+EXISTS)?\s+(_[a-z][a-z0-9_]*)", re.IGNORECASE)
+
+
+def _strings(module: str) -> list[str]:
+    tree = ast.parse(MODULES[module].read_bytes())
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+
+
+def _private_tables(module: str) -> set[str]:
+    """``_``-prefixed tables and views a module makes: CREATE ... in its SQL, or an Arrow
+    table it registers under a literal name."""
+    tree = ast.parse(MODULES[module].read_bytes())
+    made = {m.group(1) for text in _strings(module) for m in _MADE.finditer(text)}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and len(node.args) > 1
+                and getattr(node.func, "id", getattr(node.func, "attr", "")) == "registered"
+                and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)
+                and node.args[1].value.startswith("_")):
+            made.add(node.args[1].value)
+    return made
+
+
+def test_no_module_reads_another_modules_private_table() -> None:
+    """A ``_``-prefixed table is its maker's scratch: no other module spells its name (a
+    table another step reads gets a public constant, or comes back in the step's result)."""
+    made = {module: _private_tables(module) for module in MODULES}
+    assert sum(map(len, made.values())) >= 20
+    texts = {module: "\n".join(_strings(module)) for module in MODULES}
+    read_elsewhere = sorted(
+        f"{name} (made in {owner}) in {other}"
+        for owner, names in made.items() for name in names
+        for other, text in texts.items()
+        if other != owner and name not in made[other] and re.search(rf"\b{re.escape(name)}\b", text))
+    assert read_elsewhere == []
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """``from linkage.x import _y`` reaches into a module's scratch."""
+    reached = []
+    for module, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("linkage")):
+                reached += [f"{module}:{node.lineno} {a.name}" for a in node.names
+                            if a.name.startswith("_") and not a.name.startswith("__")]
+    assert reached == []
+
+
+# The stateless run and the tools that repeat its steps take every table name from what the
+# steps returned (linkage.contracts.NamedTable), not from the makers' constants.
+_TABLE_CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*_(?:TABLE|PAIRS)$|^SCORED_PAIRS$")
+
+
+@pytest.mark.parametrize("module", ["linkage.pipeline", "linkage.resolve", "linkage.explain"])
+def test_the_stateless_run_takes_table_names_from_the_steps_results(module: str) -> None:
+    tree = ast.parse(MODULES[module].read_bytes())
+    imported = [f"{node.module}.{a.name}" for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("linkage")
+                for a in node.names if _TABLE_CONSTANT.match(a.name)]
+    assert imported == []

@@ -20,6 +20,9 @@ from linkage.exams.settings import ExamSettings
 
 CLONE_GROUPS = "exam_clone_groups"  # group_id, members, persons, n_block, matched, agreed values
 CLONE_MEMBERS = "exam_clone_members"  # group_id, exam_id
+# exam_id, person, eno, pno, v_<indicator> in tenths, scope counts: the exams the clone
+# search compares (a temp table; linkage.exams.evidence reads it, the run drops it)
+CLONE_EXAMS = "exam_clone_exams"
 _SCOPES = ("township", "institution")
 
 
@@ -31,7 +34,7 @@ def find_clones(con: duckdb.DuckDBPyConnection, exams: str, settings: ExamSettin
     """Create ``CLONE_GROUPS`` and ``CLONE_MEMBERS``; returns the number of groups."""
     six = settings.six
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _cl_exams AS
+        CREATE OR REPLACE TEMP TABLE {CLONE_EXAMS} AS
         SELECT e.exam_id, r.person, e.township, e.institution, e.win,
                CAST(row_number() OVER (ORDER BY e.exam_id) AS INTEGER) AS eno,
                CAST(dense_rank() OVER (ORDER BY r.person) AS INTEGER) AS pno,
@@ -56,7 +59,7 @@ def find_clones(con: duckdb.DuckDBPyConnection, exams: str, settings: ExamSettin
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _cl_keys AS
         SELECT eno, pno, kn.k AS k, kn.n AS n
-        FROM (SELECT eno, pno, unnest([{', '.join(keys)}]) AS kn FROM _cl_exams)
+        FROM (SELECT eno, pno, unnest([{', '.join(keys)}]) AS kn FROM {CLONE_EXAMS})
         WHERE kn IS NOT NULL
     """)
     # Keys held by two residents or more (most keys are one exam's alone: a cheap count
@@ -85,7 +88,7 @@ def find_clones(con: duckdb.DuckDBPyConnection, exams: str, settings: ExamSettin
     con.execute(f"""
         CREATE OR REPLACE TABLE {CLONE_MEMBERS} AS
         SELECT g.group_id, e.exam_id
-        FROM (SELECT group_id, unnest(members) AS eno FROM _cl_numbered) g JOIN _cl_exams e USING (eno)
+        FROM (SELECT group_id, unnest(members) AS eno FROM _cl_numbered) g JOIN {CLONE_EXAMS} e USING (eno)
         ORDER BY g.group_id, e.exam_id
     """)
     agree = ", ".join(
@@ -97,7 +100,7 @@ def find_clones(con: duckdb.DuckDBPyConnection, exams: str, settings: ExamSettin
         CREATE OR REPLACE TABLE {CLONE_GROUPS} AS
         WITH a AS (
             SELECT m.group_id, {agree}
-            FROM {CLONE_MEMBERS} m JOIN _cl_exams e USING (exam_id) GROUP BY m.group_id
+            FROM {CLONE_MEMBERS} m JOIN {CLONE_EXAMS} e USING (exam_id) GROUP BY m.group_id
         )
         SELECT g.group_id, len(g.members) AS size, g.persons, g.n_block,
                ltrim({matched}, '+') AS matched, {n_matched} AS n_matched,

@@ -19,31 +19,31 @@ from __future__ import annotations
 
 import duckdb
 
-from linkage.exams.clones import CLONE_GROUPS
+from linkage.exams.clones import CLONE_EXAMS, CLONE_GROUPS
 from linkage.exams.settings import ExamSettings
 
 GROUP_EVIDENCE = "exam_group_evidence"  # group_id, score, unlikely
 
 
 def score_groups(con: duckdb.DuckDBPyConnection, settings: ExamSettings) -> None:
-    """Create ``GROUP_EVIDENCE`` for the groups of ``CLONE_GROUPS`` (needs ``_cl_exams``)."""
+    """Create ``GROUP_EVIDENCE`` for the groups of ``CLONE_GROUPS`` (needs ``CLONE_EXAMS``)."""
     joints = [pair for pair in settings.joint]
     in_joint = {i for pair in joints for i in pair}
     terms, joins = [], []
     for i in settings.six:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _ev_{i} AS
-            SELECT v_{i} AS v, log10(count(*) / (SELECT count(v_{i}) FROM _cl_exams)) AS lf
-            FROM _cl_exams WHERE v_{i} IS NOT NULL GROUP BY v_{i}
+            SELECT v_{i} AS v, log10(count(*) / (SELECT count(v_{i}) FROM {CLONE_EXAMS})) AS lf
+            FROM {CLONE_EXAMS} WHERE v_{i} IS NOT NULL GROUP BY v_{i}
         """)
         joins.append(f"LEFT JOIN _ev_{i} ON g.a_{i} AND _ev_{i}.v = g.x_{i}")
     for n, (a, b) in enumerate(joints):
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _ev_j{n} AS
             SELECT v_{a} AS va, v_{b} AS vb,
-                   log10(count(*) / (SELECT count(*) FROM _cl_exams
+                   log10(count(*) / (SELECT count(*) FROM {CLONE_EXAMS}
                                      WHERE v_{a} IS NOT NULL AND v_{b} IS NOT NULL)) AS lf
-            FROM _cl_exams WHERE v_{a} IS NOT NULL AND v_{b} IS NOT NULL GROUP BY ALL
+            FROM {CLONE_EXAMS} WHERE v_{a} IS NOT NULL AND v_{b} IS NOT NULL GROUP BY ALL
         """)
         joins.append(f"LEFT JOIN _ev_j{n} ON g.a_{a} AND g.a_{b} AND _ev_j{n}.va = g.x_{a} "
                      f"AND _ev_j{n}.vb = g.x_{b}")

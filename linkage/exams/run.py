@@ -14,7 +14,7 @@ import duckdb
 
 from linkage.config import load_config
 from linkage.divisions import DIVISION_NAMES
-from linkage.exams.clones import find_clones
+from linkage.exams.clones import CLONE_EXAMS, find_clones
 from linkage.exams.copied import find_copied
 from linkage.exams.evidence import score_groups
 from linkage.exams.flags import build_flags
@@ -89,7 +89,7 @@ def run_exams(input_path: Path | str, out_dir: Path | str, archives_run: Path | 
                                       "values_rejected": read.values_rejected})
     write_outputs(con, Path(out_dir), summary)
     done("summary, write")
-    con.execute("DROP TABLE IF EXISTS _cl_exams")
+    con.execute(f"DROP TABLE IF EXISTS {CLONE_EXAMS}")
     totals = summary["totals"]
     return ExamRunSummary(
         exams=read.exams, rows_rejected=read.rows_rejected, values_rejected=read.values_rejected,

@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from linkage.connection import registered
+from linkage.contracts import NamedTable
 from linkage.standardise.dates import lunar_to_solar
 from linkage.standardise.name_notes import newborn_placeholder
 
@@ -111,10 +112,11 @@ LEFT JOIN _four_corner fc ON fc.name_clean = f.name_clean
 
 def build_model_input(
     con: duckdb.DuckDBPyConnection, features: str = "features", target: str = MODEL_INPUT_TABLE
-) -> None:
+) -> NamedTable:
     """Create ``target``: every features column plus the derived date columns."""
     con.execute(_BEST_DOB_SQL.format(features=features))
     with (registered(con, "_lunar_calendar", _lunar_table(con, "_features_best")),
           registered(con, "_four_corner", _four_corner_table(con, "_features_best"))):
         con.execute(_MODEL_INPUT_SQL.format(target=target))
     con.execute("DROP VIEW _features_best")
+    return NamedTable(target, "model input: the features columns plus the derived date and name-key columns")

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from linkage.config import Config
+from linkage.contracts import NamedTable
 from linkage.model.settings import settings_for_prediction
 from linkage.model.splink_adapter import connect_splink, gamma_from_weight_sql, make_linker
 
@@ -32,6 +33,13 @@ class ScoreReport:
     pairs_compared: int
     pairs_by_rule: dict[str, int]
     pairs_kept: int
+    pairs: NamedTable  # the kept pairs, what clustering and review read
+
+
+def kept_pairs() -> NamedTable:
+    """The scoring step's table of kept pairs (the DuckDB and the Spark scorer both fill it)."""
+    return NamedTable(SCORED_PAIRS, "scored pairs kept for clustering and review: ids, "
+                                    "match probability and weight, gamma_ and w_ per comparison")
 
 
 def comparison_names(model: dict[str, Any]) -> list[str]:
@@ -102,7 +110,7 @@ def score_pairs(
     kept = con.execute(f"SELECT count(*) FROM {SCORED_PAIRS}").fetchall()[0][0]
     linker.table_management.delete_tables_created_by_splink_from_db()
     con.execute(f"DROP VIEW IF EXISTS {SCORING_INPUT}")
-    return ScoreReport(sum(pairs_by_rule.values()), pairs_by_rule, int(kept))
+    return ScoreReport(sum(pairs_by_rule.values()), pairs_by_rule, int(kept), kept_pairs())
 
 
 def format_evidence(labels: dict[str, dict[int, str]], gammas: dict[str, int], weights: dict[str, float]) -> str:

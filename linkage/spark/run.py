@@ -33,13 +33,13 @@ from splink.backends.spark import SparkAPI
 
 from linkage.config import Config
 from linkage.human import HumanDecisions
-from linkage.ingest import RAW_TABLE, read_input
+from linkage.ingest import read_input
 from linkage.model.features import MODEL_INPUT_TABLE
-from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names
+from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, kept_pairs
 from linkage.model.splink_adapter import gamma_from_weight_sql
 from linkage.model.settings import settings_for_prediction
 from linkage.connection import registered
-from linkage.contracts import LinkResult, RunSummary
+from linkage.contracts import LinkResult, NamedTable, RunSummary
 from linkage.pipeline import cluster_and_count, run_stateless
 from linkage.progress import StageTimer
 from linkage.spark.dialect import spark_settings
@@ -91,7 +91,7 @@ def score_on_spark(
     linker.table_management.delete_tables_created_by_splink_from_db()
     spark.catalog.dropTempView(_INPUT_VIEW)
     rows = con.execute(f"SELECT count(*) FROM {SCORED_PAIRS}").fetchall()[0][0]
-    return ScoreReport(sum(pairs_by_rule.values()), pairs_by_rule, int(rows))
+    return ScoreReport(sum(pairs_by_rule.values()), pairs_by_rule, int(rows), kept_pairs())
 
 
 def _kept_pairs(pairs: DataFrame, review: float, auto: float) -> DataFrame:
@@ -127,14 +127,16 @@ def link_on_spark(
     summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
     summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
     with timer.stage("standardise"):
-        raw = spark.createDataFrame(con.table(RAW_TABLE).to_arrow_table())
+        raw = spark.createDataFrame(con.table(ingested.raw.name).to_arrow_table())
         model_input = standardise(raw, today).persist()
         _to_duckdb(con, model_input, MODEL_INPUT_TABLE, "row_number")
     with timer.stage("score"):
         report = score_on_spark(spark, con, model_input, model, config, ingested.rows_accepted)
     model_input.unpersist()
     summary.pairs_compared, summary.pairs_by_rule = report.pairs_compared, report.pairs_by_rule
-    return cluster_and_count(con, model, config, human, summary, timer)
+    archives = NamedTable(MODEL_INPUT_TABLE, "model input, standardised on Spark")
+    return cluster_and_count(con, model, config, human, summary, timer,
+                             pairs=report.pairs, archives=archives, rejects=ingested.rejects)
 
 
 def run_spark(

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from linkage.connection import registered
+from linkage.contracts import NamedTable
 from linkage.errors import SchemaError
 from linkage.schema import COUNTY_CODE_WIDTH, FEATURE_COLUMNS, INPUT_COLUMNS, TOWNSHIP_CODE_WIDTH
 from linkage.standardise._text import sql_ident, sql_strip_ws
@@ -133,7 +134,7 @@ def standardise_table(
     out_table: str,
     *,
     today: date | None = None,
-) -> None:
+) -> NamedTable:
     """Create (or replace) ``out_table`` with exactly the FEATURE_COLUMNS of schema.py.
 
     ``raw_table`` holds the input columns as VARCHAR plus ``row_number``; the output keeps
@@ -157,6 +158,7 @@ def standardise_table(
                 con.execute(f"CREATE OR REPLACE TABLE {sql_ident(out_table)} AS {sql}")
         finally:
             con.execute(f"DROP TABLE IF EXISTS {rows}")
+    return NamedTable(out_table, "standardised archives: FEATURE_COLUMNS, one row per input row")
 
 
 def _build(

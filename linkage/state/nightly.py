@@ -384,7 +384,8 @@ class _Night:
             """)
         self.summary.reclustered = int(con.execute(f"SELECT count(*) FROM {SCOPE_TABLE}").fetchall()[0][0])
         clustered, decisions, stats = cluster_and_decide(
-            con, self.model, self.config, human, pairs_table=pairs, all_archives=False)
+            con, self.model, self.config, human, pairs_table=pairs,
+            features_table=MODEL_INPUT_TABLE, all_archives=False)
         self.summary.human_links_refused = stats["human_links_refused"]
         self.summary.guards["review"] = stats["review_cap"]
         return clustered, decisions

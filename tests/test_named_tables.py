@@ -1,0 +1,83 @@
+"""Each step of the stateless run returns the table it made, by name, with what it holds, and
+the table is there on the connection: the steps after it read the name from that result."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from linkage.blocking_guard import guard_blocking
+from linkage.config import load_config
+from linkage.connection import connect
+from linkage.contracts import NamedTable
+from linkage.ingest import read_input
+from linkage.model.features import build_model_input
+from linkage.model.score import score_pairs
+from linkage.model.settings import load_model_dict
+from linkage.prepare import prepare_model_input
+from linkage.progress import StageTimer
+from linkage.shipped import example_input_path
+from linkage.standardise.table import standardise_table
+
+STEPS: list[Callable[..., object]] = [read_input, standardise_table, build_model_input,
+                                      prepare_model_input, score_pairs]
+
+
+def _named_tables(kind: object) -> list[str]:
+    """The NamedTable a return type is, or the NamedTable fields it has."""
+    if kind is NamedTable:
+        return ["(itself)"]
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return [f.name for f in dataclasses.fields(kind)
+                if hints[f.name] is NamedTable or _named_tables(hints[f.name])]
+    return []
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda s: s.__qualname__)
+def test_each_step_says_in_its_signature_that_it_returns_what_it_made(step) -> None:
+    assert _named_tables(typing.get_type_hints(step)["return"])
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: NamedTable) -> int:
+    assert isinstance(table, NamedTable) and table.name and table.holds
+    return int(con.execute(f"SELECT count(*) FROM {table.name}").fetchall()[0][0])
+
+
+def test_the_returned_tables_are_the_ones_the_run_reads(model_path: Path) -> None:
+    config = load_config(None)
+    con = connect(threads=1)
+    try:
+        prepared = prepare_model_input(con, example_input_path(), config, StageTimer(show=False))
+        ingested = prepared.ingested
+        assert _exists(con, ingested.raw) == ingested.rows_accepted > 0
+        assert _exists(con, ingested.rejects) == ingested.rows_rejected
+        assert _exists(con, prepared.features) == ingested.rows_accepted
+        assert _exists(con, prepared.model_input) == ingested.rows_accepted
+        guarded, _ = guard_blocking(con, prepared.model_input.name, config)
+        report = score_pairs(con, prepared.model_input.name, load_model_dict(model_path), guarded)
+        assert _exists(con, report.pairs) == report.pairs_kept > 0
+        assert len({prepared.features.name, prepared.model_input.name, report.pairs.name,
+                    ingested.raw.name, ingested.rejects.name}) == 5
+    finally:
+        con.close()
+
+
+def test_a_step_makes_the_table_it_is_asked_for() -> None:
+    """The caller names the target; the result repeats the name it really used."""
+    con = connect(threads=1)
+    try:
+        con.execute("""CREATE TABLE some_raw AS SELECT '1' AS archive_id, '张伟' AS name, '男' AS sex,
+            '1980-01-02' AS birth_date, NULL AS id_number, '620802' AS region_code, NULL AS address,
+            NULL AS phone, '2010-01-01' AS created_date, NULL AS last_service_date, 1 AS row_number""")
+        features = standardise_table(con, "some_raw", "some_features")
+        assert features.name == "some_features" and _exists(con, features) == 1
+        model_input = build_model_input(con, features.name, "some_model_input")
+        assert model_input.name == "some_model_input" and _exists(con, model_input) == 1
+    finally:
+        con.close()
