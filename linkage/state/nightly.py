@@ -28,7 +28,7 @@ from linkage.blocking_guard import guard_blocking
 from linkage.config import Config, load_config
 from linkage.human import HumanDecisions
 from linkage.errors import InputError, PublishPending
-from linkage.ingest import RAW_TABLE, REJECTS_TABLE, read_input
+from linkage.ingest import read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.settings import load_model_dict
 from linkage.connection import connect_for, id_table, registered
@@ -157,18 +157,18 @@ class _Night:
         if summary.full_reason:
             log.info("full rebuild: %s", summary.full_reason)
         with self.timer.stage("changes"):
-            counts = detect_changes(con, RAW_TABLE, "st.archives" if self.has_archives else None,
-                                    REJECTS_TABLE)
+            counts = detect_changes(con, ingested.raw.name,
+                                    "st.archives" if self.has_archives else None, ingested.rejects.name)
         summary.changes = counts.as_dict()
         summary.archives += counts.kept_rejected
         if summary.archives == 0:
             raise InputError(f"{self.input_path}: none of its {summary.input_rows} rows could be "
-                             f"used ({_first_reject(con)}); nothing was changed")
+                             f"used ({_first_reject(con, ingested.rejects.name)}); nothing was changed")
         if not allow_vanished:
             self._check_vanished(counts.vanished)
 
         with self.timer.stage("standardise"):
-            self._standardise(summary.mode == "full")
+            self._standardise(summary.mode == "full", ingested.raw.name)
         crash_point("standardise")
 
         with self.timer.stage("score"):
@@ -278,15 +278,15 @@ class _Night:
             return "model or scoring settings changed"
         return ""
 
-    def _standardise(self, full: bool) -> None:
-        """Standardise new and changed archives only (DELTA_TABLE); everyone else's features
-        come from the state.  MODEL_INPUT_TABLE is tonight's whole population, as a view:
+    def _standardise(self, full: bool, raw: str) -> None:
+        """Standardise tonight's new and changed rows of ``raw`` only (DELTA_TABLE); everyone
+        else's features come from the state.  MODEL_INPUT_TABLE is tonight's whole population, as a view:
         consumers read the few columns they need straight from the state file."""
         con = self.con
         which = "" if full else (
             f"SEMI JOIN (SELECT archive_id FROM {CHANGES_TABLE} WHERE change <> 'vanished') c "
             "USING (archive_id)")
-        con.execute(f"CREATE OR REPLACE TABLE {RAW_DELTA_TABLE} AS SELECT r.* FROM {RAW_TABLE} r {which}")
+        con.execute(f"CREATE OR REPLACE TABLE {RAW_DELTA_TABLE} AS SELECT r.* FROM {raw} r {which}")
         if con.execute(f"SELECT count(*) FROM {RAW_DELTA_TABLE}").fetchall()[0][0]:
             standardise_table(con, RAW_DELTA_TABLE, FEATURES_TABLE)
             build_model_input(con, FEATURES_TABLE, DELTA_TABLE)
@@ -471,9 +471,9 @@ def _explain(retired: str, survivor: str, human: HumanDecisions,
     return Correction("engine", "data changed: no longer the same person")
 
 
-def _first_reject(con: duckdb.DuckDBPyConnection) -> str:
+def _first_reject(con: duckdb.DuckDBPyConnection, rejects: str) -> str:
     """The first rejected row, as rejects.csv would show it (row, field, reason; no values)."""
-    rows = con.execute(f"SELECT row, field, reason FROM {REJECTS_TABLE} ORDER BY row LIMIT 1").fetchall()
+    rows = con.execute(f"SELECT row, field, reason FROM {rejects} ORDER BY row LIMIT 1").fetchall()
     if not rows:
         return "no rows"
     row, column, reason = rows[0]
