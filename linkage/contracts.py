@@ -75,3 +75,4 @@ class LinkResult:
     # The tables the writers read (a stateless run's; the nightly run names its own).
     archives: NamedTable | None = None  # the linked archives' model input
     rejects: NamedTable | None = None  # the rows refused on reading
+    raw: NamedTable | None = None  # the accepted input rows as read (the review queue shows them)

@@ -96,12 +96,14 @@ def link(
         report: ScoreReport = score_pairs(con, prepared.model_input.name, model, guarded)
     summary.pairs_compared, summary.pairs_by_rule = report.pairs_compared, report.pairs_by_rule
     return cluster_and_count(con, model, config, human, summary, timer, pairs=report.pairs,
-                             archives=prepared.model_input, rejects=ingested.rejects)
+                             archives=prepared.model_input, rejects=ingested.rejects,
+                             raw=ingested.raw)
 
 
 def cluster_and_count(con: duckdb.DuckDBPyConnection, model: dict[str, Any], config: Config,
                       human: HumanDecisions, summary: RunSummary, timer: StageTimer, *,
-                      pairs: NamedTable, archives: NamedTable, rejects: NamedTable) -> LinkResult:
+                      pairs: NamedTable, archives: NamedTable, rejects: NamedTable,
+                      raw: NamedTable) -> LinkResult:
     """The cluster stage over the scored ``pairs`` of ``archives``, and the counts it puts in
     the summary (shared by the DuckDB and the Spark run, which differ only up to scoring)."""
     with timer.stage("cluster"):
@@ -118,7 +120,7 @@ def cluster_and_count(con: duckdb.DuckDBPyConnection, model: dict[str, Any], con
     summary.human_links_applied = stats["human_links_applied"]
     summary.human_links_refused = stats["human_links_refused"]
     summary.guards["review"] = stats["review_cap"]
-    return LinkResult(grouped, decisions, summary, archives, rejects)
+    return LinkResult(grouped, decisions, summary, archives, rejects, raw)
 
 
 def _cluster_sizes(grouped: dict[str, str], items: list[dict[str, Any]]) -> dict[str, int]:
@@ -211,10 +213,10 @@ def publish_run(con: duckdb.DuckDBPyConnection, out: Path, result: LinkResult,
                 timer: StageTimer) -> None:
     """The write stage of a stateless run: the output set and its review queue, published
     together (linkage.outputs)."""
-    if result.archives is None or result.rejects is None:
-        raise ValueError("a stateless run's result names the archives and rejects it wrote from")
+    if result.archives is None or result.rejects is None or result.raw is None:
+        raise ValueError("a stateless run's result names the archives, raw rows and rejects it wrote from")
     with timer.stage("write"):
-        items = review_items(con, result.decisions, result.archives.name)
+        items = review_items(con, result.decisions, result.archives.name, result.raw.name)
         sizes = _cluster_sizes(result.person_of, items)
         write_outputs(con, out, result, result.archives.name, result.rejects.name, timer,
                       on_publish=lambda n: publish_queue(out, items, sizes, n),

@@ -12,18 +12,17 @@ import duckdb
 
 from linkage.connection import id_table, registered
 from linkage.review.store import DISPLAY_FIELDS
-from linkage.ingest import RAW_TABLE
-
 
 
 def review_items(
-    con: duckdb.DuckDBPyConnection, decisions: list[dict[str, Any]], features: str
+    con: duckdb.DuckDBPyConnection, decisions: list[dict[str, Any]], features: str, raw: str
 ) -> list[dict[str, Any]]:
     """One dict per review pair: pair keys, score, evidence, reason, and both archives' fields.
 
     Keys: archive_id_l, archive_id_r, match_probability, match_weight, evidence, reason,
     and for each side ``l_<col>`` / ``r_<col>`` for col in review.store.DISPLAY_FIELDS, plus
-    ``l_county``/``l_township`` (and ``r_``).
+    ``l_county``/``l_township`` (and ``r_``).  ``features`` and ``raw`` are the names of the
+    standardised archives and of tonight's raw rows, as the steps that made them returned them.
     """
     pairs = [(d["archive_id"], d["survivor_archive_id"]) for d in decisions if d["action"] == "review"]
     if not pairs:
@@ -33,7 +32,7 @@ def review_items(
             SELECT f.archive_id, r.name, f.name_py, r.sex, r.birth_date, r.id_number, f.id_status,
                    r.region_code, r.address, r.phone, r.created_date, r.last_service_date,
                    f.phone_norm, f.address_skeleton, f.county, f.township
-            FROM {features} f LEFT JOIN {RAW_TABLE} r USING (archive_id)
+            FROM {features} f LEFT JOIN {raw} r USING (archive_id)
             WHERE f.archive_id IN (SELECT archive_id FROM _review_ids)
         """)
         columns = [c[0] for c in cursor.description]

@@ -136,7 +136,8 @@ def link_on_spark(
     summary.pairs_compared, summary.pairs_by_rule = report.pairs_compared, report.pairs_by_rule
     archives = NamedTable(MODEL_INPUT_TABLE, "model input, standardised on Spark")
     return cluster_and_count(con, model, config, human, summary, timer,
-                             pairs=report.pairs, archives=archives, rejects=ingested.rejects)
+                             pairs=report.pairs, archives=archives, rejects=ingested.rejects,
+                             raw=ingested.raw)
 
 
 def run_spark(

@@ -130,6 +130,7 @@ class _Night:
         # Set once by run() before the steps that read them.
         self.run_id = 0
         self.has_archives = False  # the state holds archives from an earlier night
+        self.raw_table = ""  # tonight's accepted input rows, as read_input named them
         self.recovered: list[int] = []  # committed runs whose outputs were published only now
         self.unmerged: dict[tuple[str, str], UnmergeNote] = {}
         self.human = HumanDecisions()  # reviewers' verdicts plus operators' un-merges
@@ -148,6 +149,7 @@ class _Night:
 
         with self.timer.stage("read"):
             ingested = read_input(con, self.input_path, self.config)
+        self.raw_table = ingested.raw.name
         summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
         summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
         crash_point("read")
@@ -349,7 +351,7 @@ class _Night:
     def _review_queue(self, decisions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
         """Every review pair that holds tonight (pairs not handed over go stale in the
         store), with the size of the persons at stake."""
-        items = review_items(self.con, decisions, MODEL_INPUT_TABLE)
+        items = review_items(self.con, decisions, MODEL_INPUT_TABLE, self.raw_table)
         wanted = {a for item in items for a in (item["archive_id_l"], item["archive_id_r"])}
         with registered(self.con, "_wanted", id_table(wanted)):
             sizes = dict(self.con.execute(f"""
