@@ -81,3 +81,26 @@ def test_a_step_makes_the_table_it_is_asked_for() -> None:
         assert model_input.name == "some_model_input" and _exists(con, model_input) == 1
     finally:
         con.close()
+
+
+def test_review_items_read_the_raw_table_the_caller_names() -> None:
+    """review_items owns no table: it reads the features and raw rows it is handed."""
+    from linkage.review_items import review_items
+
+    con = connect(threads=1)
+    try:
+        con.execute("""CREATE TABLE tonights_raw AS SELECT * FROM (VALUES
+            ('a1', '张伟', '男', '1980-01-02', NULL, '620802', 'X', NULL, '2010-01-01', NULL),
+            ('a2', '张伟', '男', '1980-01-02', NULL, '620802', 'Y', NULL, '2011-01-01', NULL))
+            t(archive_id, name, sex, birth_date, id_number, region_code, address, phone,
+              created_date, last_service_date)""")
+        con.execute("""CREATE TABLE tonights_features AS SELECT archive_id, 'zhang wei' AS name_py,
+            'missing' AS id_status, NULL AS phone_norm, address AS address_skeleton,
+            '620802' AS county, NULL AS township FROM tonights_raw""")
+        decision = {"action": "review", "archive_id": "a1", "survivor_archive_id": "a2",
+                    "match_probability": 0.5, "match_weight": 0.0, "evidence": "", "reason": ""}
+        items = review_items(con, [decision], "tonights_features", "tonights_raw")
+        assert [(i["archive_id_l"], i["archive_id_r"]) for i in items] == [("a1", "a2")]
+        assert items[0]["l_address"] == "X" and items[0]["r_address"] == "Y"
+    finally:
+        con.close()

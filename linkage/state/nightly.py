@@ -130,7 +130,8 @@ class _Night:
         # Set once by run() before the steps that read them.
         self.run_id = 0
         self.has_archives = False  # the state holds archives from an earlier night
-        self.raw_table = ""  # tonight's accepted input rows, as read_input named them
+        # Tonight's accepted input rows and refused rows, as read_input named them.
+        self.raw_table = self.rejects_table = ""
         self.recovered: list[int] = []  # committed runs whose outputs were published only now
         self.unmerged: dict[tuple[str, str], UnmergeNote] = {}
         self.human = HumanDecisions()  # reviewers' verdicts plus operators' un-merges
@@ -149,7 +150,7 @@ class _Night:
 
         with self.timer.stage("read"):
             ingested = read_input(con, self.input_path, self.config)
-        self.raw_table = ingested.raw.name
+        self.raw_table, self.rejects_table = ingested.raw.name, ingested.rejects.name
         summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
         summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
         crash_point("read")
@@ -206,7 +207,7 @@ class _Night:
         with self.timer.stage("write"):
             pending = prepare_pending(self.out, self.run_id)
             stage_outputs(con, pending, decisions, update.emitted, summary, self.timer,
-                          self.recovered)
+                          self.recovered, archives=MODEL_INPUT_TABLE, rejects=self.rejects_table)
             # The review queue is prepared before the commit: whatever can fail in it
             # (an archive the queue cannot place) fails while nothing is committed yet.
             items, sizes = self._review_queue(decisions)

@@ -23,8 +23,6 @@ import pyarrow as pa
 
 from linkage.connection import registered
 from linkage.contracts import DECISION_COLUMNS, DECISION_CSV_COLUMNS, LinkResult
-from linkage.ingest import REJECTS_TABLE
-from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.outputs import (
     StagedOutputs, copy_query_csv, csv_bytes, current_manifest, recover_outputs, write_bytes_atomic,
 )
@@ -109,8 +107,14 @@ def stage_outputs(
     summary: Any,
     timer: StageTimer,
     handed_over: Sequence[int] = (),
+    *,
+    archives: str,
+    rejects: str,
 ) -> None:
     """Write every output file of the night, complete, into ``pending``.
+
+    ``archives`` and ``rejects`` name tonight's model input and refused rows, as the steps
+    that made them returned them (this module owns neither).
 
     summary.json and its per-county counts describe every decision that holds tonight (as
     in a stateless run); decisions.csv what this night emits, after the emissions of the
@@ -126,8 +130,8 @@ def stage_outputs(
         movers = dict(con.execute(
             f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} SEMI JOIN _targets USING (person_id)"
         ).fetchall())
-    write_outputs(con, pending, LinkResult(movers, decisions, summary), MODEL_INPUT_TABLE,
-                  REJECTS_TABLE, timer, write_clusters=False, private=True)
+    write_outputs(con, pending, LinkResult(movers, decisions, summary), archives,
+                  rejects, timer, write_clusters=False, private=True)
     copy_query_csv(con, f"SELECT archive_id, person_id FROM {NIGHT_PERSONS} ORDER BY archive_id",
                    pending / "clusters.csv")
     earlier = con.execute(
