@@ -23,7 +23,6 @@ import pyarrow as pa
 
 from linkage.connection import registered
 from linkage.config import Thresholds
-from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.crash import crash_point
 from linkage.state import db
 from linkage.state.affected import HUMAN_TABLE, KEPT_TABLE_SQL, class_sql
@@ -48,6 +47,8 @@ class NightRecord:
     thresholds: Thresholds
     features_signature: str
     model_signature: str
+    # Tonight's whole population, as the nightly run named it (a full night stores it all).
+    model_input: str
     meta: dict[str, str] = field(default_factory=dict)  # further st.meta keys of the night
 
 
@@ -109,7 +110,7 @@ def _stage(con: duckdb.DuckDBPyConnection, night: NightRecord) -> None:
     old = "st.archives" if night.has_archives else (
         "(SELECT NULL::VARCHAR AS archive_id, NULL::VARCHAR AS fingerprint, "
         "NULL::INTEGER AS first_run, NULL::INTEGER AS changed_run WHERE false)")
-    source = MODEL_INPUT_TABLE if night.full else DELTA_TABLE
+    source = night.model_input if night.full else DELTA_TABLE
     con.execute(f"""
         CREATE OR REPLACE TABLE _c_archives AS
         SELECT m.*, f.fingerprint, coalesce(o.first_run, {run}) AS first_run,

@@ -219,7 +219,7 @@ class _Night:
                 started=self.started, summary=summary, persons=persons, update=update,
                 thresholds=self.config.thresholds, features_signature=features_signature(),
                 model_signature=model_signature(self.model, self.config),
-                meta={GUARD_META: guard_signature},
+                model_input=MODEL_INPUT_TABLE, meta={GUARD_META: guard_signature},
             ), self.state_path)
         crash_point("commit")
 
