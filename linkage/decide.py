@@ -46,6 +46,9 @@ _DOB_TYPO = {"dob.day_month_swapped", "dob.lunar", "dob.lunar_shift", "dob.year_
 # Location levels that put both archives in one household (same address or same phone).
 _HOUSEHOLD = {"location.address_phone", "location.address", "location.phone"}
 _PLACEHOLDER_NAME = "name.placeholder"
+# Public for the SQL that fetches newborn pairs below the review band (linkage.newborn).
+HOUSEHOLD_LEVELS = frozenset(_HOUSEHOLD)
+PLACEHOLDER_NAME = _PLACEHOLDER_NAME
 _NO_PLACE_IN_COMMON = {"location.address_close", "location.township", "location.county",
                        "location.other_county", "location.no_region"}
 _TWIN_LIKE_NAME = {"name.homophone", "name.fuzzy_pinyin", "name.lookalike", "name.dropped_char"}
@@ -167,6 +170,18 @@ def one_person_at_home(levels: Mapping[str, str]) -> bool:
     return (levels.get("name") == "name.exact" and levels.get("location") in _HOUSEHOLD
             and levels.get("sex") != "sex.different" and levels.get("id") in ("id.null", "id.one_typo")
             and levels.get("dob") in _DOB_TYPO)
+
+
+def newborn_at_home(levels: Mapping[str, str]) -> bool:
+    """A newborn placeholder archive (王芳之子) and an archive of its household (same address
+    or phone), of the same sex, with no ID against it and a birth date that is not plainly
+    another child's.  The model scores such a pair low whenever the placeholder's birth date
+    is a few weeks off (the home-visit date): the name says nothing and a near date little.
+    It is weighed anyway, whatever its score; pair_guard joins it only when the named archive
+    is the household's one child born within linkage.newborn's window (else a reviewer)."""
+    return (levels.get("name") == _PLACEHOLDER_NAME and levels.get("location") in _HOUSEHOLD
+            and levels.get("sex") != "sex.different" and levels.get("id") in ("id.null", "id.one_typo")
+            and levels.get("dob") not in ("dob.null", "dob.different"))
 
 
 def clearly_apart(levels: Mapping[str, str]) -> bool:

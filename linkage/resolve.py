@@ -28,12 +28,12 @@ from linkage.connection import id_table, registered
 from linkage.csvsafe import neutralise
 from linkage.decide import (
     NOT_QUEUED_REASONS, ArchiveFacts, born_before_created, clearly_apart, decide_cluster,
-    one_person_at_home, pair_guard,
+    newborn_at_home, one_person_at_home, pair_guard,
 )
 from linkage.human import HumanDecisions
 from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.score import SCORED_PAIRS, comparison_names, format_evidence
-from linkage.newborn import sole_named_archive
+from linkage.newborn import newborn_pair_sql, sole_named_archive
 from linkage.model.settings import level_codes, level_labels
 from linkage.model.verdicts import BAND_REASON, PatternDecision, PatternRules
 from linkage.review_cap import cap_review_rows
@@ -76,7 +76,8 @@ def cluster_and_decide(
     involved = ({a for pair in auto_pairs for a in pair} | {a for pair in must_links for a in pair}
                 | {a for pair in learned_auto for a in pair})
     edges = judge.edges(auto_pairs, learned_auto)
-    clearly_different = clearly_different_pairs(con, pairs_table, th, involved, human)
+    clearly_different = [pair for pair in clearly_different_pairs(con, pairs_table, th, involved, human)
+                         if pair not in pair_info]  # newborn pairs weighed below the band
     strong_ids, valid_ids = checked_ids(con, features_table, involved)
     result: ClusterResult = constrained_clusters(
         archives=sorted(involved),
@@ -147,24 +148,30 @@ class ScoredColumns:
 
 def candidate_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str, scored: ScoredColumns,
                     th: Thresholds) -> dict[Pair, PairInfo]:
-    """Pairs that may join archives or go to review: few, and fetched with their evidence."""
-    return scored.rows(con, f"""
+    """Pairs that may join archives or go to review: few, and fetched with their evidence.
+    Newborn placeholder pairs in one household come whatever their score (decide.newborn_at_home)."""
+    rows = scored.rows(con, f"""
         SELECT {scored.select()} FROM {pairs_table}
-        WHERE match_probability >= {th.review_match_probability!r}
+        WHERE match_probability >= {th.review_match_probability!r} OR {newborn_pair_sql(scored.codes)}
         ORDER BY archive_id_l, archive_id_r
     """)
+    return {pair: info for pair, info in rows.items()
+            if info["p"] >= th.review_match_probability or newborn_at_home(info["levels"])}
 
 
 def split_by_score(pair_info: dict[Pair, PairInfo], th: Thresholds,
                    human: HumanDecisions) -> tuple[list[Pair], list[Pair]]:
     """Undecided candidates above the automatic threshold, and those in the review band
     (less pairs whose IDs, or twins' names and sexes, already tell them apart).  A pair
-    decide.one_person_at_home describes counts as automatic whatever its score."""
+    decide.one_person_at_home or decide.newborn_at_home describes counts as automatic whatever
+    its score (the pair guard still decides whether it joins)."""
     auto_pairs = [pair for pair, info in pair_info.items()
-                  if (info["p"] >= th.auto_match_probability or one_person_at_home(info["levels"]))
+                  if (info["p"] >= th.auto_match_probability or one_person_at_home(info["levels"])
+                      or newborn_at_home(info["levels"]))
                   and not human.decided(*pair)]
     review_candidates = [pair for pair, info in pair_info.items()
                          if info["p"] < th.auto_match_probability and not one_person_at_home(info["levels"])
+                         and not newborn_at_home(info["levels"])
                          and not human.decided(*pair) and not clearly_apart(info["levels"])]
     return auto_pairs, review_candidates
 

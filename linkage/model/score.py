@@ -3,7 +3,8 @@
 Writes ``scored_pairs`` (archive_id_l < archive_id_r, probability, weight, one gamma and one
 Bayes factor per comparison) and reports how many pairs each blocking rule proposed.  Pairs
 below the review threshold are kept only when both archives have a pair above the automatic
-threshold: clustering needs them to see weak links inside a chain.
+threshold: clustering needs them to see weak links inside a chain; and a newborn placeholder
+archive's pairs in its household, which the model cannot score (linkage.newborn).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 import duckdb
 
 from linkage.config import Config
-from linkage.model.settings import settings_for_prediction
+from linkage.model.settings import level_codes, settings_for_prediction
+from linkage.newborn import newborn_pair_sql
 from linkage.model.splink_adapter import connect_splink, gamma_from_weight_sql, make_linker
 
 SCORED_PAIRS = "scored_pairs"
@@ -76,7 +78,7 @@ def score_pairs(
             UNION SELECT archive_id_r FROM p WHERE match_probability >= {auto}
         )
         SELECT * FROM p
-        WHERE match_probability >= {review}
+        WHERE match_probability >= {review} OR {newborn_pair_sql(level_codes(model))}
            OR (archive_id_l IN (SELECT archive_id FROM hot)
                AND archive_id_r IN (SELECT archive_id FROM hot))
         ORDER BY archive_id_l, archive_id_r
