@@ -13,7 +13,10 @@ B is another population of the same kind (next year's export, or the neighbourin
    the truth (``same``/``different``, written as a labels CSV like ``linkage review
    export`` does);
 4. ``learned``: ``linkage train A --labels verdicts.csv --out learned.json``, then B linked
-   with it - B's pairs were never reviewed, so nothing is learned by heart.
+   with it - B's pairs were never reviewed, so nothing is learned by heart;
+5. ``shipped + verdicts``: night 1 on A with the shipped model, its queue settled the same
+   way, ``linkage train A --labels verdicts_shipped.csv --base models/default.json`` (the
+   shipped m, u and prior kept), then B - for a site that stayed with the shipped model.
 
 Each run is scored by ``benchmarks/independent/evaluate.py`` (one yardstick for all three
 generators): precision, recall automatic and counting review, review rows, hard negatives
@@ -43,7 +46,7 @@ from populations import available, generate  # noqa: E402
 
 from linkage.bench.report import machine_facts  # noqa: E402
 
-STEPS = ("shipped", "site", "learned")
+STEPS = ("shipped", "site", "learned", "shipped_learned")
 HARD = ("twin", "child_parent_id", "spouse_id")
 
 
@@ -111,7 +114,13 @@ def run_generator(generator: str, persons: int, seeds: tuple[int, int], work: Pa
         ["train", str(a / "archives.csv"), "--labels", str(base / "verdicts.csv"), "--out", str(learned)])
     seconds = link(a / "archives.csv", shipped, base / "shipped_A")
     result["shipped_on_A"] = _summary(evaluate(a, base / "shipped_A"), seconds)
-    for step, model in zip(STEPS, (shipped, site, learned)):
+    # A site that stayed with the shipped model: its own night-1 queue, learned on top of it.
+    shipped_learned = base / "shipped_learned.json"
+    result["verdicts_shipped"] = simulated_reviewer(a, base / "shipped_A", base / "verdicts_shipped.csv")
+    result["train_base_output"] = _run(
+        ["train", str(a / "archives.csv"), "--labels", str(base / "verdicts_shipped.csv"),
+         "--base", str(shipped), "--out", str(shipped_learned)])
+    for step, model in zip(STEPS, (shipped, site, learned, shipped_learned)):
         out = base / f"{step}_B"
         seconds = link(b / "archives.csv", model, out)
         result[step] = _summary(evaluate(b, out), seconds)
@@ -131,9 +140,9 @@ def _row(name: str, r: dict[str, Any]) -> str:
             f"{r['movers_linked_share'] * 100:.1f}% / {'–' if mover is None else f'{mover * 100:.1f}%'} |")
 
 
-def _targets(g: dict[str, Any]) -> str:
-    """The issue's targets for one round of learning, learned against shipped, on B."""
-    shipped, site, learned = g["shipped"], g["site"], g["learned"]
+def _targets(g: dict[str, Any], before: str, after: str) -> str:
+    """The issue's targets for one round of learning (``after`` against shipped, on B)."""
+    shipped, site, learned = g["shipped"], g[before], g[after]
     ratio = learned["review_rows"] / shipped["review_rows"] if shipped["review_rows"] else float("nan")
     gain = (learned["recall_auto"] - shipped["recall_auto"]) * 100
     twins = learned["hard_joined"].get("twin", 0)
@@ -141,7 +150,7 @@ def _targets(g: dict[str, Any]) -> str:
     def mark(ok: bool) -> str:
         return "met" if ok else "NOT met"
 
-    return (f"Learning, before (site) → after (learned): recall auto {site['recall_auto']:.4f} → "
+    return (f"Learning, before ({before}) → after ({after}): recall auto {site['recall_auto']:.4f} → "
             f"{learned['recall_auto']:.4f}, review rows {site['review_rows']:,} → "
             f"{learned['review_rows']:,}.  Against the shipped model (issue 9 targets): review rows "
             f"×{ratio:.2f} (≤ 0.6: {mark(ratio <= 0.6)}), recall auto {gain:+.1f} points (≥ +2: "
@@ -159,7 +168,12 @@ def write_markdown(payload: dict[str, Any], path: Path) -> None:
         "the same kind. `shipped`: B linked with models/default.json. `site`: `linkage train A "
         "--out site.json`, then B. `learned`: night 1 on A with site.json, a simulated reviewer "
         "settles every review row from the truth, `linkage train A --labels verdicts.csv --out "
-        "learned.json`, then B (whose pairs were never reviewed). Scored by "
+        "learned.json`, then B (whose pairs were never reviewed); the verdicts are counted per "
+        "kind of pair and decide a kind at 10 of 10 same (join) or 6 of 6 different (stop "
+        "queueing), never overruling a guard that names a danger (linkage/model/verdicts.py). "
+        "Before learning = site, after = learned. `shipped + verdicts`: night 1 on A with the "
+        "shipped model, its queue settled the same way, `linkage train A --labels "
+        "verdicts_shipped.csv --base models/default.json` (m, u and prior kept), then B. Scored by "
         "benchmarks/independent/evaluate.py. Hard negatives joined: false automatic links "
         "between twins, a child and the parent whose ID it carries, spouses sharing an ID.",
         "",
@@ -182,13 +196,23 @@ def write_markdown(payload: dict[str, Any], path: Path) -> None:
             _row("shipped", g["shipped"]),
             _row("site (trained on A)", g["site"]),
             _row("learned (A + verdicts)", g["learned"]),
+            _row("shipped + verdicts (`--base`)", g["shipped_learned"]),
             "",
-            _targets(g),
+            "- " + _targets(g, "site", "learned"),
+            "- " + _targets(g, "shipped", "shipped_learned"),
             "",
-            "`linkage train --labels` said:",
+            "`linkage train --labels` said (site model; night 1 with it):",
             "",
             "```",
             *g["train_labels_output"].replace(f"{ROOT}/", "").splitlines(),
+            "```",
+            "",
+            f"`linkage train --labels --base models/default.json` said (night 1 on A with the "
+            f"shipped model: {g['shipped_on_A']['review_rows']:,} review rows, "
+            f"{g['verdicts_shipped']['same']} same, {g['verdicts_shipped']['different']} different):",
+            "",
+            "```",
+            *g["train_base_output"].replace(f"{ROOT}/", "").splitlines(),
             "```",
             "",
         ]

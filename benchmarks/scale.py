@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from linkage.bench.publish import results_dir  # noqa: E402
-from linkage.bench.scale import PLAIN_AT, SIZES, render, run_scale  # noqa: E402
+from linkage.bench.scale import LARGE_MEMORY_LIMIT, PLAIN_AT, SIZES, render, run_scale  # noqa: E402
 from linkage.outputs import write_bytes_atomic  # noqa: E402
 
 
@@ -34,13 +34,16 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work" / "scale")
     parser.add_argument("--plain-at", type=int, default=PLAIN_AT,
                         help="size at which plain Splink runs too (0: never)")
+    parser.add_argument("--large-memory-limit", default=LARGE_MEMORY_LIMIT,
+                        help="[engine] memory_limit for the engine from 2M persons on")
     parser.add_argument("--publish", action="store_true", help="write benchmarks/results/scale.{json,md}")
     parser.add_argument("--results", type=Path, default=None,
                         help="where --publish writes [default: benchmarks/results]")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     command = "python benchmarks/scale.py " + " ".join(sys.argv[1:])
-    results = run_scale(sizes, args.seed, args.work, args.plain_at or None, command=command.strip())
+    results = run_scale(sizes, args.seed, args.work, args.plain_at or None, command=command.strip(),
+                        large_memory_limit=args.large_memory_limit)
     target = (args.results or results_dir(args.work, True)) if args.publish else results_dir(args.work, False)
     if args.publish:
         target.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ steps: each takes the connection and returns the table it made
     blocking_guard.py  skip blocking rules that would explode
     resolve.py         cluster and decide: candidate pairs, guards, edges, rows
     cluster.py         constrained clustering (pure); decide.py guards and survivors (pure)
+    newborn.py         the one named archive a newborn placeholder can belong to
     review_cap.py, review_items.py, summary.py (output files and per-area counts)
     state/             the nightly state's parts (state/__init__.py has its own map)
     review/store.py    review.db: the queue runs publish into and verdicts runs read

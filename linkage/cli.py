@@ -181,8 +181,11 @@ def unmerge(archive_id: str | None, person_id: str | None, state_path: Path, out
               help="Settings TOML (default: configs/default.toml).")
 @click.option("--labels", "labels_path", type=click.Path(path_type=Path),
               help="Reviewer verdicts (review store or CSV export): kinds of pair they settle.")
+@click.option("--base", "base_path", type=click.Path(path_type=Path),
+              help="Learn the --labels on top of this model (e.g. models/default.json), "
+                   "keeping its m, u and prior, instead of training a new one.")
 def train(input_path: Path, model_path: Path | None, old_model_path: Path | None,
-          config_path: Path | None, labels_path: Path | None) -> None:
+          config_path: Path | None, labels_path: Path | None, base_path: Path | None) -> None:
     """Train a model on an export (u counted/sampled, m by EM); with --labels, also learn
     which kinds of pair (pattern, pooled pattern, held-back reason) reviewers consistently
     settle: 10 of 10 "same" joins them, 6 of 6 "different" stops queueing them.
@@ -193,6 +196,8 @@ def train(input_path: Path, model_path: Path | None, old_model_path: Path | None
         linkage train /data/620802/archives.csv --out models/site.json
         linkage train /data/620802/archives.csv --labels out/review.db \\
             --out models/site.json
+        linkage train /data/620802/archives.csv --labels out/review.db \\
+            --base models/default.json --out models/learned.json
     """
 
     if old_model_path is not None:
@@ -202,7 +207,9 @@ def train(input_path: Path, model_path: Path | None, old_model_path: Path | None
         model_path = model_path or old_model_path
     if model_path is None:
         raise click.BadParameter("--out MODEL is required")
-    report = train_pipeline(input_path, model_path, config_path, labels_path)
+    if base_path is not None and labels_path is None:
+        raise click.BadParameter("--base is for learning verdicts on: give --labels too")
+    report = train_pipeline(input_path, model_path, config_path, labels_path, base_path=base_path)
     for line in describe_training(report, model_path):
         click.echo(line)
 

@@ -142,7 +142,7 @@ def is_known_id_area_code(code6: str | None) -> bool:
 
     Beyond county codes this accepts prefecture and province codes (ending 00, which
     prefecture-level offices issued), the 810000/820000/830000 residence permits, and the
-    foreigners' permanent-residence cards whose numbers start with 9 (DOMAIN: not counties).
+    foreigners' permanent-residence cards whose numbers start with 9 (not counties).
     """
     code = (code6 or "").strip()
     if len(code) != 6 or not code.isdigit():

@@ -31,7 +31,7 @@ from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.labels import load_labels
 from linkage.model.score import ScoreReport, score_pairs
 from linkage.model.settings import load_model_dict
-from linkage.model.train import TrainingReport, train_model
+from linkage.model.train import TrainingReport, learn_on_model, train_model
 from linkage.outputs import OutputLock
 from linkage.prepare import prepare_model_input
 from linkage.progress import StageTimer
@@ -54,9 +54,14 @@ def train(
     config_path: Path | str | None = None,
     labels_path: Path | str | None = None,
     show_progress: bool | None = None,
+    base_path: Path | str | None = None,
 ) -> TrainingReport:
-    """Train a model on an input table (unsupervised, plus reviewer labels if given)."""
+    """Train a model on an input table (unsupervised, plus reviewer labels if given); with
+    ``base_path``, learn the labels on top of that model instead, keeping its m, u and prior."""
+    if base_path is not None and labels_path is None:
+        raise ConfigError("a base model is for learning verdicts on: give the labels too")
     config = load_config(config_path)
+    base = load_model_dict(base_path) if base_path is not None else None
     timer = StageTimer(show=show_progress)
     con = connect_for(config)
     try:
@@ -65,6 +70,9 @@ def train(
         if labels_path is not None:
             labels_table = load_labels(con, Path(labels_path))
         with timer.stage("train"):
+            if base is not None and labels_table is not None:
+                return learn_on_model(con, MODEL_INPUT_TABLE, config, Path(model_out), labels_table,
+                                      base, Path(base_path).name if base_path else "")
             return train_model(con, MODEL_INPUT_TABLE, config, Path(model_out), labels_table)
     finally:
         con.close()

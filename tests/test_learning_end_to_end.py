@@ -83,6 +83,7 @@ def test_train_reports_what_verdicts_changed_and_checks_held_out_labels(night, l
     assert f"labels: {len(night['review'])} verdicts" in output
     assert "kind(s) of pair now joined automatically" in output
     assert "held-out check" in output
+    assert "  join: " in output and "reviewer verdicts same" in output
     block = learned["model"][VERDICTS_META]
     assert block["labels"] == len(night["review"])
     assert any(v["decision"] == "auto" for keys in block["counts"].values() for v in keys.values())
@@ -110,3 +111,37 @@ def test_pairs_a_safety_guard_held_back_stay_apart(night, learned):
             assert not any(
                 {x["archive_id"], x["survivor_archive_id"]} == {a, b} and "reviewer verdicts" in x["evidence"]
                 for x in learned["decisions"])
+
+
+def test_verdicts_learned_on_the_shipped_model_keep_its_m_u_and_prior(night):
+    """``--base``: a site that stayed with the shipped model learns its reviewers' verdicts
+    without switching models; the night-1 queue was the shipped model's own."""
+    from linkage.pipeline import default_model_path
+
+    folder = night["folder"]
+    learned = folder / "shipped_learned.json"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["train", str(night["population"] / "archives.csv"), "--labels",
+                                 str(night["labels"]), "--base", str(default_model_path()),
+                                 "--out", str(learned)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("verdicts learned on top of default.json")
+    shipped = json.loads(default_model_path().read_text(encoding="utf-8"))
+    model = json.loads(learned.read_text(encoding="utf-8"))
+    assert {k: v for k, v in model.items() if k != VERDICTS_META} == shipped
+    assert model[VERDICTS_META]["labels"] == len(night["review"])
+    out = folder / "shipped_learned_run"
+    result = runner.invoke(cli, ["run", str(night["population"] / "archives.csv"), "--out", str(out),
+                                 "--model", str(learned)])
+    assert result.exit_code == 0, result.output
+    person = night["person"]
+    joined = [d for d in read_csv(out / "decisions.csv")
+              if d["action"] in ("merge", "migrate") and "reviewer verdicts same" in d["evidence"]]
+    assert joined and all(person[d["archive_id"]] == person[d["survivor_archive_id"]] for d in joined)
+
+
+def test_base_without_labels_is_refused(night, tmp_path):
+    result = CliRunner().invoke(cli, ["train", str(night["population"] / "archives.csv"),
+                                      "--base", "models/default.json", "--out", str(tmp_path / "m.json")])
+    assert result.exit_code == 2
+    assert "--base is for learning verdicts on: give --labels too" in result.output

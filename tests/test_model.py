@@ -12,7 +12,9 @@ from linkage.config import default_config_path, load_config
 from linkage.model.features import four_corner_key
 from linkage.standardise.dates import lunar_to_solar
 from linkage.model.settings import TRAINING_META, settings_for_prediction
-from linkage.pipeline import train
+from linkage.model.score import columns_read
+from linkage.model.settings import load_model_dict
+from linkage.pipeline import default_model_path, train
 from linkage.synth import generate_population
 
 
@@ -168,3 +170,14 @@ def test_train_with_labels_learns_patterns_and_keeps_the_prior(training_folder, 
     assert block["labels"] > 0 and set(block["counts"]) == {"pattern", "class", "reason"}
     assert all(v["decision"] in ("auto", "drop", "review")
                for keys in block["counts"].values() for v in keys.values())
+
+
+def test_scoring_reads_only_the_columns_the_model_and_rules_name() -> None:
+    """Splink copies every column of its input: the scoring view keeps the ones read."""
+    settings = settings_for_prediction(load_model_dict(default_model_path()), load_config(), 1000)
+    available = {"archive_id", "name_py", "surname_py", "dob_best", "address_tokens", "row_number",
+                 "created_date", "id_status", "phone_norm", "county", "id_sorted", "given_py"}
+    kept = columns_read(settings, available)
+    assert {"archive_id", "name_py", "surname_py", "dob_best", "phone_norm", "county", "id_sorted",
+            "given_py"} <= set(kept)
+    assert not {"address_tokens", "row_number", "created_date", "id_status"} & set(kept)

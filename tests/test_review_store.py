@@ -15,7 +15,7 @@ from linkage.review.store import (
     QueueFilter, ReviewStore, load_human_decisions, new_token, publish_queue, store_path,
 )
 
-# Synthetic people only (DOMAIN.md): invented names, IDs built for tests.
+# Synthetic people only: invented names, IDs built for tests.
 SIDE = {
     "name": "测试甲", "name_py": "ceshijia", "sex": "男", "birth_date": "1950-03-04",
     "id_number": "110105195003040011", "id_status": "valid", "region_code": "110105001201",

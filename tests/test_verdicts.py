@@ -174,8 +174,9 @@ def test_every_guard_reason_is_either_overrulable_or_a_named_danger():
     codes = [[code for code, _ in LEVELS[n]] for n in NAMES]
     for combo in itertools.product(*codes):
         levels = dict(zip(NAMES, combo))
-        for probability, impossible in ((1.0, False), (0.9991, False), (1.0, True)):
-            reasons.add(pair_guard(levels, probability, 0.9995, impossible))
+        for probability, impossible, sole in ((1.0, False, False), (0.9991, False, False),
+                                              (1.0, True, False), (1.0, False, True)):
+            reasons.add(pair_guard(levels, probability, 0.9995, impossible, sole_newborn=sole))
     reasons.discard("")
     for reason in reasons:
         overrulable = reason.startswith(OVERRULABLE_REASONS)

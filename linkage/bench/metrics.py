@@ -26,6 +26,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from linkage.connection import registered
+
 TRUTH = "bench_truth"               # archive_id, person_id, kind
 PREDICTED = "bench_predicted"       # archive_id, cluster_id
 HARD_NEGATIVES = "bench_hard_negatives"  # archive_id_l, archive_id_r, tag
@@ -146,11 +148,8 @@ def _create(con: duckdb.DuckDBPyConnection, name: str, data: TableData) -> None:
                                      pa.string())
                          for i, c in enumerate(columns)})
     view = f"_src_{name}"
-    con.register(view, data)
-    try:
+    with registered(con, view, data):
         con.execute(f"INSERT INTO {name} SELECT {select} FROM {view}")
-    finally:
-        con.unregister(view)
 
 
 def load_inputs(

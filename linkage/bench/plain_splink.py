@@ -13,11 +13,15 @@ min at 1M archives), this is the comparison the engine's speed target is stated 
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from linkage.progress import StageTimer
 
 MATCH_THRESHOLD = 0.95
 PREDICT_THRESHOLD = 0.5
@@ -104,7 +108,7 @@ def train_plain(archives: Path, model_out: Path, seed: int = 7) -> None:
         con.close()
 
 
-def run_plain(archives: Path, model: Path, out_dir: Path, timer: Any) -> dict[str, Any]:
+def run_plain(archives: Path, model: Path, out_dir: Path, timer: StageTimer) -> dict[str, Any]:
     """The timed run: read + clean, predict, cluster, write clusters.csv and pairs.csv.
 
     ``timer`` is a :class:`linkage.progress.StageTimer` (stage seconds and peaks)."""
@@ -157,10 +161,6 @@ def main(argv: list[str]) -> int:
         python -m linkage.bench.plain_splink train ARCHIVES MODEL FACTS.json
         python -m linkage.bench.plain_splink run ARCHIVES MODEL OUT_DIR FACTS.json
     """
-    import json
-
-    from linkage.progress import StageTimer
-
     if argv[:1] == ["train"] and len(argv) == 4:
         train_plain(Path(argv[1]), Path(argv[2]))
         facts: dict[str, Any] = {"pairs_by_rule": count_pairs(Path(argv[1]))}
@@ -177,6 +177,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    import sys
-
     raise SystemExit(main(sys.argv[1:]))

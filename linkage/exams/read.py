@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from linkage.connection import registered
+from linkage.schema import COUNTY_CODE_WIDTH, TOWNSHIP_CODE_WIDTH
 from linkage.exams.settings import EXAM_COLUMNS, INDICATORS, REQUIRED_EXAM_COLUMNS, ExamSettings
 from linkage.exams.values import NOT_A_NUMBER, check_value_sql, fast_sql, parse_value_sql, prepared_sql
 from linkage.ingest import TableSpec, load_table
@@ -58,28 +60,29 @@ def read_exams(con: duckdb.DuckDBPyConnection, path: Path | str, settings: ExamS
     structural, encoding = load_table(con, path, spec, _LOADED)
     con.execute(_ROWS_SQL.format(dated=parse_date_sql(_STAGE_ROWS, "exam_date", "exam_day")))
     con.execute(_fields_sql(settings))
-    con.register("_exam_structural", pa.Table.from_pylist(
+    structural_rows = pa.Table.from_pylist(
         [{"row": r["row"], "field": r["field"], "reason": r["reason"]} for r in structural],
-        schema=pa.schema([("row", pa.int64()), ("field", pa.string()), ("reason", pa.string())])))
+        schema=pa.schema([("row", pa.int64()), ("field", pa.string()), ("reason", pa.string())]))
     value_rejects = " UNION ALL ".join(
         f"SELECT row_number AS row, exam_id, {sql_str(i)} AS field, {i}__why AS reason "
         f"FROM _exams_fields WHERE {i}__why IS NOT NULL" for i in INDICATORS)
-    con.execute(f"""
-        CREATE OR REPLACE TABLE {EXAM_REJECTS} AS
-        SELECT row, NULL::VARCHAR AS exam_id, field, reason FROM _exam_structural
-        UNION ALL
-        SELECT row_number, CASE WHEN id_ok THEN eid END, reject_field, reject_reason
-        FROM _exams_rows WHERE reject_reason IS NOT NULL
-        UNION ALL {value_rejects}
-        ORDER BY row, field
-    """)
-    con.unregister("_exam_structural")
+    with registered(con, "_exam_structural", structural_rows):
+        con.execute(f"""
+            CREATE OR REPLACE TABLE {EXAM_REJECTS} AS
+            SELECT row, NULL::VARCHAR AS exam_id, field, reason FROM _exam_structural
+            UNION ALL
+            SELECT row_number, CASE WHEN id_ok THEN eid END, reject_field, reject_reason
+            FROM _exams_rows WHERE reject_reason IS NOT NULL
+            UNION ALL {value_rejects}
+            ORDER BY row, field
+        """)
     implausible = " OR ".join(
         f"({i}__why IS NOT NULL AND {i}__why <> {sql_str(NOT_A_NUMBER)})" for i in INDICATORS)
     con.execute(f"""
         CREATE OR REPLACE TABLE {EXAMS} AS
-        SELECT exam_id, archive_id, exam_date, region_code, left(region_code, 6) AS county,
-               left(region_code, 9) AS township, institution, doctor,
+        SELECT exam_id, archive_id, exam_date, region_code,
+               left(region_code, {COUNTY_CODE_WIDTH}) AS county,
+               left(region_code, {TOWNSHIP_CODE_WIDTH}) AS township, institution, doctor,
                {', '.join(INDICATORS)}, row_number, ({implausible}) AS implausible,
                {window_sql(settings.window, 'exam_date')} AS win
         FROM _exams_fields ORDER BY exam_id

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from linkage.connection import registered
 from linkage.errors import InputError, LinkageError
 from linkage.review.store import ReviewStore
 
@@ -93,10 +94,7 @@ def load_labels(con: duckdb.DuckDBPyConnection, path: Path) -> str:
         "archive_id_r": pa.array([p[1] for p in pairs], pa.string()),
         "clerical_match_score": pa.array([latest[p] for p in pairs], pa.float64()),
     })
-    con.register("_labels_arrow", table)
-    try:
+    with registered(con, "_labels_arrow", table):
         con.execute(f"CREATE OR REPLACE TABLE {LABELS_TABLE} AS SELECT * FROM _labels_arrow")
-    finally:
-        con.unregister("_labels_arrow")
     log.info("labels: %d pairs (%d same) from %s", len(pairs), sum(1 for s in latest.values() if s), path.name)
     return LABELS_TABLE

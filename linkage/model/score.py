@@ -9,7 +9,9 @@ archive's pairs in its household, which the model cannot score (linkage.newborn)
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,10 @@ from linkage.newborn import newborn_pair_sql
 from linkage.model.splink_adapter import connect_splink, gamma_from_weight_sql, make_linker
 
 SCORED_PAIRS = "scored_pairs"
+# Only the columns the model and the blocking rules read go to Splink: its first step copies
+# every column of its input (Chinese names and addresses, address tokens) into its own table
+# and carries them through the blocking joins.
+SCORING_INPUT = "_scoring_input"
 
 
 @dataclass(frozen=True)
@@ -38,13 +44,25 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
 
 
+def columns_read(settings: dict[str, Any], available: set[str], unique_id: str = "archive_id") -> list[str]:
+    """The columns of ``available`` that the settings' SQL (comparison levels as ``x_l`` /
+    ``x_r``, blocking rules as ``l.x`` / ``r.x``, term-frequency columns) can read."""
+    text = json.dumps(settings)
+    used = [c for c in sorted(available) if c == unique_id or re.search(
+        rf'(?<![\w.])(?:{re.escape(c)}_[lr]|[lr]\.{re.escape(c)})(?!\w)|"{re.escape(c)}"', text)]
+    return used
+
+
 def score_pairs(
     con: duckdb.DuckDBPyConnection, table: str, model: dict[str, Any], config: Config
 ) -> ScoreReport:
     """Run Splink predict on ``table`` and keep what clustering and review need."""
     api = connect_splink(con)
     records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    linker = make_linker(api, table, settings_for_prediction(model, config, records))
+    settings = settings_for_prediction(model, config, records)
+    columns = columns_read(settings, _columns(con, table))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {SCORING_INPUT} AS SELECT {', '.join(columns)} FROM {table}")
+    linker = make_linker(api, SCORING_INPUT, settings)
     predictions = linker.inference.predict()
     physical = predictions.physical_name
     names = comparison_names(model)
@@ -85,6 +103,7 @@ def score_pairs(
     """)
     kept = con.execute(f"SELECT count(*) FROM {SCORED_PAIRS}").fetchall()[0][0]
     linker.table_management.delete_tables_created_by_splink_from_db()
+    con.execute(f"DROP VIEW IF EXISTS {SCORING_INPUT}")
     return ScoreReport(sum(pairs_by_rule.values()), pairs_by_rule, int(kept))
 
 

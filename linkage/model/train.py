@@ -22,7 +22,7 @@ from linkage.errors import ModelError
 from linkage.model.levels import LEVELS
 from linkage.model.splink_log import summarised
 from linkage.model.settings import (
-    LEVELS_META, TRAINING_META, level_codes, levels_block, new_settings,
+    LEVELS_META, TRAINING_META, level_codes, levels_block, new_settings, settings_for_prediction,
 )
 from linkage.model.splink_adapter import (
     comparisons_of, connect_splink, fix_u, make_linker, trained_m, trained_u,
@@ -129,6 +129,7 @@ class TrainingReport:
     counted_u: dict[str, float]
     verdicts: "VerdictReport | None" = None
     warnings_repeated: dict[str, int] = field(default_factory=dict)
+    base: str = ""  # the model the verdicts were learned on, when m, u and prior were kept
 
 
 def _set_counted_u(con: duckdb.DuckDBPyConnection, linker: Linker, table: str) -> dict[str, float]:
@@ -203,3 +204,35 @@ def _train(con: duckdb.DuckDBPyConnection, table: str, config: Config, out_path:
     write_json_atomic(out_path, model)
     return TrainingReport(records, float(model["probability_two_random_records_match"]), counted,
                           verdicts, dict(warnings_seen))
+
+
+def learn_on_model(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    config: Config,
+    out_path: Path,
+    labels_table: str,
+    base: dict[str, Any],
+    base_name: str,
+) -> TrainingReport:
+    """Learn verdicts on top of an existing model (``linkage train --base``): its m, u and
+    prior are kept as they are, and the verdicts are counted per kind of pair as a run of
+    that model on ``table`` would see the pairs (its prior scaled to this population).
+
+    Why: a site that stayed with the shipped model (its own trained model queued more)
+    learns from its reviewers without switching models."""
+    with summarised("splink") as warnings_seen:
+        records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        linker = make_linker(connect_splink(con), table,
+                             settings_for_prediction(base, config, int(records)))
+        names = [c["output_column_name"] for c in base["comparisons"]]
+        th = config.thresholds
+        verdicts, block = learn_verdicts(
+            con, linker, labels_table, names, level_codes(base), table,
+            (th.auto_match_probability, th.auto_match_probability_without_id))
+        model = dict(base)
+        model[VERDICTS_META] = block
+        write_json_atomic(out_path, model)
+        counted = dict((base.get(TRAINING_META) or {}).get("counted_u") or {})
+        return TrainingReport(int(records), float(base["probability_two_random_records_match"]),
+                              counted, verdicts, dict(warnings_seen), base=base_name)

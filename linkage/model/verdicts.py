@@ -351,6 +351,7 @@ class VerdictReport:
     kinds_drop: dict[str, int] = field(default_factory=dict)
     labels_auto: int = 0
     labels_drop: int = 0
+    decided: tuple[str, ...] = ()  # "join: <note>" / "stop queueing: <note>", most verdicts first
 
 
 def _held_out(a: str, b: str) -> bool:
@@ -444,11 +445,13 @@ def learn_verdicts(
     # What each decided kind does to the labelled pairs themselves (a kind whose every pair
     # is a twin-looking one decides nothing: the guard stands).
     used: dict[tuple[str, str], str] = {}
+    notes: dict[tuple[str, str], PatternDecision] = {}
     labels_auto = labels_drop = 0
     for p in pairs:
         decision = rules.decide(p.levels, p.reason, p.guard)
         if decision is not None:
             used[(decision.granularity, decision.key)] = decision.action
+            notes[(decision.granularity, decision.key)] = decision
             labels_auto += decision.action == "auto"
             labels_drop += decision.action == "drop"
     kinds_auto = {g: sum(1 for (gg, _), a in used.items() if gg == g and a == "auto") for g in GRANULARITIES}
@@ -474,6 +477,8 @@ def learn_verdicts(
         held_out_drop=drop, held_out_drop_wrong=drop_wrong, warnings=tuple(warnings),
         kinds_auto=kinds_auto, kinds_drop=kinds_drop,
         labels_auto=labels_auto, labels_drop=labels_drop,
+        decided=tuple(f"{'join' if d.action == 'auto' else 'stop queueing'}: {d.note()}"
+                      for d in sorted(notes.values(), key=lambda d: (-(d.same + d.different), d.key))),
     )
     block = {
         "comparisons": list(names),

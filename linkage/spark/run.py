@@ -38,6 +38,7 @@ from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names
 from linkage.model.splink_adapter import gamma_from_weight_sql
 from linkage.model.settings import settings_for_prediction
+from linkage.connection import registered
 from linkage.contracts import LinkResult, RunSummary
 from linkage.pipeline import cluster_and_count, run_stateless
 from linkage.progress import StageTimer
@@ -51,11 +52,8 @@ _INPUT_VIEW = "linkage_model_input"
 def _to_duckdb(con: duckdb.DuckDBPyConnection, frame: DataFrame, table: str, order: str) -> None:
     """Collect a Spark DataFrame into a DuckDB table on the driver (through Arrow)."""
     arrow: pa.Table = frame.toArrow()
-    con.register("_from_spark", arrow)
-    try:
+    with registered(con, "_from_spark", arrow):
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _from_spark ORDER BY {order}")
-    finally:
-        con.unregister("_from_spark")
 
 
 def score_on_spark(

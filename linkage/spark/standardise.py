@@ -21,7 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 
-from linkage.model.features import DERIVED_COLUMNS, build_model_input
+from linkage.connection import registered
+from linkage.contracts import FEATURES_TABLE
+from linkage.model.features import DERIVED_COLUMNS, MODEL_INPUT_TABLE, build_model_input
 from linkage.schema import COUNTY_CODE_WIDTH, FEATURE_COLUMNS, TOWNSHIP_CODE_WIDTH
 from linkage.standardise._text import strip_ws
 from linkage.standardise.address import address_table
@@ -118,12 +120,11 @@ def model_input_batches(batches: Iterator[pa.RecordBatch], today: date) -> Itera
         for batch in batches:
             if batch.num_rows == 0:
                 continue
-            con.register("features", features_table(pa.Table.from_batches([batch]), today))
-            build_model_input(con, "features", "model_input")
-            con.unregister("features")
-            table = con.table("model_input").to_arrow_table().select(MODEL_INPUT_SCHEMA.names)
+            with registered(con, FEATURES_TABLE, features_table(pa.Table.from_batches([batch]), today)):
+                build_model_input(con, FEATURES_TABLE, MODEL_INPUT_TABLE)
+            table = con.table(MODEL_INPUT_TABLE).to_arrow_table().select(MODEL_INPUT_SCHEMA.names)
             yield from table.cast(MODEL_INPUT_SCHEMA).to_batches()
-            con.execute("DROP TABLE model_input")
+            con.execute(f"DROP TABLE {MODEL_INPUT_TABLE}")
     finally:
         con.close()
 
