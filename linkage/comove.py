@@ -27,10 +27,18 @@ def moved_together(con: duckdb.DuckDBPyConnection, features: str, pairs: Iterabl
     address and d at b's (a and b at two different addresses), c and d being other people
     than a and b: other names (in pinyin).  Not another archive of a or b: two namesakes
     with a duplicate archive each at their own address would otherwise vouch for each other."""
+    return {pair for pair, _ in supporting_pairs(con, features, pairs)}
+
+
+def supporting_pairs(con: duckdb.DuckDBPyConnection, features: str,
+                     pairs: Iterable[Pair]) -> list[tuple[Pair, Pair]]:
+    """(pair, another pair that vouches for it), for the pairs of moved_together.  The
+    nightly run joins the two in one scope (linkage.state.affected), so that it decides
+    them as a run over everything does."""
     pairs = list(pairs)
     ids = {archive for pair in pairs for archive in pair}
     if not ids:
-        return set()
+        return []
     with registered(con, _IDS, id_table(ids)):
         rows = con.execute(
             f"SELECT archive_id, address_norm, name_py FROM {features} SEMI JOIN {_IDS} USING (archive_id) "
@@ -42,11 +50,12 @@ def moved_together(con: duckdb.DuckDBPyConnection, features: str, pairs: Iterabl
         if a in address and b in address and address[a] != address[b]:
             by_addresses[(address[a], address[b])].append((a, b))
             by_addresses[(address[b], address[a])].append((b, a))
-    together = set()
+    found = []
     for a, b in pairs:
         if a not in address or b not in address or address[a] == address[b]:
             continue
-        others = by_addresses[(address[a], address[b])]
-        if any(name[c] != name[a] and name[d] != name[b] for c, d in others):
-            together.add((a, b))
-    return together
+        for c, d in by_addresses[(address[a], address[b])]:
+            if name[c] != name[a] and name[d] != name[b]:
+                found.append(((a, b), (c, d)))
+                break
+    return found

@@ -66,7 +66,9 @@ def cluster_and_decide(
     th = config.thresholds
     scored = ScoredColumns.of(model)
     pair_info = candidate_pairs(con, pairs_table, scored, th)
-    together = {pair for pair in moved_together(con, features_table, pair_info)
+    # vouched for by pairs at or above the review threshold (as linkage.state.affected sees them)
+    banded = [pair for pair, info in pair_info.items() if info["p"] >= th.review_match_probability]
+    together = {pair for pair in moved_together(con, features_table, banded)
                 if moved_with_household(pair_info[pair]["levels"])}
     auto_pairs, review_candidates = split_by_score(pair_info, th, human, together)
     must_links = present_must_links(con, features_table, human)
