@@ -165,6 +165,17 @@ def candidate_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str, scored: Sc
             if info["p"] >= th.review_match_probability or newborn_at_home(info["levels"])}
 
 
+def comove_seeds(con: duckdb.DuckDBPyConnection, model: dict[str, Any], pairs_table: str,
+                 th: Thresholds) -> set[str]:
+    """Archives of the pairs a household that moved with them could decide
+    (decide.moved_with_household): whether another pair vouches for them can change with
+    any other pair, so a nightly run re-clusters them every night (linkage.state.affected)."""
+    scored = ScoredColumns.of(model)
+    info = scored.rows(con, f"SELECT {scored.select()} FROM {pairs_table} "
+                            f"WHERE match_probability >= {th.review_match_probability!r}")
+    return {archive for pair, i in info.items() if moved_with_household(i["levels"]) for archive in pair}
+
+
 def split_by_score(pair_info: dict[Pair, PairInfo], th: Thresholds, human: HumanDecisions,
                    together: set[Pair] = frozenset()) -> tuple[list[Pair], list[Pair]]:
     """Undecided candidates above the automatic threshold, and those in the review band

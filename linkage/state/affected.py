@@ -19,7 +19,9 @@ Seeds (archives whose component is re-clustered):
 * ends of reviewer / un-merge links that changed since last night (``st.human``);
 * ends of automatic edges and reviewer "same" links that last night did not join
   (their ends were in different persons): conflicted components;
-* current archives of last night's persons that lost an archive (vanished).
+* current archives of last night's persons that lost an archive (vanished);
+* the ends of pairs a household that moved with them could decide (linkage.comove): the
+  pair vouching for them may have changed anywhere.
 
 The seeds grow to whole components of tonight's graph (automatic edges, reviewers' "same"
 links, and pairs at or above the review threshold: the review rows of a group are capped
@@ -80,9 +82,11 @@ def affected_archives(
     current: str,
     thresholds: Thresholds,
     features: str = MODEL_INPUT_TABLE,
+    always: Iterable[str] = (),
 ) -> set[str]:
     """The archives to re-cluster tonight (see the module docstring); ``current``: a table
-    of tonight's archive_ids (reviewers' links may name archives that are not)."""
+    of tonight's archive_ids (reviewers' links may name archives that are not); ``always``:
+    archives re-clustered every night (resolve.comove_seeds)."""
     auto = repr(thresholds.auto_match_probability)
     seeds = _ids(con, f"""
         SELECT archive_id FROM {changes} WHERE change <> 'vanished'
@@ -109,6 +113,7 @@ def affected_archives(
                               WHERE archive_id IN (SELECT archive_id FROM {changes} WHERE change = 'vanished'))
           AND p.archive_id NOT IN (SELECT archive_id FROM {changes} WHERE change = 'vanished')
     """)
+    seeds |= set(always)
     # Review pairs link too: the review rows of a group are capped as a whole
     # (linkage.review_cap), so a group is re-decided whole or not at all.
     review = repr(thresholds.review_match_probability)
