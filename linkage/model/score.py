@@ -3,7 +3,8 @@
 Writes ``scored_pairs`` (archive_id_l < archive_id_r, probability, weight, one gamma and one
 Bayes factor per comparison) and reports how many pairs each blocking rule proposed.  Pairs
 below the review threshold are kept only when both archives have a pair above the automatic
-threshold: clustering needs them to see weak links inside a chain.
+threshold: clustering needs them to see weak links inside a chain; and a newborn placeholder
+archive's pairs in its household, which the model cannot score (linkage.newborn).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import duckdb
 
 from linkage.config import Config
 from linkage.contracts import NamedTable
-from linkage.model.settings import UNIQUE_ID, settings_for_prediction
+from linkage.model.settings import UNIQUE_ID, level_codes, settings_for_prediction
+from linkage.newborn import newborn_pair_sql
 from linkage.model.splink_adapter import connect_splink, gamma_from_weight_sql, make_linker
 
 SCORED_PAIRS = "scored_pairs"
@@ -100,6 +102,10 @@ def score_pairs(
         if f"mw_tf_adj_{name}" in physical_columns:
             weight = f"(mw_{name} + coalesce(mw_tf_adj_{name}, 0))"
         weight_cols.append(f"{gamma_sql[name]} AS gamma_{name}, {weight} AS w_{name}")
+    # A newborn placeholder and an archive of its household are kept whatever their score
+    # (newborn.newborn_pair_sql speaks of gamma_* columns: spelled here from the weights).
+    newborn = re.sub(r"\bgamma_(\w+)\b", lambda m: f"({gamma_sql[m.group(1)]})",
+                     newborn_pair_sql(level_codes(model)))
     # Levels and archive IDs are read back only for the kept pairs (a small share of them).
     con.execute(f"""
         CREATE OR REPLACE TABLE {SCORED_PAIRS} AS
@@ -112,7 +118,7 @@ def score_pairs(
         ),
         kept AS (
             SELECT * FROM {physical}
-            WHERE match_probability >= {review}
+            WHERE match_probability >= {review} OR {newborn}
                OR (archive_id_l IN (SELECT sid FROM hot) AND archive_id_r IN (SELECT sid FROM hot))
         ),
         named AS (
