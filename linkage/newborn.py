@@ -18,6 +18,7 @@ from collections.abc import Iterable
 import duckdb
 
 from linkage.connection import id_table, registered
+from linkage.decide import HOUSEHOLD_LEVELS, PLACEHOLDER_NAME
 
 _IDS = "_newborn_ids"
 # How far a newborn archive's birth date may be from the child's: a clerk at the first home
@@ -56,3 +57,17 @@ def sole_named_archive(con: duckdb.DuckDBPyConnection, features: str,
             HAVING count(DISTINCT named) = 1
         """).fetchall()
     return {placeholder: named for placeholder, named in rows}
+
+
+def newborn_pair_sql(codes: dict[str, dict[int, str]]) -> str:
+    """SQL over a scored pair's gammas, true for a placeholder archive and an archive of its
+    household: such pairs are kept and weighed whatever their score (the model scores them
+    low when the placeholder's birth date is a few weeks off; decide.newborn_at_home checks
+    the rest).  ``codes`` is comparison -> gamma -> level code; "false" if the model has no
+    placeholder or household level."""
+    name = sorted(g for g, code in codes.get("name", {}).items() if code == PLACEHOLDER_NAME)
+    home = sorted(g for g, code in codes.get("location", {}).items() if code in HOUSEHOLD_LEVELS)
+    if not name or not home:
+        return "false"
+    return (f"(gamma_name IN ({', '.join(map(str, name))}) "
+            f"AND gamma_location IN ({', '.join(map(str, home))}))")

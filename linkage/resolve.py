@@ -28,11 +28,12 @@ from linkage.connection import id_table, registered
 from linkage.csvsafe import neutralise
 from linkage.decide import (
     NOT_QUEUED_REASONS, ArchiveFacts, born_before_created, clearly_apart, decide_cluster,
-    one_person_at_home, pair_guard,
+    moved_with_household, newborn_at_home, one_person_at_home, pair_guard,
 )
+from linkage.comove import moved_together
 from linkage.human import HumanDecisions
 from linkage.model.score import comparison_names, format_evidence
-from linkage.newborn import sole_named_archive
+from linkage.newborn import newborn_pair_sql, sole_named_archive
 from linkage.model.settings import level_codes, level_labels
 from linkage.model.verdicts import BAND_REASON, PatternDecision, PatternRules
 from linkage.review_cap import cap_review_rows
@@ -66,18 +67,24 @@ def cluster_and_decide(
     th = config.thresholds
     scored = ScoredColumns.of(model)
     pair_info = candidate_pairs(con, pairs_table, scored, th)
-    auto_pairs, review_candidates = split_by_score(pair_info, th, human)
+    # vouched for by pairs at or above the review threshold (as linkage.state.affected sees them)
+    banded = [pair for pair, info in pair_info.items() if info["p"] >= th.review_match_probability]
+    together = {pair for pair in moved_together(con, features_table, banded)
+                if moved_with_household(pair_info[pair]["levels"])}
+    auto_pairs, review_candidates = split_by_score(pair_info, th, human, together)
     must_links = present_must_links(con, features_table, human)
     facts = archive_facts(con, features_table,
                           {a for pair in auto_pairs + review_candidates + must_links for a in pair})
     judge = PairJudge(pair_info, facts, th, PatternRules.from_model(model),
-                      sole_named_archive(con, features_table, {a for pair in auto_pairs for a in pair}))
+                      sole_named_archive(con, features_table, {a for pair in auto_pairs for a in pair}),
+                      together=together)
     review_candidates = judge.settle_review_candidates(review_candidates)
     learned_auto = [pair for pair in sorted(judge.learned) if judge.learned[pair].action == "auto"]
     involved = ({a for pair in auto_pairs for a in pair} | {a for pair in must_links for a in pair}
                 | {a for pair in learned_auto for a in pair})
     edges = judge.edges(auto_pairs, learned_auto)
-    clearly_different = clearly_different_pairs(con, pairs_table, th, involved, human)
+    clearly_different = [pair for pair in clearly_different_pairs(con, pairs_table, th, involved, human)
+                         if pair not in pair_info]  # newborn pairs weighed below the band
     strong_ids, valid_ids = checked_ids(con, features_table, involved)
     result: ClusterResult = constrained_clusters(
         archives=sorted(involved),
@@ -148,24 +155,42 @@ class ScoredColumns:
 
 def candidate_pairs(con: duckdb.DuckDBPyConnection, pairs_table: str, scored: ScoredColumns,
                     th: Thresholds) -> dict[Pair, PairInfo]:
-    """Pairs that may join archives or go to review: few, and fetched with their evidence."""
-    return scored.rows(con, f"""
+    """Pairs that may join archives or go to review: few, and fetched with their evidence.
+    Newborn placeholder pairs in one household come whatever their score (decide.newborn_at_home)."""
+    rows = scored.rows(con, f"""
         SELECT {scored.select()} FROM {pairs_table}
-        WHERE match_probability >= {th.review_match_probability!r}
+        WHERE match_probability >= {th.review_match_probability!r} OR {newborn_pair_sql(scored.codes)}
         ORDER BY archive_id_l, archive_id_r
     """)
+    return {pair: info for pair, info in rows.items()
+            if info["p"] >= th.review_match_probability or newborn_at_home(info["levels"])}
 
 
-def split_by_score(pair_info: dict[Pair, PairInfo], th: Thresholds,
-                   human: HumanDecisions) -> tuple[list[Pair], list[Pair]]:
+def comove_seeds(con: duckdb.DuckDBPyConnection, model: dict[str, Any], pairs_table: str,
+                 th: Thresholds) -> set[str]:
+    """Archives of the pairs a household that moved with them could decide
+    (decide.moved_with_household): whether another pair vouches for them can change with
+    any other pair, so a nightly run re-clusters them every night (linkage.state.affected)."""
+    scored = ScoredColumns.of(model)
+    info = scored.rows(con, f"SELECT {scored.select()} FROM {pairs_table} "
+                            f"WHERE match_probability >= {th.review_match_probability!r}")
+    return {archive for pair, i in info.items() if moved_with_household(i["levels"]) for archive in pair}
+
+
+def split_by_score(pair_info: dict[Pair, PairInfo], th: Thresholds, human: HumanDecisions,
+                   together: set[Pair] = frozenset()) -> tuple[list[Pair], list[Pair]]:
     """Undecided candidates above the automatic threshold, and those in the review band
     (less pairs whose IDs, or twins' names and sexes, already tell them apart).  A pair
-    decide.one_person_at_home describes counts as automatic whatever its score."""
+    decide.one_person_at_home or decide.newborn_at_home describes counts as automatic whatever
+    its score (the pair guard still decides whether it joins), and so does a pair of a
+    household that moved together (``together``, linkage.comove)."""
     auto_pairs = [pair for pair, info in pair_info.items()
-                  if (info["p"] >= th.auto_match_probability or one_person_at_home(info["levels"]))
+                  if (info["p"] >= th.auto_match_probability or one_person_at_home(info["levels"])
+                      or newborn_at_home(info["levels"]) or pair in together)
                   and not human.decided(*pair)]
     review_candidates = [pair for pair, info in pair_info.items()
                          if info["p"] < th.auto_match_probability and not one_person_at_home(info["levels"])
+                         and not newborn_at_home(info["levels"]) and pair not in together
                          and not human.decided(*pair) and not clearly_apart(info["levels"])]
     return auto_pairs, review_candidates
 
@@ -216,6 +241,8 @@ class PairJudge:
     rules: PatternRules
     # newborn placeholder archive -> its household's only named archive (linkage.newborn)
     sole_named: dict[str, str] = field(default_factory=dict)
+    # pairs of households that moved together (linkage.comove)
+    together: set[Pair] = field(default_factory=set)
     learned: dict[Pair, PatternDecision] = field(default_factory=dict)
 
     def guard(self, pair: Pair, probability: float) -> str:
@@ -223,7 +250,8 @@ class PairJudge:
         return pair_guard(self.pair_info[pair]["levels"], probability,
                           self.th.auto_match_probability_without_id,
                           born_before_created(self.facts[a], self.facts[b]),
-                          sole_newborn=self.sole_named.get(a) == b or self.sole_named.get(b) == a)
+                          sole_newborn=self.sole_named.get(a) == b or self.sole_named.get(b) == a,
+                          moved_together=pair in self.together)
 
     def learned_decision(self, pair: Pair, reason: str) -> PatternDecision | None:
         if not self.rules.counts:

@@ -68,6 +68,14 @@ CASES = [
     ("name_month_day", {**OTHER, "dob_best": date(1953, 3, 15)}, False),
     ("phone_surname", {**OTHER, "phone_norm": BASE["phone_norm"], "dob_best": None}, True),
     ("phone_surname", {**OTHER, "phone_norm": BASE["phone_norm"], "surname_py": "li"}, False),
+    # A newborn placeholder whose birth date is the home visit's, weeks off the child's.
+    ("newborn_household_near_dob", {"name_placeholder": True, "dob_best": date(1950, 4, 20)}, True),
+    ("newborn_household_near_dob", {"name_placeholder": True, "dob_best": date(1950, 6, 20)}, False),
+    ("newborn_household_near_dob", {"dob_best": date(1950, 4, 20)}, False),  # no placeholder
+    ("newborn_household_near_dob", {"name_placeholder": True, "dob_best": date(1950, 4, 20),
+                                    "address_skeleton": "y村#组"}, False),  # another household
+    ("newborn_household_near_dob", {"name_placeholder": True, "dob_best": date(1950, 4, 20),
+                                    "county": "621022"}, False),
 ]
 
 

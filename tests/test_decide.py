@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from linkage.decide import (
-    NOT_QUEUED_REASONS, ArchiveFacts, apart_by_ids, clearly_apart, decide_cluster, one_person_at_home,
-    pair_guard, survivor_of, target_region_of,
+    NOT_QUEUED_REASONS, ArchiveFacts, apart_by_ids, clearly_apart, decide_cluster, newborn_at_home,
+    one_person_at_home, pair_guard, survivor_of, target_region_of,
 )
 
 
@@ -142,6 +142,24 @@ PLACEHOLDER_HOME = {"name": "name.placeholder", "id": "id.null", "dob": "dob.exa
 def test_newborn_placeholder_with_the_households_only_child_of_that_date(changes, sole, blocked):
     levels = {**PLACEHOLDER_HOME, **changes}
     assert bool(pair_guard(levels, 1.0, 0.9995, sole_newborn=sole)) is blocked
+
+
+@pytest.mark.parametrize("changes,weighed", [
+    ({}, True),
+    ({"dob": "dob.year_and_month_or_day"}, True),        # the home-visit date, weeks off
+    ({"dob": "dob.lunar_shift"}, True),
+    ({"dob": "dob.different"}, False),                   # another child
+    ({"dob": "dob.null"}, False),
+    ({"sex": "sex.null"}, True),
+    ({"sex": "sex.different"}, False),
+    ({"id": "id.one_typo"}, True),
+    ({"id": "id.both_valid_differ"}, False),
+    ({"location": "location.phone"}, True),
+    ({"location": "location.village"}, False),           # not one household
+    ({"name": "name.exact"}, False),                     # a named pair: its score decides
+])
+def test_newborn_pairs_weighed_whatever_their_score(changes, weighed):
+    assert newborn_at_home({**PLACEHOLDER_HOME, **changes}) is weighed
 
 
 @pytest.mark.parametrize("dob,sex,location,blocked", [

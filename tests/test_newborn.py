@@ -8,7 +8,9 @@ from datetime import date
 import duckdb
 import pytest
 
-from linkage.newborn import sole_named_archive
+from linkage.model.settings import level_codes, load_model_dict
+from linkage.newborn import newborn_pair_sql, sole_named_archive
+from linkage.shipped import default_model_path
 from linkage.standardise.name_notes import newborn_placeholder
 
 D = date(2024, 3, 1)
@@ -62,15 +64,36 @@ def test_newborn_placeholder_names(name, placeholder):
     assert (newborn_placeholder(name) is not None) is placeholder
 
 
+@pytest.mark.parametrize("name,location,kept", [
+    ("name.placeholder", "location.address_phone", True),
+    ("name.placeholder", "location.phone", True),
+    ("name.placeholder", "location.village", False),   # not one household
+    ("name.exact", "location.address", False),          # a named pair: its score decides
+])
+def test_newborn_pairs_are_kept_whatever_their_score(name, location, kept):
+    """The shipped model's gammas of a pair, through newborn_pair_sql, on DuckDB."""
+    codes = level_codes(load_model_dict(default_model_path()))
+    gamma = {c: {code: g for g, code in levels.items()} for c, levels in codes.items()}
+    con = duckdb.connect()
+    con.execute("CREATE TABLE s (gamma_name INTEGER, gamma_location INTEGER)")
+    con.execute("INSERT INTO s VALUES (?, ?)", [gamma["name"][name], gamma["location"][location]])
+    assert con.execute(f"SELECT count(*) FROM s WHERE {newborn_pair_sql(codes)}").fetchone()[0] == kept
+
+
+def test_no_newborn_pairs_without_the_levels():
+    assert newborn_pair_sql({"name": {1: "name.exact"}, "location": {2: "location.address"}}) == "false"
+
+
 # -- end to end: the run links the household's only child, and leaves twins to a reviewer --
 
-def _household(children: list[tuple[str, str]]) -> list[dict[str, str]]:
+def _household(children: list[tuple[str, ...]]) -> list[dict[str, str]]:
     base = {"sex": "男", "birth_date": "2024-03-01", "id_number": "", "region_code": "620802100201",
             "address": "崆峒区柳湖镇新村3组12号", "phone": "13912345678",
             "created_date": "2024-03-05", "last_service_date": "2024-06-01"}
     rows = [dict(base, archive_id="62080210020199901", name="王芳之子")]
-    for i, (name, sex) in enumerate(children, start=2):
+    for i, (name, sex, *dob) in enumerate(children, start=2):
         rows.append(dict(base, archive_id=f"6208021002019990{i}", name=name, sex=sex,
+                         birth_date=dob[0] if dob else base["birth_date"],
                          created_date="2024-09-01", last_service_date="2025-03-01"))
     return rows
 
@@ -78,6 +101,10 @@ def _household(children: list[tuple[str, str]]) -> list[dict[str, str]]:
 @pytest.mark.parametrize("children,linked", [
     ([("李浩然", "男")], True),
     ([("李浩然", "男"), ("李浩宇", "男")], False),   # twins: whose placeholder?
+    # the placeholder's date is the home visit's, weeks off: the model scores the pair low
+    # (the name says nothing, a near date little), and it is weighed anyway
+    ([("李浩然", "男", "2024-03-19")], True),
+    ([("李浩然", "男", "2024-03-19"), ("李浩宇", "男", "2024-03-19")], False),
 ])
 def test_a_run_links_the_households_only_child(tmp_path, children, linked):
     from helpers import read_csv, write_archives

@@ -3,7 +3,8 @@
 Writes ``scored_pairs`` (archive_id_l < archive_id_r, probability, weight, one gamma and one
 Bayes factor per comparison) and reports how many pairs each blocking rule proposed.  Pairs
 below the review threshold are kept only when both archives have a pair above the automatic
-threshold: clustering needs them to see weak links inside a chain.
+threshold: clustering needs them to see weak links inside a chain; and a newborn placeholder
+archive's pairs in its household, which the model cannot score (linkage.newborn).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import duckdb
 
 from linkage.config import Config
 from linkage.contracts import NamedTable
-from linkage.model.settings import settings_for_prediction
+from linkage.model.settings import UNIQUE_ID, level_codes, settings_for_prediction
+from linkage.newborn import newborn_pair_sql
 from linkage.model.splink_adapter import connect_splink, gamma_from_weight_sql, make_linker
 
 SCORED_PAIRS = "scored_pairs"
@@ -26,6 +28,8 @@ SCORED_PAIRS = "scored_pairs"
 # every column of its input (Chinese names and addresses, address tokens) into its own table
 # and carries them through the blocking joins.
 SCORING_INPUT = "_scoring_input"
+# The scored records with their integer surrogate id (``_sid``) beside the archive ID.
+SCORING_IDS = "_scoring_ids"
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,17 @@ def score_pairs(
     records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     settings = settings_for_prediction(model, config, records)
     columns = columns_read(settings, _columns(con, table))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {SCORING_INPUT} AS SELECT {', '.join(columns)} FROM {table}")
+    # Splink joins and compares pairs by their unique id: an integer surrogate (the row's
+    # position) instead of the 17-character archive ID makes the blocking joins and predict's
+    # joins back to the records cheaper.  Every blocking rule and comparison is symmetric
+    # in l/r, so the pairs and their scores do not depend on which archive is ``l``.
+    features = [c for c in columns if c != UNIQUE_ID]
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {SCORING_IDS} AS
+        SELECT (row_number() OVER ())::BIGINT AS _sid, {UNIQUE_ID}, {', '.join(features)} FROM {table}
+    """)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {SCORING_INPUT} AS "
+                f"SELECT _sid AS {UNIQUE_ID}, {', '.join(features)} FROM {SCORING_IDS}")
     linker = make_linker(api, SCORING_INPUT, settings)
     predictions = linker.inference.predict()
     physical = predictions.physical_name
@@ -81,35 +95,47 @@ def score_pairs(
     review = config.thresholds.review_match_probability
     auto = config.thresholds.auto_match_probability
     gamma_sql = gamma_from_weight_sql(linker)
+    physical_columns = _columns(con, physical)
     weight_cols = []
     for name in names:
         weight = f"mw_{name}"
-        if f"mw_tf_adj_{name}" in _columns(con, physical):
+        if f"mw_tf_adj_{name}" in physical_columns:
             weight = f"(mw_{name} + coalesce(mw_tf_adj_{name}, 0))"
         weight_cols.append(f"{gamma_sql[name]} AS gamma_{name}, {weight} AS w_{name}")
+    # A newborn placeholder and an archive of its household are kept whatever their score
+    # (newborn.newborn_pair_sql speaks of gamma_* columns: spelled here from the weights).
+    newborn = re.sub(r"\bgamma_(\w+)\b", lambda m: f"({gamma_sql[m.group(1)]})",
+                     newborn_pair_sql(level_codes(model)))
+    # Levels and archive IDs are read back only for the kept pairs (a small share of them).
     con.execute(f"""
         CREATE OR REPLACE TABLE {SCORED_PAIRS} AS
-        WITH p AS (
-            SELECT least(archive_id_l, archive_id_r) AS archive_id_l,
-                   greatest(archive_id_l, archive_id_r) AS archive_id_r,
-                   match_probability, match_weight, {", ".join(weight_cols)}
-            FROM {physical}
-        ),
+        WITH
         -- Archives that may be joined automatically; a low-scoring pair between two of
         -- them is what betrays a chain of weak links, so only those low pairs are kept.
         hot AS (
-            SELECT archive_id_l AS archive_id FROM p WHERE match_probability >= {auto}
-            UNION SELECT archive_id_r FROM p WHERE match_probability >= {auto}
+            SELECT archive_id_l AS sid FROM {physical} WHERE match_probability >= {auto}
+            UNION SELECT archive_id_r FROM {physical} WHERE match_probability >= {auto}
+        ),
+        kept AS (
+            SELECT * FROM {physical}
+            WHERE match_probability >= {review} OR {newborn}
+               OR (archive_id_l IN (SELECT sid FROM hot) AND archive_id_r IN (SELECT sid FROM hot))
+        ),
+        named AS (
+            SELECT a.{UNIQUE_ID} AS id_a, b.{UNIQUE_ID} AS id_b, kept.*
+            FROM kept
+            JOIN {SCORING_IDS} AS a ON a._sid = kept.archive_id_l
+            JOIN {SCORING_IDS} AS b ON b._sid = kept.archive_id_r
         )
-        SELECT * FROM p
-        WHERE match_probability >= {review}
-           OR (archive_id_l IN (SELECT archive_id FROM hot)
-               AND archive_id_r IN (SELECT archive_id FROM hot))
+        SELECT least(id_a, id_b) AS archive_id_l, greatest(id_a, id_b) AS archive_id_r,
+               match_probability, match_weight, {", ".join(weight_cols)}
+        FROM named
         ORDER BY archive_id_l, archive_id_r
     """)
     kept = con.execute(f"SELECT count(*) FROM {SCORED_PAIRS}").fetchall()[0][0]
     linker.table_management.delete_tables_created_by_splink_from_db()
     con.execute(f"DROP VIEW IF EXISTS {SCORING_INPUT}")
+    con.execute(f"DROP TABLE IF EXISTS {SCORING_IDS}")
     return ScoreReport(sum(pairs_by_rule.values()), pairs_by_rule, int(kept), kept_pairs())
 
 

@@ -19,11 +19,14 @@ Seeds (archives whose component is re-clustered):
 * ends of reviewer / un-merge links that changed since last night (``st.human``);
 * ends of automatic edges and reviewer "same" links that last night did not join
   (their ends were in different persons): conflicted components;
-* current archives of last night's persons that lost an archive (vanished).
+* current archives of last night's persons that lost an archive (vanished);
+* the ends of pairs a household that moved with them could decide (linkage.comove): the
+  pair vouching for them may have changed anywhere.
 
 The seeds grow to whole components of tonight's graph (automatic edges, reviewers' "same"
 links, and pairs at or above the review threshold: the review rows of a group are capped
-as a whole, linkage.review_cap) and whole persons of last night, until neither adds an
+as a whole, linkage.review_cap; and a pair to the pair that vouches for it as a household
+that moved together, linkage.comove) and whole persons of last night, until neither adds an
 archive.
 """
 
@@ -34,9 +37,11 @@ from collections.abc import Iterable
 import duckdb
 import pyarrow as pa
 
+from linkage.comove import supporting_pairs
 from linkage.connection import id_table, registered
 from linkage.config import Thresholds
 from linkage.human import HumanDecisions
+from linkage.model.features import MODEL_INPUT_TABLE
 
 KEPT_TABLE_SQL = "SELECT archive_id_l, archive_id_r, {cls} AS class FROM {pairs}"
 HUMAN_TABLE = "night_human"  # archive_id_l, archive_id_r, verdict: tonight's reviewer/un-merge links
@@ -76,9 +81,12 @@ def affected_archives(
     changes: str,
     current: str,
     thresholds: Thresholds,
+    features: str = MODEL_INPUT_TABLE,
+    always: Iterable[str] = (),
 ) -> set[str]:
     """The archives to re-cluster tonight (see the module docstring); ``current``: a table
-    of tonight's archive_ids (reviewers' links may name archives that are not)."""
+    of tonight's archive_ids (reviewers' links may name archives that are not); ``always``:
+    archives re-clustered every night (resolve.comove_seeds)."""
     auto = repr(thresholds.auto_match_probability)
     seeds = _ids(con, f"""
         SELECT archive_id FROM {changes} WHERE change <> 'vanished'
@@ -105,6 +113,7 @@ def affected_archives(
                               WHERE archive_id IN (SELECT archive_id FROM {changes} WHERE change = 'vanished'))
           AND p.archive_id NOT IN (SELECT archive_id FROM {changes} WHERE change = 'vanished')
     """)
+    seeds |= set(always)
     # Review pairs link too: the review rows of a group are capped as a whole
     # (linkage.review_cap), so a group is re-decided whole or not at all.
     review = repr(thresholds.review_match_probability)
@@ -117,6 +126,9 @@ def affected_archives(
             continue  # a reviewer's "different" removes the edge
         neighbours.setdefault(a, []).append(b)
         neighbours.setdefault(b, []).append(a)
+    for (a, _), (c, _) in supporting_pairs(con, features, edges):
+        neighbours.setdefault(a, []).append(c)
+        neighbours.setdefault(c, []).append(a)
     vanished = _ids(con, f"SELECT archive_id FROM {changes} WHERE change = 'vanished'")
     scope: set[str] = set()
     frontier = set(seeds) - vanished

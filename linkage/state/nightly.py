@@ -33,7 +33,7 @@ from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.settings import load_model_dict
 from linkage.connection import connect_for, id_table, registered
 from linkage.contracts import FEATURES_TABLE, RunSummary
-from linkage.resolve import cluster_and_decide
+from linkage.resolve import cluster_and_decide, comove_seeds
 from linkage.shipped import default_model_path
 from linkage.crash import crash_point
 from linkage.outputs import OutputLock
@@ -373,7 +373,9 @@ class _Night:
         else:
             scope = affected_archives(con, pairs=KEPT_PAIRS, human=self.human, human_now=HUMAN_TABLE,
                                       changes=CHANGES_TABLE, current=FINGERPRINTS_TABLE,
-                                      thresholds=self.config.thresholds)
+                                      thresholds=self.config.thresholds,
+                                      always=comove_seeds(con, self.model, KEPT_PAIRS,
+                                                          self.config.thresholds))
             with registered(con, "_scope", id_table(scope)):
                 con.execute(f"CREATE OR REPLACE TABLE {SCOPE_TABLE} AS SELECT * FROM _scope")
             human = HumanDecisions(

@@ -1,0 +1,82 @@
+"""Households that moved together (linkage.comove), on real DuckDB, and the guard's use of
+them (linkage.decide.moved_with_household)."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from linkage.comove import moved_together
+from linkage.decide import moved_with_household, pair_guard
+
+OLD, NEW = "淮阳县城关镇东关村3组12号", "郸城县汲水乡新闫湾村9组86号"
+
+
+def _features(rows: list[tuple[str, str | None, str | None]]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE mi (archive_id VARCHAR, address_norm VARCHAR, name_py VARCHAR)")
+    if rows:
+        con.executemany("INSERT INTO mi VALUES (?, ?, ?)", rows)
+    return con
+
+
+@pytest.mark.parametrize("rows,pairs,expected", [
+    # a couple moved: husband's and wife's old and new archives
+    ([("h1", OLD, "wangjun"), ("h2", NEW, "wangjun"), ("w1", OLD, "lifang"), ("w2", NEW, "lifang")],
+     [("h1", "h2"), ("w1", "w2")], {("h1", "h2"), ("w1", "w2")}),
+    # the wife's pair oriented the other way round
+    ([("h1", OLD, "wangjun"), ("h2", NEW, "wangjun"), ("w1", OLD, "lifang"), ("w2", NEW, "lifang")],
+     [("h1", "h2"), ("w2", "w1")], {("h1", "h2"), ("w2", "w1")}),
+    # a mover alone
+    ([("h1", OLD, "wangjun"), ("h2", NEW, "wangjun")], [("h1", "h2")], set()),
+    # the second pair is at another new address
+    ([("h1", OLD, "wangjun"), ("h2", NEW, "wangjun"), ("w1", OLD, "lifang"), ("w2", "x", "lifang")],
+     [("h1", "h2"), ("w1", "w2")], set()),
+    # two namesakes, each with a duplicate archive at their own address: not another person
+    ([("a1", OLD, "wangjun"), ("a2", OLD, "wangjun"), ("b1", NEW, "wangjun"), ("b2", NEW, "wangjun")],
+     [("a1", "b1"), ("a2", "b2")], set()),
+    # one household (same address): nothing moved
+    ([("h1", OLD, "wangjun"), ("h2", OLD, "wangjun"), ("w1", OLD, "lifang"), ("w2", OLD, "lifang")],
+     [("h1", "h2"), ("w1", "w2")], set()),
+    # no address
+    ([("h1", None, "wangjun"), ("h2", NEW, "wangjun"), ("w1", None, "lifang"), ("w2", NEW, "lifang")],
+     [("h1", "h2"), ("w1", "w2")], set()),
+    ([], [], set()),
+])
+def test_moved_together(rows, pairs, expected):
+    assert moved_together(_features(rows), "mi", pairs) == expected
+
+
+MOVER = {"name": "name.exact", "id": "id.null", "dob": "dob.exact", "sex": "sex.same",
+         "location": "location.other_county"}
+
+
+@pytest.mark.parametrize("changes,shape", [
+    ({}, True),
+    ({"name": "name.homophone"}, True),
+    ({"dob": "dob.lunar"}, True),
+    ({"sex": "sex.null"}, True),
+    ({"id": "id.one_typo"}, True),
+    ({"location": "location.county"}, True),
+    ({"name": "name.one_char"}, False),            # twins' names
+    ({"name": "name.lookalike"}, False),
+    ({"dob": "dob.different"}, False),
+    ({"sex": "sex.different"}, False),
+    ({"id": "id.two_people"}, False),              # two people's IDs
+    ({"id": "id.both_valid_differ"}, False),
+    ({"location": "location.address"}, False),     # one household: other rules
+])
+def test_moved_with_household_shape(changes, shape):
+    assert moved_with_household({**MOVER, **changes}) is shape
+
+
+@pytest.mark.parametrize("changes,together,blocked", [
+    ({}, False, True),                   # namesakes across counties? a reviewer decides
+    ({}, True, False),                   # the household moved with them
+    ({"name": "name.one_char"}, True, True),
+    ({"id": "id.two_people"}, True, True),
+    ({"location": "location.township"}, True, False),
+])
+def test_guard_with_a_household_that_moved(changes, together, blocked):
+    reason = pair_guard({**MOVER, **changes}, 0.99, 0.9995, moved_together=together)
+    assert bool(reason) is blocked
