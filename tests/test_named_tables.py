@@ -23,9 +23,12 @@ from linkage.prepare import prepare_model_input
 from linkage.progress import StageTimer
 from linkage.shipped import example_input_path
 from linkage.standardise.table import standardise_table
+from linkage.state.changes import detect_changes
+from linkage.state.evidence import full_pairs, incremental_pairs, keep
 
 STEPS: list[Callable[..., object]] = [read_input, standardise_table, build_model_input,
-                                      prepare_model_input, score_pairs]
+                                      prepare_model_input, score_pairs,
+                                      detect_changes, full_pairs, incremental_pairs, keep]
 
 
 def _named_tables(kind: object) -> list[str]:
@@ -102,5 +105,34 @@ def test_review_items_read_the_raw_table_the_caller_names() -> None:
         items = review_items(con, [decision], "tonights_features", "tonights_raw")
         assert [(i["archive_id_l"], i["archive_id_r"]) for i in items] == [("a1", "a2")]
         assert items[0]["l_address"] == "X" and items[0]["r_address"] == "Y"
+    finally:
+        con.close()
+
+
+def test_the_nightly_change_step_returns_the_tables_it_made() -> None:
+    """detect_changes on a first night (no stored archives): every archive is new, and the
+    four tables the later steps read are there, under the names its result gives."""
+    config = load_config(None)
+    con = connect(threads=1)
+    try:
+        ingested = read_input(con, example_input_path(), config)
+        changed = detect_changes(con, ingested.raw.name, None, ingested.rejects.name)
+        assert changed.counts.new == ingested.rows_accepted > 0
+        assert _exists(con, changed.fingerprints) == ingested.rows_accepted
+        assert _exists(con, changed.changes) == ingested.rows_accepted
+        assert _exists(con, changed.stale) == 0
+        assert _exists(con, changed.kept) == 0
+    finally:
+        con.close()
+
+
+def test_the_keep_step_returns_the_pairs_it_kept() -> None:
+    config = load_config(None)
+    con = connect(threads=1)
+    try:
+        con.execute("""CREATE TABLE candidates AS SELECT * FROM (VALUES
+            ('a', 'b', 0.9999), ('c', 'd', 0.1)) t(archive_id_l, archive_id_r, match_probability)""")
+        kept = keep(con, "candidates", config.thresholds)
+        assert _exists(con, kept) == 1
     finally:
         con.close()

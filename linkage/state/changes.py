@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import duckdb
 
+from linkage.contracts import NamedTable
 from linkage.schema import INPUT_COLUMNS
 
 CHANGES_TABLE = "night_changes"  # archive_id, change ('new' | 'changed' | 'vanished')
 FINGERPRINTS_TABLE = "night_fingerprints"  # archive_id, fingerprint (tonight's input)
 STALE_TABLE = "night_stale"  # archive_id of changed and vanished archives: stored pairs void
-DELTA_TABLE = "night_delta"  # model_input rows of new and changed archives (standardised tonight)
 KEPT_TABLE = "night_kept"  # archive_id of stored archives whose row was rejected tonight
 
 
@@ -40,6 +40,17 @@ class ChangeCounts:
                 "unchanged": self.unchanged, "kept_rejected": self.kept_rejected}
 
 
+@dataclass(frozen=True)
+class NightChanges:
+    """What detect_changes made: the counts, and the tables the later steps read by name."""
+
+    counts: ChangeCounts
+    fingerprints: NamedTable
+    changes: NamedTable
+    stale: NamedTable
+    kept: NamedTable
+
+
 def fingerprint_sql(raw_table: str) -> str:
     """archive_id and md5 of the raw fields; NULL and '' are told apart."""
     fields = ", ".join(f"coalesce({c}, chr(0))" for c in INPUT_COLUMNS if c != "archive_id")
@@ -49,7 +60,7 @@ def fingerprint_sql(raw_table: str) -> str:
 
 def detect_changes(
     con: duckdb.DuckDBPyConnection, raw_table: str, stored: str | None, rejects: str
-) -> ChangeCounts:
+) -> NightChanges:
     """Fill FINGERPRINTS_TABLE, CHANGES_TABLE, STALE_TABLE and KEPT_TABLE; ``stored`` is the
     state's archives table (archive_id, fingerprint), or None when there is none yet
     (everything is new); ``rejects`` holds tonight's rejected rows (archive_id)."""
@@ -80,5 +91,11 @@ def detect_changes(
     total = con.execute(f"SELECT count(*) FROM {FINGERPRINTS_TABLE}").fetchall()[0][0]
     kept = con.execute(f"SELECT count(*) FROM {KEPT_TABLE}").fetchall()[0][0]
     new, changed = int(counts.get("new", 0)), int(counts.get("changed", 0))
-    return ChangeCounts(new, changed, int(counts.get("vanished", 0)), int(total) - new - changed,
-                        int(kept))
+    return NightChanges(
+        ChangeCounts(new, changed, int(counts.get("vanished", 0)), int(total) - new - changed,
+                     int(kept)),
+        fingerprints=NamedTable(FINGERPRINTS_TABLE, "archive_id, fingerprint of tonight's input "
+                                "(and of stored archives whose row was rejected tonight)"),
+        changes=NamedTable(CHANGES_TABLE, "archive_id, change: new, changed or vanished"),
+        stale=NamedTable(STALE_TABLE, "archive_id of changed and vanished archives"),
+        kept=NamedTable(KEPT_TABLE, "archive_id, fingerprint of stored archives rejected tonight"))

@@ -25,12 +25,24 @@ from linkage.connection import registered
 from linkage.config import Thresholds
 from linkage.crash import crash_point
 from linkage.state import db
-from linkage.state.affected import HUMAN_TABLE, KEPT_TABLE_SQL, class_sql
-from linkage.state.changes import CHANGES_TABLE, DELTA_TABLE, FINGERPRINTS_TABLE, STALE_TABLE
+from linkage.state.affected import KEPT_TABLE_SQL, class_sql
 from linkage.state.decision_log import LogUpdate, decision_key
-from linkage.state.evidence import FRESH_PAIRS, KEPT_PAIRS
 from linkage.state.persons import PersonIndex
-from linkage.summary import AREA_HISTORY_TABLE
+
+
+@dataclass(frozen=True)
+class CommitTables:
+    """The names of the night's tables the commit copies from, as the steps that made them
+    returned them (linkage.state.changes, .evidence, .affected, linkage.summary)."""
+
+    changes: str  # archive_id, change: new | changed | vanished
+    stale: str  # archive_id of changed and vanished archives
+    fingerprints: str  # archive_id, fingerprint of tonight's population
+    delta: str  # model input rows standardised tonight
+    fresh_pairs: str  # pairs scored tonight
+    kept_pairs: str  # the pairs clustering read
+    human: str  # reviewers' verdicts and un-merges, as applied tonight
+    area_history: str  # per-area figures of the night
 
 
 @dataclass
@@ -49,29 +61,30 @@ class NightRecord:
     model_signature: str
     # Tonight's whole population, as the nightly run named it (a full night stores it all).
     model_input: str
+    tables: CommitTables
     meta: dict[str, str] = field(default_factory=dict)  # further st.meta keys of the night
 
 
 def commit_night(con: duckdb.DuckDBPyConnection, night: NightRecord, state_path: Path) -> None:
     """Write the night into ``st`` in one transaction (crash point ``commit_mid`` inside)."""
     _stage(con, night)
-    run, summary = night.run_id, night.summary
+    run, summary, t = night.run_id, night.summary, night.tables
     with db.transaction(con):
         if night.full:
             con.execute("CREATE OR REPLACE TABLE st.archives AS SELECT * FROM _c_archives")
-            con.execute(f"CREATE OR REPLACE TABLE st.pairs AS SELECT * FROM {FRESH_PAIRS}")
+            con.execute(f"CREATE OR REPLACE TABLE st.pairs AS SELECT * FROM {t.fresh_pairs}")
         else:
-            con.execute(f"DELETE FROM st.archives WHERE archive_id IN (SELECT archive_id FROM {CHANGES_TABLE})")
+            con.execute(f"DELETE FROM st.archives WHERE archive_id IN (SELECT archive_id FROM {t.changes})")
             con.execute("INSERT INTO st.archives BY NAME SELECT * FROM _c_archives")
             con.execute(f"""
                 DELETE FROM st.pairs
-                WHERE archive_id_l IN (SELECT archive_id FROM {STALE_TABLE})
-                   OR archive_id_r IN (SELECT archive_id FROM {STALE_TABLE})
+                WHERE archive_id_l IN (SELECT archive_id FROM {t.stale})
+                   OR archive_id_r IN (SELECT archive_id FROM {t.stale})
             """)
-            con.execute(f"INSERT INTO st.pairs BY NAME SELECT * FROM {FRESH_PAIRS}")
+            con.execute(f"INSERT INTO st.pairs BY NAME SELECT * FROM {t.fresh_pairs}")
         con.execute(f"""
             DELETE FROM st.persons WHERE archive_id IN (SELECT archive_id FROM _c_person_delta)
-               OR archive_id IN (SELECT archive_id FROM {CHANGES_TABLE} WHERE change = 'vanished')
+               OR archive_id IN (SELECT archive_id FROM {t.changes} WHERE change = 'vanished')
         """)
         con.execute("INSERT INTO st.persons SELECT archive_id, person_id FROM _c_person_delta")
         con.execute("INSERT INTO st.person_ids SELECT person_id, 'active', ?, NULL, NULL "
@@ -82,13 +95,13 @@ def commit_night(con: duckdb.DuckDBPyConnection, night: NightRecord, state_path:
         """, [run])
         con.execute("DELETE FROM st.kept")
         con.execute("INSERT INTO st.kept " + KEPT_TABLE_SQL.format(
-            cls=class_sql(night.thresholds), pairs=KEPT_PAIRS))
+            cls=class_sql(night.thresholds), pairs=t.kept_pairs))
         con.execute("DELETE FROM st.human")
-        con.execute(f"INSERT INTO st.human SELECT archive_id_l, archive_id_r, verdict FROM {HUMAN_TABLE}")
+        con.execute(f"INSERT INTO st.human SELECT archive_id_l, archive_id_r, verdict FROM {t.human}")
         con.execute("INSERT INTO st.decision_log BY NAME SELECT * FROM _c_emitted")
         con.execute("DELETE FROM st.standing WHERE decision_id IN (SELECT decision_id FROM _c_unstand)")
         con.execute("INSERT INTO st.standing BY NAME SELECT * FROM _c_stand")
-        con.execute(f"INSERT INTO st.area_history SELECT ?, * FROM {AREA_HISTORY_TABLE}", [run])
+        con.execute(f"INSERT INTO st.area_history SELECT ?, * FROM {t.area_history}", [run])
         con.execute("INSERT INTO st.runs VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             run, night.started, summary.mode, summary.full_reason, summary.input_rows,
             summary.archives, summary.changes.get("new", 0), summary.changes.get("changed", 0),
@@ -110,14 +123,14 @@ def _stage(con: duckdb.DuckDBPyConnection, night: NightRecord) -> None:
     old = "st.archives" if night.has_archives else (
         "(SELECT NULL::VARCHAR AS archive_id, NULL::VARCHAR AS fingerprint, "
         "NULL::INTEGER AS first_run, NULL::INTEGER AS changed_run WHERE false)")
-    source = night.model_input if night.full else DELTA_TABLE
+    source = night.model_input if night.full else night.tables.delta
     con.execute(f"""
         CREATE OR REPLACE TABLE _c_archives AS
         SELECT m.*, f.fingerprint, coalesce(o.first_run, {run}) AS first_run,
                CASE WHEN o.archive_id IS NULL OR o.fingerprint <> f.fingerprint
                     THEN {run} ELSE o.changed_run END AS changed_run
         FROM {source} m
-        JOIN {FINGERPRINTS_TABLE} f USING (archive_id)
+        JOIN {night.tables.fingerprints} f USING (archive_id)
         LEFT JOIN (SELECT archive_id, fingerprint, first_run, changed_run FROM {old}) o
             USING (archive_id)
     """)

@@ -16,9 +16,12 @@ full rebuild gives while scoring only pairs that touch a new or changed archive.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 
 from linkage.config import Thresholds
+from linkage.contracts import NamedTable
 from linkage.state.scoring import Scorer
 
 FRESH_PAIRS = "night_fresh_pairs"  # pairs scored tonight (what the state adds)
@@ -26,8 +29,23 @@ ALL_PAIRS = "night_all_pairs"  # every pair between tonight's archives, at tonig
 KEPT_PAIRS = "night_pairs"  # what the keep rule selects from ALL_PAIRS: clustering's input
 
 
-def keep(con: duckdb.DuckDBPyConnection, candidates: str, out: str, thresholds: Thresholds) -> None:
-    """``out``: the pairs of ``candidates`` clustering and review need."""
+@dataclass(frozen=True)
+class NightPairs:
+    """The pairs a night scored: ``fresh`` (what the state adds) and ``all`` (every pair
+    between tonight's archives at tonight's weights)."""
+
+    fresh: NamedTable
+    all: NamedTable
+
+
+_NIGHT_PAIRS = NightPairs(
+    NamedTable(FRESH_PAIRS, "pairs scored tonight (what the state adds)"),
+    NamedTable(ALL_PAIRS, "every pair between tonight's archives, at tonight's weights"))
+
+
+def keep(con: duckdb.DuckDBPyConnection, candidates: str, thresholds: Thresholds) -> NamedTable:
+    """The pairs of ``candidates`` clustering and review need (KEPT_PAIRS)."""
+    out = KEPT_PAIRS
     auto = repr(thresholds.auto_match_probability)
     con.execute(f"""
         CREATE OR REPLACE TABLE {out} AS
@@ -41,16 +59,18 @@ def keep(con: duckdb.DuckDBPyConnection, candidates: str, out: str, thresholds: 
                AND archive_id_r IN (SELECT archive_id FROM hot))
         ORDER BY archive_id_l, archive_id_r
     """)
+    return NamedTable(out, "tonight's pairs the keep rule selects: clustering's input")
 
 
-def full_pairs(scorer: Scorer, population: str) -> None:
+def full_pairs(scorer: Scorer, population: str) -> NightPairs:
     """A full rebuild: score every pair of ``population``."""
     scorer.within(population, FRESH_PAIRS)
     scorer.con.execute(f"CREATE OR REPLACE VIEW {ALL_PAIRS} AS SELECT * FROM {FRESH_PAIRS}")
+    return _NIGHT_PAIRS
 
 
 def incremental_pairs(scorer: Scorer, delta: str, unchanged: str, stale: str, stored: str,
-                      stored_archives: str) -> None:
+                      stored_archives: str) -> NightPairs:
     """An incremental night: score ``delta`` (new and changed archives) within itself and
     against ``unchanged``; refresh the ``stored`` pairs that touch no ``stale`` archive
     (changed or vanished: their stored pairs are void); ``stored_archives``: the state's
@@ -70,7 +90,7 @@ def incremental_pairs(scorer: Scorer, delta: str, unchanged: str, stale: str, st
     con.execute("DROP TABLE night_stored")
     if not _count(con, delta):
         con.execute(f"CREATE OR REPLACE TABLE {FRESH_PAIRS} AS SELECT * FROM {stored} LIMIT 0")
-        return
+        return _NIGHT_PAIRS
     scorer.within(delta, FRESH_PAIRS)
     if _count(con, unchanged):
         # Unchanged archives' blocking keys are the stored ones: block against the table.
@@ -78,6 +98,7 @@ def incremental_pairs(scorer: Scorer, delta: str, unchanged: str, stale: str, st
         con.execute(f"INSERT INTO {FRESH_PAIRS} BY NAME SELECT * FROM night_between")
         con.execute("DROP TABLE night_between")
     con.execute(f"INSERT INTO {ALL_PAIRS} BY NAME SELECT * FROM {FRESH_PAIRS}")
+    return _NIGHT_PAIRS
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

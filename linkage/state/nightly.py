@@ -45,12 +45,10 @@ from linkage.review_items import review_items
 from linkage.standardise.table import standardise_table
 from linkage.state import db
 from linkage.state.affected import HUMAN_TABLE, SCOPE_TABLE, affected_archives, human_table
-from linkage.state.changes import (
-    CHANGES_TABLE, DELTA_TABLE, FINGERPRINTS_TABLE, KEPT_TABLE, STALE_TABLE, detect_changes,
-)
-from linkage.state.commit import NightRecord, commit_night
+from linkage.state.changes import detect_changes
+from linkage.state.commit import CommitTables, NightRecord, commit_night
 from linkage.state.decision_log import RETIRE_ACTIONS, Correction, LogUpdate, diff_decisions
-from linkage.state.evidence import ALL_PAIRS, KEPT_PAIRS, full_pairs, incremental_pairs, keep
+from linkage.state.evidence import full_pairs, incremental_pairs, keep
 from linkage.state.lock import StateLock
 from linkage.state.persons import NIGHT_PERSONS, PersonIndex, stable_person_ids
 from linkage.state.publish import prepare_pending, publish_pending, recover_pending, stage_outputs
@@ -58,6 +56,7 @@ from linkage.state.scoring import Scorer
 from linkage.state.signatures import features_signature, model_signature
 from linkage.state.standing_scores import with_tonights_scores
 from linkage.state.unmerge import UnmergeNote, unmerge_links, with_unmerges
+from linkage.summary import AREA_HISTORY_TABLE
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +65,7 @@ RESTORED_BY = "linkage-state"  # the "reviewer" of verdicts restored from the st
 GUARD_META = "blocking_guard_signature"  # the blocks last night's blocking guard skipped
 # This module's own tables (the other night_* tables belong to the state modules that make them).
 RAW_DELTA_TABLE = "night_raw_delta"  # raw rows of tonight's new and changed archives
+DELTA_TABLE = "night_delta"  # model_input rows of new and changed archives (standardised tonight)
 UNCHANGED_VIEW = "night_unchanged"  # tonight's population less the delta: scored against it
 SCOPE_PAIRS_TABLE = "night_scope_pairs"  # kept pairs touching a re-clustered archive
 
@@ -132,6 +132,10 @@ class _Night:
         self.has_archives = False  # the state holds archives from an earlier night
         # Tonight's accepted input rows and refused rows, as read_input named them.
         self.raw_table = self.rejects_table = ""
+        # The tables tonight's steps made, by the names their results gave (detect_changes,
+        # full_pairs / incremental_pairs, keep).
+        self.changes_table = self.fingerprints_table = self.stale_table = self.kept_table = ""
+        self.fresh_pairs = self.kept_pairs = ""
         self.recovered: list[int] = []  # committed runs whose outputs were published only now
         self.unmerged: dict[tuple[str, str], UnmergeNote] = {}
         self.human = HumanDecisions()  # reviewers' verdicts plus operators' un-merges
@@ -160,8 +164,11 @@ class _Night:
         if summary.full_reason:
             log.info("full rebuild: %s", summary.full_reason)
         with self.timer.stage("changes"):
-            counts = detect_changes(con, ingested.raw.name,
-                                    "st.archives" if self.has_archives else None, ingested.rejects.name)
+            changed = detect_changes(con, ingested.raw.name,
+                                     "st.archives" if self.has_archives else None, ingested.rejects.name)
+        counts = changed.counts
+        self.changes_table, self.fingerprints_table = changed.changes.name, changed.fingerprints.name
+        self.stale_table, self.kept_table = changed.stale.name, changed.kept.name
         summary.changes = counts.as_dict()
         summary.archives += counts.kept_rejected
         if summary.archives == 0:
@@ -194,8 +201,8 @@ class _Night:
             group_of = {a: members for members in linked for a in members}
             next_number = int(db.get_meta(con, "next_person_number", "1") or 1)
             persons = stable_person_ids(
-                con, linked, next_number, scope=SCOPE_TABLE, current=FINGERPRINTS_TABLE,
-                changes=CHANGES_TABLE, has_state=not new_state)
+                con, linked, next_number, scope=SCOPE_TABLE, current=self.fingerprints_table,
+                changes=self.changes_table, has_state=not new_state)
         for d in fresh:
             if d["person_id"]:
                 d["person_id"] = persons.person_of[d["archive_id"]]
@@ -220,6 +227,11 @@ class _Night:
                 thresholds=self.config.thresholds, features_signature=features_signature(),
                 model_signature=model_signature(self.model, self.config),
                 model_input=MODEL_INPUT_TABLE, meta={GUARD_META: guard_signature},
+                tables=CommitTables(
+                    changes=self.changes_table, stale=self.stale_table,
+                    fingerprints=self.fingerprints_table, delta=DELTA_TABLE,
+                    fresh_pairs=self.fresh_pairs, kept_pairs=self.kept_pairs,
+                    human=HUMAN_TABLE, area_history=AREA_HISTORY_TABLE),
             ), self.state_path)
         crash_point("commit")
 
@@ -287,7 +299,7 @@ class _Night:
         consumers read the few columns they need straight from the state file."""
         con = self.con
         which = "" if full else (
-            f"SEMI JOIN (SELECT archive_id FROM {CHANGES_TABLE} WHERE change <> 'vanished') c "
+            f"SEMI JOIN (SELECT archive_id FROM {self.changes_table} WHERE change <> 'vanished') c "
             "USING (archive_id)")
         con.execute(f"CREATE OR REPLACE TABLE {RAW_DELTA_TABLE} AS SELECT r.* FROM {raw} r {which}")
         if con.execute(f"SELECT count(*) FROM {RAW_DELTA_TABLE}").fetchall()[0][0]:
@@ -303,7 +315,7 @@ class _Night:
                 SELECT * FROM {DELTA_TABLE}
                 UNION ALL BY NAME
                 SELECT * EXCLUDE ({", ".join(STATE_ONLY_COLUMNS)})
-                FROM st.archives SEMI JOIN {KEPT_TABLE} USING (archive_id)
+                FROM st.archives SEMI JOIN {self.kept_table} USING (archive_id)
             """)
         elif full:
             con.execute(f"CREATE OR REPLACE VIEW {MODEL_INPUT_TABLE} AS SELECT * FROM {DELTA_TABLE}")
@@ -313,7 +325,7 @@ class _Night:
             con.execute(f"""
                 CREATE OR REPLACE VIEW {MODEL_INPUT_TABLE} AS
                 SELECT * EXCLUDE ({", ".join(STATE_ONLY_COLUMNS)})
-                FROM st.archives ANTI JOIN {CHANGES_TABLE} USING (archive_id)
+                FROM st.archives ANTI JOIN {self.changes_table} USING (archive_id)
                 UNION ALL BY NAME
                 SELECT * FROM {DELTA_TABLE}
             """)
@@ -323,7 +335,7 @@ class _Night:
         """)
 
     def _score(self, full: bool) -> str:
-        """Score tonight's pairs into ALL_PAIRS / KEPT_PAIRS; returns the signature of the
+        """Score tonight's pairs (evidence.NightPairs) and keep those clustering needs; returns the signature of the
         blocks the blocking guard skipped (kept in the state for the next night)."""
         guarded, guard = guard_blocking(self.con, MODEL_INPUT_TABLE, self.config)
         self.summary.guards["blocking"] = guard.as_dict()
@@ -335,18 +347,19 @@ class _Night:
         scorer = Scorer(self.con, self.model, guarded, MODEL_INPUT_TABLE)
         try:
             if full:
-                full_pairs(scorer, MODEL_INPUT_TABLE)
+                pairs = full_pairs(scorer, MODEL_INPUT_TABLE)
             else:
-                incremental_pairs(scorer, DELTA_TABLE, UNCHANGED_VIEW, STALE_TABLE, "st.pairs",
-                                  "st.archives")
-            keep(self.con, ALL_PAIRS, KEPT_PAIRS, self.config.thresholds)
+                pairs = incremental_pairs(scorer, DELTA_TABLE, UNCHANGED_VIEW, self.stale_table,
+                                          "st.pairs", "st.archives")
+            kept = keep(self.con, pairs.all.name, self.config.thresholds)
         finally:
             scorer.close()
         self.summary.pairs_compared = scorer.pairs_scored
         self.summary.pairs_by_rule = scorer.pairs_by_rule
         count = lambda table: int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
-        self.summary.pairs_stored = count(ALL_PAIRS)
-        self.summary.pairs_kept = count(KEPT_PAIRS)
+        self.fresh_pairs, self.kept_pairs = pairs.fresh.name, kept.name
+        self.summary.pairs_stored = count(pairs.all.name)
+        self.summary.pairs_kept = count(kept.name)
         return guard.signature
 
     def _review_queue(self, decisions: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
@@ -368,13 +381,13 @@ class _Night:
         con = self.con
         human_table(con, self.human, HUMAN_TABLE)
         if full:
-            con.execute(f"CREATE OR REPLACE TABLE {SCOPE_TABLE} AS SELECT archive_id FROM {FINGERPRINTS_TABLE}")
-            human, pairs = self.human, KEPT_PAIRS
+            con.execute(f"CREATE OR REPLACE TABLE {SCOPE_TABLE} AS SELECT archive_id FROM {self.fingerprints_table}")
+            human, pairs = self.human, self.kept_pairs
         else:
-            scope = affected_archives(con, pairs=KEPT_PAIRS, human=self.human, human_now=HUMAN_TABLE,
-                                      changes=CHANGES_TABLE, current=FINGERPRINTS_TABLE,
+            scope = affected_archives(con, pairs=self.kept_pairs, human=self.human, human_now=HUMAN_TABLE,
+                                      changes=self.changes_table, current=self.fingerprints_table,
                                       thresholds=self.config.thresholds,
-                                      always=comove_seeds(con, self.model, KEPT_PAIRS,
+                                      always=comove_seeds(con, self.model, self.kept_pairs,
                                                           self.config.thresholds))
             with registered(con, "_scope", id_table(scope)):
                 con.execute(f"CREATE OR REPLACE TABLE {SCOPE_TABLE} AS SELECT * FROM _scope")
@@ -383,7 +396,7 @@ class _Night:
                 self.human.cannot_links, self.human.notes)
             pairs = SCOPE_PAIRS_TABLE
             con.execute(f"""
-                CREATE OR REPLACE TABLE {pairs} AS SELECT * FROM {KEPT_PAIRS}
+                CREATE OR REPLACE TABLE {pairs} AS SELECT * FROM {self.kept_pairs}
                 WHERE archive_id_l IN (SELECT archive_id FROM {SCOPE_TABLE})
                    OR archive_id_r IN (SELECT archive_id FROM {SCOPE_TABLE})
             """)
@@ -406,7 +419,7 @@ class _Night:
         names = [c[0] for c in cursor.description]
         standing = [dict(zip(names, row)) for row in cursor.fetchall()]
         vanished = {r[0] for r in con.execute(
-            f"SELECT archive_id FROM {CHANGES_TABLE} WHERE change = 'vanished'").fetchall()}
+            f"SELECT archive_id FROM {self.changes_table} WHERE change = 'vanished'").fetchall()}
         touched = set(persons.person_of) | vanished
         in_scope = [d for d in standing
                     if d["archive_id"] in touched or d["survivor_archive_id"] in touched]
@@ -436,7 +449,7 @@ class _Night:
         for d in outside:
             if d["action"] in RETIRE_ACTIONS:
                 d["person_id"] = now.get(d["archive_id"], d["person_id"])
-        return with_tonights_scores(con, outside, KEPT_PAIRS, self.model) + fresh, update
+        return with_tonights_scores(con, outside, self.kept_pairs, self.model) + fresh, update
 
     def _persons_of(self, archives: list[str]) -> dict[str, str]:
         with registered(self.con, "_wanted", id_table(archives)):
