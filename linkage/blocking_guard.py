@@ -47,6 +47,9 @@ import duckdb
 
 from linkage.config import BlockingRule, Config, Limits
 from linkage.errors import ConfigError
+from linkage.rule_sql import split_and as _split_and
+from linkage.rule_sql import split_word as _split_word
+from linkage.rule_sql import strip_parens as _strip_parens
 
 log = logging.getLogger(__name__)
 
@@ -150,53 +153,6 @@ def rule_key_sets(sql: str) -> tuple[tuple[str, ...], ...]:
             if top or all(sets):
                 return tuple(dict.fromkeys(sets))
     return (top,) if top else ()
-
-
-def _strip_parens(text: str) -> str:
-    text = " ".join(text.split())
-    while text.startswith("(") and text.endswith(")") and _closes_at_end(text):
-        text = text[1:-1].strip()
-    return text
-
-
-def _closes_at_end(text: str) -> bool:
-    """Whether the opening parenthesis at 0 closes at the last character."""
-    depth = 0
-    for i, ch in enumerate(text):
-        depth += ch == "("
-        depth -= ch == ")"
-        if depth == 0:
-            return i == len(text) - 1
-    return False
-
-
-def _split_and(text: str) -> list[str]:
-    """Split on AND outside parentheses and quotes."""
-    return _split_word(text, "AND")
-
-
-def _split_word(text: str, word: str) -> list[str]:
-    """Split on `` word `` (AND, OR) outside parentheses and quotes."""
-    parts, depth, quote, start, i = [], 0, "", 0, 0
-    upper = text.upper()
-    sep = f" {word} "
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and upper.startswith(sep, i):
-            parts.append(text[start:i])
-            start = i = i + len(sep)
-            continue
-        i += 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts if p.strip()]
 
 
 def total_limit(limits: Limits, archives: int) -> int:

@@ -21,6 +21,7 @@ from linkage.config import Config
 from linkage.contracts import NamedTable
 from linkage.model.settings import UNIQUE_ID, level_codes, settings_for_prediction
 from linkage.newborn import newborn_pair_sql
+from linkage.model.rule_split import prediction_rules
 from linkage.model.splink_adapter import connect_splink, gamma_from_weight_sql, make_linker
 
 SCORED_PAIRS = "scored_pairs"
@@ -70,6 +71,11 @@ def score_pairs(
     api = connect_splink(con)
     records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     settings = settings_for_prediction(model, config, records)
+    # One-sided alternatives become rules of their own (linkage.model.rule_split): the same
+    # pairs, with the side filter below the join; match keys map back to the config rules.
+    rules = prediction_rules([rule.sql for rule in config.blocking_rules])
+    settings["blocking_rules_to_generate_predictions"] = [
+        {"blocking_rule": sql, "sql_dialect": "duckdb"} for sql in rules.sql]
     columns = columns_read(settings, _columns(con, table))
     # Splink joins and compares pairs by their unique id: an integer surrogate (the row's
     # position) instead of the 17-character archive ID makes the blocking joins and predict's
@@ -91,7 +97,7 @@ def score_pairs(
     ).fetchall()
     pairs_by_rule = {rule.name: 0 for rule in config.blocking_rules}
     for key, count in by_rule_rows:
-        pairs_by_rule[config.blocking_rules[int(key)].name] = int(count)
+        pairs_by_rule[config.blocking_rules[rules.origins[int(key)]].name] += int(count)
     review = config.thresholds.review_match_probability
     auto = config.thresholds.auto_match_probability
     gamma_sql = gamma_from_weight_sql(linker)
