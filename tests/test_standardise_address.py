@@ -84,3 +84,13 @@ def test_normalise_address_is_idempotent_and_never_raises(raw: str) -> None:
     norm = normalise_address(raw)
     if norm is not None:
         assert normalise_address(norm) == norm
+
+
+@given(st.text(max_size=30))
+def test_text_that_isalnum_has_nothing_to_strip(text: str) -> None:
+    """normalise_address skips the punctuation pass when str.isalnum() holds: \\w is
+    isalnum() plus "_", so the pass would remove nothing."""
+    from linkage.standardise.address import _PUNCT_RE
+
+    if text.isalnum():
+        assert _PUNCT_RE.sub("", text) == text

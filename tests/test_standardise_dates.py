@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pytest
@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from linkage.standardise.dates import (
+    LUNAR_FIRST_YEAR,
+    LUNAR_LAST_YEAR,
     clean_dob,
     dob_precision,
     is_placeholder_dob,
@@ -84,6 +86,21 @@ def test_lunar_to_solar() -> None:
     assert lunar_to_solar(date(1950, 1, 1)) == date(1950, 2, 17)  # Spring Festival 1950
     assert lunar_to_solar(date(1850, 1, 1)) is None  # outside borax's range
     assert lunar_to_solar(date(2101, 1, 1)) is None
+
+
+def test_lunar_to_solar_agrees_with_borax_day_by_day() -> None:
+    """Every date of the lunar range (day 30 of 29-day months included) as borax reads it
+    one day at a time: lunar_to_solar asks it once per month."""
+    from borax.calendars.lunardate import LunarDate
+
+    day, last = date(LUNAR_FIRST_YEAR, 1, 1), date(LUNAR_LAST_YEAR, 12, 31)
+    while day <= last:
+        try:
+            expected = LunarDate(day.year, day.month, day.day, 0).to_solar_date()
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+            expected = None
+        assert lunar_to_solar(day) == expected, day
+        day += timedelta(days=1)
 
 
 def test_lunar_calendar_table_joins_in_duckdb() -> None:

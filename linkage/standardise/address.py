@@ -188,7 +188,9 @@ def normalise_address(raw: str | None) -> str | None:
     """The address below the county in one written form; None if nothing is left."""
     if raw is None:
         return None
-    text = _PUNCT_RE.sub("", unicodedata.normalize("NFKC", raw))
+    text = unicodedata.normalize("NFKC", raw)
+    if not text.isalnum():  # isalnum() is \w without "_": nothing to remove when it holds
+        text = _PUNCT_RE.sub("", text)
     if "-" in text:
         text = _LONE_HYPHEN_RE.sub("", _HYPHENS_RE.sub("-", text))
     if "#" in text:
