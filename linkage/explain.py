@@ -198,7 +198,7 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
         notes.insert(0, "not in decisions.csv: scored now with the run's model")
         by = "engine"
         if clearly_apart(level_of):
-            verdict = "two people: their IDs (or twins' names and sexes) say so, not queued"
+            verdict = "two people (IDs, or names with sexes or birth dates), not queued"
         elif p < th.review_match_probability:
             verdict = f"not linked: p below the review threshold {th.review_match_probability}"
         elif p < th.auto_match_probability:

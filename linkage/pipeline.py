@@ -120,6 +120,7 @@ def cluster_and_count(con: duckdb.DuckDBPyConnection, model: dict[str, Any], con
     summary.human_links_applied = stats["human_links_applied"]
     summary.human_links_refused = stats["human_links_refused"]
     summary.guards["review"] = stats["review_cap"]
+    summary.guards["review_folded"] = stats["review_folded"]
     return LinkResult(grouped, decisions, summary, archives, rejects, raw)
 
 

@@ -1,7 +1,8 @@
 """The cluster-and-decide step: scored pairs in, persons and merge/migrate/review rows out.
 
     candidate pairs → guards and learned patterns → edges → constrained clusters
-    → merge/migrate rows (with evidence) → review rows → cap, order, decision IDs
+    → merge/migrate rows (with evidence) → review rows → one per pair of persons, cap,
+    order, decision IDs
 
 Only archives that an automatic edge or a reviewer's "same" could join take part in the
 (Python) clustering; every other archive is a person on its own.  The result is the same as
@@ -37,6 +38,7 @@ from linkage.newborn import newborn_pair_sql, sole_named_archive
 from linkage.model.settings import level_codes, level_labels
 from linkage.model.verdicts import BAND_REASON, PatternDecision, PatternRules
 from linkage.review_cap import cap_review_rows
+from linkage.review_fold import fold_review_rows
 from linkage.state.decision_log import with_ids
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,7 @@ def cluster_and_decide(
     decisions = retire_rows(groups, facts, person_of, evidence, human)
     decisions += review_rows(review_candidates, result, judge.learned, pair_info, person_of, facts,
                              evidence)
+    decisions, folded = fold_review_rows(decisions, person_of, human.cannot_links)
     decisions, capped = cap_review_rows(decisions, person_of, config.limits.max_review_rows_per_group)
     decisions.sort(key=lambda d: (_ACTION_ORDER[d["action"]], d["archive_id"], d["survivor_archive_id"]))
     stats = {
@@ -112,6 +115,7 @@ def cluster_and_decide(
         "human_links_applied": len(human.must_links) + len(human.cannot_links),
         "human_links_refused": len(result.must_links_refused),
         "review_cap": capped.as_dict(),
+        "review_folded": folded.as_dict(),
     }
     if result.must_links_refused:
         log.warning("%d reviewer 'same' verdict(s) not applied: another verdict says the two "

@@ -185,6 +185,13 @@ def test_shared_id_with_a_birth_date_typo_confirms_the_same_name(dob, sex, locat
     ({"name": "name.one_char", "sex": "sex.same", "id": "id.null"}, False),          # reviewer decides
     ({"name": "name.homophone", "sex": "sex.different", "id": "id.null"}, False),
     ({"name": "name.one_char", "id": "id.two_people"}, True),
+    # relatives of one household: near names, birth dates plainly apart, no ID on both
+    ({"name": "name.dropped_char", "dob": "dob.different", "id": "id.null"}, True),
+    ({"name": "name.placeholder", "dob": "dob.different", "id": "id.null"}, True),
+    ({"name": "name.homophone", "dob": "dob.different", "id": "id.exact"}, False),     # the ID says one
+    ({"name": "name.homophone", "dob": "dob.year_off", "id": "id.null"}, False),       # a typo level
+    ({"name": "name.exact", "dob": "dob.different", "id": "id.null"}, False),          # same name: ask
+    ({"name": "name.null", "dob": "dob.different", "id": "id.null"}, False),           # no name: ask
 ])
 def test_clearly_apart(levels, apart):
     assert clearly_apart(levels) is apart

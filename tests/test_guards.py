@@ -200,26 +200,33 @@ def test_one_resident_many_times_lists_capped_review_rows(tmp_path, repeated, ca
     config = _config_with(tmp_path, max_review_rows_per_group=20)
     with caplog.at_level(logging.WARNING, logger="linkage"):
         summary = run(source, tmp_path / "out", config_path=config, show_progress=False)
+    decisions = read_csv(tmp_path / "out" / "decisions.csv")
+    copies = {r["archive_id"] for r in repeated[:150]}
+    person = {r["archive_id"]: r["person_id"] for r in read_csv(tmp_path / "out" / "clusters.csv")}
+    clusters = {person[a] for a in copies}
+    assert len(clusters) > 1
+    # Over a thousand archive pairs, one question per pair of the resident's clusters
+    # (linkage.review_fold), and of those only 20 listed.
+    folded = summary.guards["review_folded"]
+    assert folded["same_persons_folded"] > 1000
+    questions = len(clusters) * (len(clusters) - 1) // 2
     review = summary.guards["review"]
     assert review["groups_capped"] == 1
     group = review["groups"][0]
-    assert group["archives"] == 150 and group["listed"] == 20
-    assert group["review_pairs"] > 1000  # what would have been listed
-    assert review["review_rows_not_listed"] == group["review_pairs"] - 20
-    decisions = read_csv(tmp_path / "out" / "decisions.csv")
-    copies = {r["archive_id"] for r in repeated[:150]}
+    assert group["archives"] == len(clusters) and group["listed"] == 20
+    assert group["review_pairs"] == questions
+    assert review["review_rows_not_listed"] == questions - 20
     listed = [d for d in decisions if d["action"] == "review" and d["archive_id"] in copies]
     assert len(listed) == 20
     assert all("20 of " in d["reason"] and "max_review_rows_per_group" in d["reason"] for d in listed)
     # The listed rows tie the resident's clusters together, so "same" on them joins all.
-    person = {r["archive_id"]: r["person_id"] for r in read_csv(tmp_path / "out" / "clusters.csv")}
-    clusters = {person[a] for a in copies}
-    assert len(clusters) > 1
+    listed_persons = {person[a] for d in listed for a in (d["archive_id"], d["survivor_archive_id"])}
+    assert listed_persons == clusters
     with ReviewStore(store_path(tmp_path / "out")) as store:
         queued = [i for i in store.list_queue() if i.archive_id_l in copies]
     assert len(queued) == 20
     warnings = "\n".join(r.getMessage() for r in caplog.records)
-    assert "review cap: a group of 150 archives in county" in warnings
+    assert f"review cap: a group of {len(clusters)} archives in county" in warnings
     _no_secrets(warnings + (tmp_path / "out" / "summary.json").read_text(encoding="utf-8"),
                 repeated)
 

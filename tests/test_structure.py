@@ -32,7 +32,7 @@ LAYERS: dict[str, int] = {
     "linkage.model": STEPS, "linkage.blocking_guard": STEPS, "linkage.cluster": STEPS,
     "linkage.decide": STEPS, "linkage.resolve": STEPS, "linkage.newborn": STEPS,
     "linkage.comove": STEPS,
-    "linkage.review_cap": STEPS,
+    "linkage.review_cap": STEPS, "linkage.review_fold": STEPS,
     "linkage.review_items": STEPS, "linkage.summary": STEPS, "linkage.state": STEPS,
     "linkage.review": STEPS,  # the review store the runs read verdicts from and queue into
     "linkage.review.store": STEPS, "linkage.review.household": STEPS,

@@ -406,6 +406,7 @@ class _Night:
             features_table=MODEL_INPUT_TABLE, all_archives=False)
         self.summary.human_links_refused = stats["human_links_refused"]
         self.summary.guards["review"] = stats["review_cap"]
+        self.summary.guards["review_folded"] = stats["review_folded"]
         return clustered, decisions
 
     def _decide(self, fresh: list[dict[str, Any]], persons: PersonIndex,
