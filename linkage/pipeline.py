@@ -25,6 +25,7 @@ from linkage.config import Config, load_config
 from linkage.connection import connect_for
 from linkage.contracts import LinkResult, NamedTable, RunSummary
 from linkage.errors import ConfigError
+from linkage.gc_pause import cyclic_gc_paused
 from linkage.human import HumanDecisions
 from linkage.model.labels import load_labels
 from linkage.model.score import ScoreReport, score_pairs
@@ -106,7 +107,7 @@ def cluster_and_count(con: duckdb.DuckDBPyConnection, model: dict[str, Any], con
                       raw: NamedTable) -> LinkResult:
     """The cluster stage over the scored ``pairs`` of ``archives``, and the counts it puts in
     the summary (shared by the DuckDB and the Spark run, which differ only up to scoring)."""
-    with timer.stage("cluster"):
+    with timer.stage("cluster"), cyclic_gc_paused():  # ~10^5 pairs and facts as Python objects
         person_of, decisions, stats = cluster_and_decide(
             con, model, config, human, pairs_table=pairs.name, features_table=archives.name,
             all_archives=False)
@@ -216,7 +217,7 @@ def publish_run(con: duckdb.DuckDBPyConnection, out: Path, result: LinkResult,
     together (linkage.outputs)."""
     if result.archives is None or result.rejects is None or result.raw is None:
         raise ValueError("a stateless run's result names the archives, raw rows and rejects it wrote from")
-    with timer.stage("write"):
+    with timer.stage("write"), cyclic_gc_paused():
         items = review_items(con, result.decisions, result.archives.name, result.raw.name)
         sizes = _cluster_sizes(result.person_of, items)
         write_outputs(con, out, result, result.archives.name, result.rejects.name, timer,

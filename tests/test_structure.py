@@ -26,7 +26,7 @@ LAYERS: dict[str, int] = {
     "linkage.csvsafe": BASE, "linkage.csv_records": BASE, "linkage.file_lock": BASE,
     "linkage.outputs": BASE, "linkage.progress": BASE, "linkage.shipped": BASE,
     "linkage.code_signature": BASE, "linkage.human": BASE, "linkage.divisions": BASE,
-    "linkage.rule_sql": BASE,
+    "linkage.rule_sql": BASE, "linkage.gc_pause": BASE,
     # steps: ingest, standardise, block/score, cluster, decide, write
     "linkage.ingest": STEPS, "linkage.prepare": STEPS, "linkage.standardise": STEPS,
     "linkage.model": STEPS, "linkage.blocking_guard": STEPS, "linkage.cluster": STEPS,

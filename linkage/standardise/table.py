@@ -17,7 +17,6 @@ when the features still had address bigrams; they went, unread, in issue 11).
 
 from __future__ import annotations
 
-import gc
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -31,6 +30,7 @@ import pyarrow.compute as pc
 from linkage.connection import registered
 from linkage.contracts import NamedTable
 from linkage.errors import SchemaError
+from linkage.gc_pause import cyclic_gc_paused
 from linkage.schema import COUNTY_CODE_WIDTH, FEATURE_COLUMNS, INPUT_COLUMNS, TOWNSHIP_CODE_WIDTH
 from linkage.standardise._text import sql_ident, sql_strip_ws
 from linkage.standardise.address import normalise_address
@@ -113,13 +113,8 @@ def _spread(values: pa.ChunkedArray, convert: Callable[[list[str]], pa.Table]) -
     distinct = encoded.dictionary
     # Millions of short-lived tuples make the cyclic GC rescan the heap over and over
     # (~30% of the time here); nothing built in this phase forms reference cycles.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with cyclic_gc_paused():
         table = convert(distinct.to_pylist())
-    finally:
-        if was_enabled:
-            gc.enable()
     return table.take(encoded.indices)
 
 
