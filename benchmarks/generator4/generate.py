@@ -58,6 +58,7 @@ MIGRANT_RATE = 0.030  # adults born 1966-2004 going to work in 成都
 MIGRANT_SPOUSE = 0.50
 MIGRANT_CHILD = 0.40  # each child under 14 goes along
 MIGRANT_RETURN = 0.35  # come back home later and are archived there again
+GROWN_CHILD_LEAVES = 0.70  # children over 25 living in their own house (village or county)
 NEWBORN_PLACEHOLDER = 0.22  # of children born since 2012
 TWIN_RATE = 0.025  # of births
 CHILD_PARENT_ID = 0.012  # children whose archives carry a parent's ID
@@ -83,6 +84,8 @@ PRIMARY_RATES = {"id_typo": 0.010, "phone_blank": 0.08, "dob_placeholder": 0.005
 
 HUSBAND_YEARS = list(range(1950, 2002))
 HUSBAND_WEIGHTS = [3 if 1963 <= y <= 1990 else 1 for y in HUSBAND_YEARS]
+ELDER_YEARS = list(range(1928, 1963))
+ELDER_WEIGHTS = [1 if y < 1936 else 3 if y < 1946 else 6 for y in ELDER_YEARS]
 CHECK_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 MOBILE_PREFIXES = ["139", "138", "137", "136", "135", "134", "150", "151", "152", "157", "158",
                    "159", "182", "183", "187", "188", "130", "131", "132", "155", "156", "185",
@@ -299,7 +302,7 @@ class Generator:
                         gm.children.append(h)
                         members.append(gm)
             elif r < 0.85:  # elders, as a couple or widowed
-                ey = rng.randint(1928, 1962)
+                ey = rng.choices(ELDER_YEARS, ELDER_WEIGHTS)[0]
                 sexes = ["M", "F"] if rng.random() < 0.6 else [rng.choice(["M", "F", "F"])]
                 prev = None
                 for sex in sexes:
@@ -316,6 +319,10 @@ class Generator:
                 members.append(s)
             for m in members:
                 m.addr = addr
+                if m.father is not None and m.father in members and (EXPORT_DAY - m.dob).days > 25 * 365 \
+                        and rng.random() < GROWN_CHILD_LEAVES:  # a grown child's own house
+                    m.home = m.home if rng.random() < 0.6 else self.pick_village(m.county)
+                    m.addr = self.address(m.home)
             self.phones(members)
 
     def births(self, father: Person, mother: Person, year: int, gen_char: str) -> list[Person]:
