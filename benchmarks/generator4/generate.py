@@ -355,8 +355,8 @@ class Generator:
                 b.given, a.given = ("大双", "小双") if rng.random() < 0.5 else ("大宝", "二宝")
             elif len(a.given) == 2:  # share the first character: 浩宇 / 浩然
                 b.given = a.given[0] + (self.given_name(b.sex, year)[-1])
-                if b.given == a.given:
-                    b.given = a.given[0] + rng.choice("然宁安博瑞欣悦")
+            if b.given == a.given:  # parents never give twins one name
+                b.given = next(a.given[0] + c for c in "然宁安博瑞欣悦" if a.given[0] + c != a.given)
         return kids
 
     def phones(self, members: list[Person]) -> None:
