@@ -606,7 +606,7 @@ class Generator:
                     a["last"] = day - dt.timedelta(days=rng.randint(0, 200))
                     if a["last"] < a["created"]:
                         a["last"] = a["created"]
-            created = day + dt.timedelta(days=rng.randint(0, 300))
+            created = min(EXPORT_DAY, day + dt.timedelta(days=rng.randint(0, 300)))
             if new_phone and p.group(created) != "child":
                 p.phone = self.mobile()
             old_county = p.county
