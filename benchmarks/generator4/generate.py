@@ -152,6 +152,9 @@ class Generator:
         self.movers: list[dict[str, Any]] = []
         self.used_ids: set[str] = set()
         self.of_person: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+        self.homophones = N.confusion_table(N.HOMOPHONES)
+        self.lookalikes = N.confusion_table(N.LOOKALIKES)
+        self.dialect = N.confusion_table(N.DIALECT)
         self._places()
 
     # ---- places --------------------------------------------------------------------------
@@ -566,7 +569,7 @@ class Generator:
         households: dict[int, list[Person]] = collections.defaultdict(list)
         for p in self.persons:
             households[p.hh].append(p)
-        for hh, members in households.items():
+        for members in households.values():
             if rng.random() < HOUSEHOLD_MOVE_RATE:
                 heads = [m for m in members if m.group() != "child"][:2]
                 movers = members if rng.random() < HOUSEHOLD_MOVES_TOGETHER else heads
@@ -624,14 +627,6 @@ class Generator:
             self.movers.append({"person": p, "archive": b, "old": village["county"], "new": p.home["county"]})
 
     # ---- corruptions ---------------------------------------------------------------------
-    @property
-    def homophones(self) -> dict[str, list[str]]:
-        if not hasattr(self, "_homophones"):
-            self._homophones = N.confusion_table(N.HOMOPHONES)
-            self._lookalikes = N.confusion_table(N.LOOKALIKES)
-            self._dialect = N.confusion_table(N.DIALECT)
-        return self._homophones
-
     def swap_char(self, text: str, table: dict[str, list[str]], start: int = 0) -> str | None:
         spots = [i for i in range(start, len(text)) if text[i] in table]
         if not spots:
@@ -698,12 +693,10 @@ class Generator:
         new = None
         if tag == "name_homophone":
             new = self.swap_char(name, self.homophones, start)
-        elif tag == "name_dialect":
-            self.homophones
-            new = self.swap_char(name, self._dialect, 0)
+        elif tag == "name_dialect":  # the surname too: 刘/牛, 胡/符
+            new = self.swap_char(name, self.dialect, 0)
         elif tag == "name_lookalike":
-            self.homophones
-            new = self.swap_char(name, self._lookalikes, start)
+            new = self.swap_char(name, self.lookalikes, start)
         elif tag == "name_drop" and len(p.given) == 2:
             new = name[:-1]
         elif tag == "name_add" and len(p.given) == 1:
