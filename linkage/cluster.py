@@ -13,6 +13,9 @@ joined only if, afterwards,
 * no reviewer said "different people" about any two of its archives (cannot-link);
 * no pair across the two groups was scored and found to be clearly different (a weak link
   holding a chain together);
+* no pair across the two groups looks like twins (alike names, the same birth date, no ID
+  on both; linkage.decide.possible_twins): a chain must not join what the pair's own guard
+  holds back;
 * the group is no larger than ``max_size``.
 
 An edge refused for any of these reasons is returned so it can be sent to review.
@@ -98,17 +101,20 @@ def constrained_clusters(
     clearly_different: Iterable[tuple[str, str]] = (),
     max_size: int = 8,
     valid_ids: Mapping[str, str] | None = None,
+    possible_twins: Iterable[tuple[str, str]] = (),
 ) -> ClusterResult:
     """Cluster ``archives``; edges must already be at or above the automatic threshold.
 
     ``strong_ids``: valid IDs consistent with their records; ``valid_ids``: every
-    checksum-valid ID (for the twin rule)."""
+    checksum-valid ID (for the twin rule); ``possible_twins``: pairs that look like twins
+    (linkage.decide.possible_twins), which no chain may join either."""
     groups = _Groups()
     valid_ids = valid_ids or {}
     for archive in archives:
         groups.add(archive, strong_ids.get(archive), valid_ids.get(archive))
     cannot = {frozenset(p) for p in cannot_links}
     different = {frozenset(p) for p in clearly_different}
+    twins = {frozenset(p) for p in possible_twins}
     result = ClusterResult(root_of={})
 
     def blocked_by_pairs(ra: str, rb: str, pairs: set[frozenset[str]]) -> bool:
@@ -132,7 +138,7 @@ def constrained_clusters(
         ra, rb = groups.find(edge.left), groups.find(edge.right)
         if ra == rb:
             continue
-        reason = _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs)
+        reason = _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs, twins)
         if reason:
             result.refused.append((edge, reason))
             continue
@@ -142,7 +148,7 @@ def constrained_clusters(
     return result
 
 
-def _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs) -> str:
+def _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs, twins) -> str:
     if not edge.auto_eligible:
         return edge.guard_reason or "pair guard"
     if blocked_by_pairs(ra, rb, cannot):
@@ -155,4 +161,6 @@ def _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs
         return f"cluster would exceed {max_size} archives"
     if blocked_by_pairs(ra, rb, different):
         return "weak link: chain joins archives that score as different"
+    if blocked_by_pairs(ra, rb, twins):
+        return "chain joins archives that look like twins"
     return ""

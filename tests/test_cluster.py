@@ -72,6 +72,14 @@ def test_weak_link_refused_when_chain_ends_score_as_different():
     assert "weak link" in result.refused[0][1]
 
 
+def test_a_chain_never_joins_archives_that_look_like_twins():
+    # twin B's archive b1 has the name of twin A's typo'd archive a2: "the same name at home"
+    edges = [Edge("a1", "a2", 0.99999, True), Edge("a2", "b1", 0.9999, True)]
+    result = constrained_clusters(["a1", "a2", "b1"], edges, {}, possible_twins=[("a1", "b1")])
+    assert _clusters(result) == {frozenset({"a1", "a2"}), frozenset({"b1"})}
+    assert result.refused[0][1] == "chain joins archives that look like twins"
+
+
 def test_guarded_edge_goes_to_refused_with_its_reason():
     edge = Edge("a", "b", 0.99999, False, "names differ")
     result = constrained_clusters(["a", "b"], [edge], {})
