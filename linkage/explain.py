@@ -197,7 +197,11 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
     else:
         notes.insert(0, "not in decisions.csv: scored now with the run's model")
         by = "engine"
-        if clearly_apart(level_of):
+        if same_person:
+            # Joined through other archives (a chain, a household that moved together, a
+            # newborn's named archive): this pair alone need not pass the guards.
+            verdict = "one person: joined through other archives of the cluster"
+        elif clearly_apart(level_of):
             verdict = "two people (IDs, or names with sexes or birth dates), not queued"
         elif p < th.review_match_probability:
             verdict = f"not linked: p below the review threshold {th.review_match_probability}"

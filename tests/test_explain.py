@@ -105,3 +105,17 @@ def test_rejected_archive_is_named_with_row_and_field(tmp_path: Path) -> None:
     a = read_csv(tmp_path / "out" / "clusters.csv")[0]["archive_id"]
     with pytest.raises(InputError, match=r"62080210010100999 was rejected from archives.csv \(row 51, field region_code"):
         explain_pair(tmp_path / "out", a, "62080210010100999")
+
+
+def test_pair_joined_through_its_cluster_says_so(out: Path) -> None:
+    """Two retired archives of one person have no decision row between them: the verdict is
+    the cluster's, not what the pair alone would have scored."""
+    members: dict[str, list[str]] = {}
+    for r in read_csv(out / "clusters.csv"):
+        members.setdefault(r["person_id"], []).append(r["archive_id"])
+    rows = {frozenset((d["archive_id"], d["survivor_archive_id"])) for d in read_csv(out / "decisions.csv")}
+    a, b = next((x, y) for group in members.values() if len(group) >= 3
+                for x in group for y in group if x < y and frozenset((x, y)) not in rows)
+    e = explain_pair(out, a, b)
+    assert e.verdict == "one person: joined through other archives of the cluster"
+    assert any("both archives belong to person" in note for note in e.notes)
