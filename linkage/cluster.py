@@ -13,9 +13,11 @@ joined only if, afterwards,
 * no reviewer said "different people" about any two of its archives (cannot-link);
 * no pair across the two groups was scored and found to be clearly different (a weak link
   holding a chain together);
-* no pair across the two groups looks like twins (alike names, the same birth date, no ID
-  on both; linkage.decide.possible_twins): a chain must not join what the pair's own guard
-  holds back;
+* no pair across the two groups, other than the edge's own, looks like twins (alike names,
+  the same birth date, at or near one home, no ID on both; linkage.decide.possible_twins):
+  a chain must not join what that pair's own guard holds back - unless the edge's ID
+  confirms it (one valid ID fitting both records).  Such edges are taken first, before any
+  other, so no name-only chain can get in ahead of them;
 * the group is no larger than ``max_size``.
 
 An edge refused for any of these reasons is returned so it can be sent to review.
@@ -39,6 +41,9 @@ class Edge:
     probability: float
     auto_eligible: bool  # passed the per-pair guard (see decide.pair_guard)
     guard_reason: str = ""
+    # One valid ID on both records, fitting both (id.exact): taken before every other edge,
+    # and no look of twins elsewhere in the groups holds it back (the ID tells them apart).
+    id_confirmed: bool = False
 
 
 @dataclass
@@ -133,7 +138,7 @@ def constrained_clusters(
             continue
         groups.union(ra, rb)
 
-    ordered = sorted(edges, key=lambda e: (-e.probability, e.left, e.right))
+    ordered = sorted(edges, key=lambda e: (not e.id_confirmed, -e.probability, e.left, e.right))
     for edge in ordered:
         ra, rb = groups.find(edge.left), groups.find(edge.right)
         if ra == rb:
@@ -146,6 +151,14 @@ def constrained_clusters(
 
     result.root_of = {archive: groups.find(archive) for archive in groups.parent}
     return result
+
+
+def _chain_joins(edge: Edge, ra: str, rb: str, groups: "_Groups", pairs: set[frozenset[str]]) -> bool:
+    """True if a pair across the groups, other than the edge's own (its guard judged it), is
+    in ``pairs``."""
+    own = frozenset((edge.left, edge.right))
+    return any(pair in pairs and pair != own
+               for pair in (frozenset((x, y)) for x in groups.members[ra] for y in groups.members[rb]))
 
 
 def _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs, twins) -> str:
@@ -161,6 +174,6 @@ def _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs
         return f"cluster would exceed {max_size} archives"
     if blocked_by_pairs(ra, rb, different):
         return "weak link: chain joins archives that score as different"
-    if blocked_by_pairs(ra, rb, twins):
+    if not edge.id_confirmed and _chain_joins(edge, ra, rb, groups, twins):
         return "chain joins archives that look like twins"
     return ""

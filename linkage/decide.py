@@ -205,11 +205,12 @@ def moved_with_household(levels: Mapping[str, str]) -> bool:
 def clearly_apart(levels: Mapping[str, str]) -> bool:
     """Pairs not worth a reviewer's time: apart by their IDs (apart_by_ids); twins of the
     other sex - given names one character apart, sexes differ, and no ID says otherwise
-    (measured at 30k persons: 0 of 26 such review pairs were one person); or relatives of
-    one household - names alike but not the same, birth dates plainly apart (no typo level
-    explains them) and no ID on both records: siblings, a parent and child.  Measured at 30k
-    persons, seeds 202 and 303, queued pairs of that shape: 1 of 95 one person (synth 0 of
-    34, independent 1 of 26, generator3 0 of 35)."""
+    (measured at 30k persons: 0 of 26 such review pairs were one person); or names that are
+    not the same (any level but exact, or no name), birth dates plainly apart (no typo level
+    explains them) and no ID on both records, wherever they live: in the queue these were
+    relatives of one household (siblings, a parent and child).  Measured at 30k persons,
+    seeds 202 and 303, queued pairs of that shape: 1 of 95 one person (synth 0 of 34,
+    independent 1 of 26, generator3 0 of 35)."""
     if apart_by_ids(levels):
         return True
     id_agrees = levels.get("id") in _ID_AGREES

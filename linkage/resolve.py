@@ -286,8 +286,11 @@ class PairJudge:
                 if decision is not None:
                     self.learned[(a, b)] = decision
                     reason = "" if decision.action == "auto" else reason
-            edges.append(Edge(a, b, info["p"], auto_eligible=not reason, guard_reason=reason))
-        edges += [Edge(a, b, self.pair_info[(a, b)]["p"], auto_eligible=True) for a, b in learned_auto]
+            edges.append(Edge(a, b, info["p"], auto_eligible=not reason, guard_reason=reason,
+                              id_confirmed=info["levels"].get("id") == "id.exact"))
+        edges += [Edge(a, b, self.pair_info[(a, b)]["p"], auto_eligible=True,
+                       id_confirmed=self.pair_info[(a, b)]["levels"].get("id") == "id.exact")
+                  for a, b in learned_auto]
         return edges
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from linkage.pipeline import run
+from linkage.review.store import ReviewStore, store_path
 from linkage.standardise.id_number import check_digit
 from linkage.synth import generate_population
 
@@ -57,3 +58,25 @@ def test_a_typo_with_the_other_twins_name_does_not_join_the_twins(tmp_path: Path
     for archive in ("T1", "T4"):
         rows = [reason for pair, reason in queued.items() if archive in pair]
         assert rows and all("twins" in reason for reason in rows), archive
+
+
+@pytest.mark.slow
+def test_a_reviewers_same_does_not_hand_the_typo_to_the_other_twin(tmp_path: Path, population):
+    """The reviewer settles T1-T2 "same" (twin A): the ID then joins A's typo'd archive T3
+    to A, and twin B's T4 still waits for a reviewer."""
+    home = "甘肃省平凉市崆峒区新华街149号19栋4单元1102号"
+    twin_a_id = _id("62080220110314542")
+    rows = [
+        _archive("T1", "欧思彤", "", home, "13900001111"),
+        _archive("T2", "欧思彤", twin_a_id, home, "13900001111"),
+        _archive("T3", "欧思桐", twin_a_id, home, "13900001111"),
+        _archive("T4", "欧思桐", "", home, "13900002222"),
+    ]
+    source, out = write_archives(tmp_path / "in.csv", population + rows), tmp_path / "out"
+    run(source, out, show_progress=False)
+    with ReviewStore(store_path(out)) as store:
+        store.decide(("T1", "T2"), "same", "reviewer1")
+    run(source, out, show_progress=False)
+    person = {r["archive_id"]: r["person_id"] for r in read_csv(out / "clusters.csv")}
+    assert person["T1"] == person["T2"] == person["T3"]
+    assert person["T4"] != person["T1"]
