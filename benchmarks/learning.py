@@ -1,6 +1,6 @@
 """The learning benchmark: does the engine travel, and does learning from reviewers pay?
 
-    python benchmarks/learning.py [--persons 25000] [--generators synth,independent,gen3]
+    python benchmarks/learning.py [--persons 25000] [--generators synth,independent,gen3,gen4]
                                   [--seeds 101,202] [--work benchmarks/work/learning] [--publish]
 
 For each generator, two populations with different seeds: A is the site's first export,
@@ -18,7 +18,7 @@ B is another population of the same kind (next year's export, or the neighbourin
    way, ``linkage train A --labels verdicts_shipped.csv --base models/default.json`` (the
    shipped m, u and prior kept), then B - for a site that stayed with the shipped model.
 
-Each run is scored by ``benchmarks/independent/evaluate.py`` (one yardstick for all three
+Each run is scored by ``benchmarks/independent/evaluate.py`` (one yardstick for all four
 generators): precision, recall automatic and counting review, review rows, hard negatives
 joined (twins, children under a parent's ID, spouses' IDs) and movers.  Everything goes to
 ``--work``; ``--publish`` writes benchmarks/results/learning.{json,md} with the machine facts.
@@ -222,7 +222,7 @@ def write_markdown(payload: dict[str, Any], path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--persons", type=int, default=25000)
-    parser.add_argument("--generators", default="synth,independent,gen3")
+    parser.add_argument("--generators", default="synth,independent,gen3,gen4")
     parser.add_argument("--seeds", default="101,202", help="A,B")
     parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work" / "learning")
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")

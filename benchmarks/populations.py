@@ -11,8 +11,10 @@ Generators:
 * ``independent``: ``benchmarks/independent/generate.py`` (河南省周口市, harsher corruptions).
 * ``gen3``: ``benchmarks/generator3`` when present (written without reading the engine),
   already in the independent format.
+* ``gen4``: ``benchmarks/generator4`` when present (四川省南充市, also written blind, after
+  the engine had been shaped on the other three), already in the independent format.
 
-Every population is then scored by ``benchmarks/independent/evaluate.py`` alone, so the three
+Every population is then scored by ``benchmarks/independent/evaluate.py`` alone, so the
 generators are measured by one yardstick.
 """
 
@@ -25,7 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-GENERATORS = ("synth", "independent", "gen3")
+GENERATORS = ("synth", "independent", "gen3", "gen4")
 
 # linkage synth hard-negative tags -> the independent evaluator's types
 _SYNTH_HARDNEG_TYPES = {
@@ -37,6 +39,8 @@ _SYNTH_HARDNEG_TYPES = {
 def available(generator: str) -> bool:
     if generator == "gen3":
         return (HERE / "generator3" / "generate.py").is_file()
+    if generator == "gen4":
+        return (HERE / "generator4" / "generate.py").is_file()
     return generator in GENERATORS
 
 
@@ -57,6 +61,10 @@ def generate(generator: str, persons: int, seed: int, out_dir: Path) -> Path:
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     elif generator == "gen3" and available("gen3"):
         subprocess.run([python, str(HERE / "generator3" / "generate.py"), "--persons",
+                        str(persons), "--seed", str(seed), "--out", str(out_dir)],
+                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    elif generator == "gen4" and available("gen4"):
+        subprocess.run([python, str(HERE / "generator4" / "generate.py"), "--persons",
                         str(persons), "--seed", str(seed), "--out", str(out_dir)],
                        check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     else:

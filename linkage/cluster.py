@@ -13,6 +13,11 @@ joined only if, afterwards,
 * no reviewer said "different people" about any two of its archives (cannot-link);
 * no pair across the two groups was scored and found to be clearly different (a weak link
   holding a chain together);
+* no pair across the two groups, other than the edge's own, looks like twins (alike names,
+  the same birth date, at or near one home, no ID on both; linkage.decide.possible_twins):
+  a chain must not join what that pair's own guard holds back - unless the edge's ID
+  confirms it (one valid ID fitting both records).  Such edges are taken first, before any
+  other, so no name-only chain can get in ahead of them;
 * the group is no larger than ``max_size``.
 
 An edge refused for any of these reasons is returned so it can be sent to review.
@@ -36,6 +41,9 @@ class Edge:
     probability: float
     auto_eligible: bool  # passed the per-pair guard (see decide.pair_guard)
     guard_reason: str = ""
+    # One valid ID on both records, fitting both (id.exact): taken before every other edge,
+    # and no look of twins elsewhere in the groups holds it back (the ID tells them apart).
+    id_confirmed: bool = False
 
 
 @dataclass
@@ -98,17 +106,20 @@ def constrained_clusters(
     clearly_different: Iterable[tuple[str, str]] = (),
     max_size: int = 8,
     valid_ids: Mapping[str, str] | None = None,
+    possible_twins: Iterable[tuple[str, str]] = (),
 ) -> ClusterResult:
     """Cluster ``archives``; edges must already be at or above the automatic threshold.
 
     ``strong_ids``: valid IDs consistent with their records; ``valid_ids``: every
-    checksum-valid ID (for the twin rule)."""
+    checksum-valid ID (for the twin rule); ``possible_twins``: pairs that look like twins
+    (linkage.decide.possible_twins), which no chain may join either."""
     groups = _Groups()
     valid_ids = valid_ids or {}
     for archive in archives:
         groups.add(archive, strong_ids.get(archive), valid_ids.get(archive))
     cannot = {frozenset(p) for p in cannot_links}
     different = {frozenset(p) for p in clearly_different}
+    twins = {frozenset(p) for p in possible_twins}
     result = ClusterResult(root_of={})
 
     def blocked_by_pairs(ra: str, rb: str, pairs: set[frozenset[str]]) -> bool:
@@ -127,12 +138,12 @@ def constrained_clusters(
             continue
         groups.union(ra, rb)
 
-    ordered = sorted(edges, key=lambda e: (-e.probability, e.left, e.right))
+    ordered = sorted(edges, key=lambda e: (not e.id_confirmed, -e.probability, e.left, e.right))
     for edge in ordered:
         ra, rb = groups.find(edge.left), groups.find(edge.right)
         if ra == rb:
             continue
-        reason = _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs)
+        reason = _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs, twins)
         if reason:
             result.refused.append((edge, reason))
             continue
@@ -142,7 +153,15 @@ def constrained_clusters(
     return result
 
 
-def _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs) -> str:
+def _chain_joins(edge: Edge, ra: str, rb: str, groups: "_Groups", pairs: set[frozenset[str]]) -> bool:
+    """True if a pair across the groups, other than the edge's own (its guard judged it), is
+    in ``pairs``."""
+    own = frozenset((edge.left, edge.right))
+    return any(pair in pairs and pair != own
+               for pair in (frozenset((x, y)) for x in groups.members[ra] for y in groups.members[rb]))
+
+
+def _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs, twins) -> str:
     if not edge.auto_eligible:
         return edge.guard_reason or "pair guard"
     if blocked_by_pairs(ra, rb, cannot):
@@ -155,4 +174,6 @@ def _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs
         return f"cluster would exceed {max_size} archives"
     if blocked_by_pairs(ra, rb, different):
         return "weak link: chain joins archives that score as different"
+    if not edge.id_confirmed and _chain_joins(edge, ra, rb, groups, twins):
+        return "chain joins archives that look like twins"
     return ""

@@ -45,6 +45,8 @@ _DOB_TYPO = {"dob.day_month_swapped", "dob.lunar", "dob.lunar_shift", "dob.year_
 
 # Location levels that put both archives in one household (same address or same phone).
 _HOUSEHOLD = {"location.address_phone", "location.address", "location.phone"}
+# ...or near it: the same address written another way, or the same village.
+_NEAR_HOME = _HOUSEHOLD | {"location.address_close", "location.village"}
 _PLACEHOLDER_NAME = "name.placeholder"
 # Public for the SQL that fetches newborn pairs below the review band (linkage.newborn).
 HOUSEHOLD_LEVELS = frozenset(_HOUSEHOLD)
@@ -203,11 +205,12 @@ def moved_with_household(levels: Mapping[str, str]) -> bool:
 def clearly_apart(levels: Mapping[str, str]) -> bool:
     """Pairs not worth a reviewer's time: apart by their IDs (apart_by_ids); twins of the
     other sex - given names one character apart, sexes differ, and no ID says otherwise
-    (measured at 30k persons: 0 of 26 such review pairs were one person); or relatives of
-    one household - names alike but not the same, birth dates plainly apart (no typo level
-    explains them) and no ID on both records: siblings, a parent and child.  Measured at 30k
-    persons, seeds 202 and 303, queued pairs of that shape: 1 of 95 one person (synth 0 of
-    34, independent 1 of 26, generator3 0 of 35)."""
+    (measured at 30k persons: 0 of 26 such review pairs were one person); or names that are
+    not the same (any level but exact, or no name), birth dates plainly apart (no typo level
+    explains them) and no ID on both records, wherever they live: in the queue these were
+    relatives of one household (siblings, a parent and child).  Measured at 30k persons,
+    seeds 202 and 303, queued pairs of that shape: 1 of 95 one person (synth 0 of 34,
+    independent 1 of 26, generator3 0 of 35)."""
     if apart_by_ids(levels):
         return True
     id_agrees = levels.get("id") in _ID_AGREES
@@ -215,6 +218,23 @@ def clearly_apart(levels: Mapping[str, str]) -> bool:
         return True
     return (levels.get("dob") == "dob.different" and not id_agrees
             and levels.get("name", "name.null") not in ("name.exact", "name.null"))
+
+
+def possible_twins(levels: Mapping[str, str]) -> bool:
+    """How twins' archives look: names that sound or look alike, one with a character more,
+    or one character apart; the same birth date; and no ID on both records.  pair_guard
+    holds such a pair back, and a chain of other pairs must not join it either
+    (linkage.cluster): a homophone typo of one twin's name is the other twin's name, and
+    the typo'd archive then links to the other twin by "the same name at home".  Found by
+    generator4 (seed 303, 30k persons): twins 张宇汐/张语汐 joined that way, 3 false pairs.
+    At or near one home (household, the address written another way, the village): twins
+    living apart do not chain.  linkage.resolve keeps only pairs whose names begin alike (a
+    homophone surname, 章/张, is a typo).  Cost at 30k persons, seeds 202/303, recall auto
+    (the pairs go to review instead): synth -0.09/0.00, independent -0.44/-0.31, generator3
+    -0.71/-0.25, generator4 -0.22/-0.30 points; the twin pairs joined 3 -> 0."""
+    name = levels.get("name")
+    return ((name in _TWIN_LIKE_NAME or name == "name.one_char") and levels.get("dob") == "dob.exact"
+            and levels.get("id") not in _ID_AGREES and levels.get("location") in _NEAR_HOME)
 
 
 # ID levels that say the two records carry one ID number (or one typo apart).

@@ -84,6 +84,23 @@ def _decision_rows(run_dir: Path, a: str, b: str) -> list[dict[str, str]]:
     return rows
 
 
+def _persons_review_row(run_dir: Path, a: str, b: str) -> tuple[str, str] | None:
+    """The review row of decisions.csv that asks about the persons of ``a`` and ``b`` on
+    another pair of their archives (linkage.review_fold keeps one row per pair of persons)."""
+    folder = run_files(run_dir)
+    if not (folder / "clusters.csv").is_file() or not (folder / "decisions.csv").is_file():
+        return None
+    with (folder / "clusters.csv").open(encoding="utf-8", newline="") as fh:
+        person = {row["archive_id"]: row["person_id"] for row in csv.DictReader(fh)}
+    wanted = {person.get(a, a), person.get(b, b)}
+    with (folder / "decisions.csv").open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            x, y = row.get("archive_id", ""), row.get("survivor_archive_id", "")
+            if row.get("action") == "review" and {person.get(x, x), person.get(y, y)} == wanted:
+                return x, y
+    return None
+
+
 def _clusters(run_dir: Path, a: str, b: str) -> dict[str, tuple[str, int]]:
     path = run_files(run_dir) / "clusters.csv"
     if not path.is_file():
@@ -197,7 +214,14 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
     else:
         notes.insert(0, "not in decisions.csv: scored now with the run's model")
         by = "engine"
-        if clearly_apart(level_of):
+        if same_person:
+            # Joined through other archives (a chain, a household that moved together, a
+            # newborn's named archive): this pair alone need not pass the guards.
+            verdict = "one person: joined through other archives of the cluster"
+        elif (asked := _persons_review_row(run_dir, a, b)) is not None:
+            verdict = "in review on another pair of the same two persons"
+            notes.append(f"the review row asking it: {asked[0]} / {asked[1]}")
+        elif clearly_apart(level_of):
             verdict = "two people (IDs, or names with sexes or birth dates), not queued"
         elif p < th.review_match_probability:
             verdict = f"not linked: p below the review threshold {th.review_match_probability}"

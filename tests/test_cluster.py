@@ -72,6 +72,32 @@ def test_weak_link_refused_when_chain_ends_score_as_different():
     assert "weak link" in result.refused[0][1]
 
 
+def test_a_chain_never_joins_archives_that_look_like_twins():
+    # twin B's archive b1 has the name of twin A's typo'd archive a2: "the same name at home"
+    edges = [Edge("a1", "a2", 0.99999, True), Edge("a2", "b1", 0.9999, True)]
+    result = constrained_clusters(["a1", "a2", "b1"], edges, {}, possible_twins=[("a1", "b1")])
+    assert _clusters(result) == {frozenset({"a1", "a2"}), frozenset({"b1"})}
+    assert result.refused[0][1] == "chain joins archives that look like twins"
+
+
+def test_an_id_confirmed_edge_goes_first_and_is_not_held_by_a_twin_look():
+    # t2/t3 carry one ID fitting both (a name typo); t4 is the twin with t3's typed name.
+    twins = [("t1", "t3"), ("t2", "t4"), ("t1", "t4")]
+    edges = [Edge("t3", "t4", 0.999999, True), Edge("t2", "t3", 0.99, True, id_confirmed=True)]
+    result = constrained_clusters(["t1", "t2", "t3", "t4"], edges, {}, must_links=[("t1", "t2")],
+                                  possible_twins=twins)
+    # the reviewer's t1-t2, then the ID's t2-t3 (first, though weaker), and t4 stays apart
+    assert _clusters(result) == {frozenset({"t1", "t2", "t3"}), frozenset({"t4"})}
+    assert [(e.left, e.right, why) for e, why in result.refused] == [
+        ("t3", "t4", "chain joins archives that look like twins")]
+
+
+def test_the_edges_own_twin_look_is_for_its_guard_to_judge():
+    result = constrained_clusters(["a", "b"], [Edge("a", "b", 0.9999, True)], {},
+                                  possible_twins=[("a", "b")])
+    assert _clusters(result) == {frozenset({"a", "b"})}
+
+
 def test_guarded_edge_goes_to_refused_with_its_reason():
     edge = Edge("a", "b", 0.99999, False, "names differ")
     result = constrained_clusters(["a", "b"], [edge], {})

@@ -8,7 +8,7 @@ import pytest
 
 from linkage.decide import (
     NOT_QUEUED_REASONS, ArchiveFacts, apart_by_ids, clearly_apart, decide_cluster, newborn_at_home,
-    one_person_at_home, pair_guard, survivor_of, target_region_of,
+    one_person_at_home, pair_guard, possible_twins, survivor_of, target_region_of,
 )
 
 
@@ -195,6 +195,22 @@ def test_shared_id_with_a_birth_date_typo_confirms_the_same_name(dob, sex, locat
 ])
 def test_clearly_apart(levels, apart):
     assert clearly_apart(levels) is apart
+
+
+TWINS = {"name": "name.homophone", "dob": "dob.exact", "id": "id.null", "location": "location.address"}
+
+
+@pytest.mark.parametrize("change,twins", [
+    ({}, True),
+    ({"name": "name.one_char"}, True),
+    ({"name": "name.lookalike", "location": "location.village"}, True),   # address written another way
+    ({"name": "name.exact"}, False),                                      # the same name: one person
+    ({"dob": "dob.lunar"}, False),                                        # twins share the date
+    ({"id": "id.exact"}, False),                                          # one ID fitting both
+    ({"location": "location.other_county"}, False),                       # not near one home
+])
+def test_possible_twins(change, twins):
+    assert possible_twins({**TWINS, **change}) is twins
 
 
 def test_reasons_never_true_in_review_are_not_queued():

@@ -17,7 +17,10 @@ from linkage.explain import explain_pair, render_text, write_html
 from linkage.pipeline import run
 from linkage.review.store import ReviewStore, store_path
 
-from helpers import read_csv
+from linkage.standardise.id_number import check_digit
+from linkage.synth import generate_population
+
+from helpers import read_csv, write_archives
 
 EXAMPLE = REPO_ROOT / "linkage" / "data" / "example" / "archives.csv"
 
@@ -105,3 +108,48 @@ def test_rejected_archive_is_named_with_row_and_field(tmp_path: Path) -> None:
     a = read_csv(tmp_path / "out" / "clusters.csv")[0]["archive_id"]
     with pytest.raises(InputError, match=r"62080210010100999 was rejected from archives.csv \(row 51, field region_code"):
         explain_pair(tmp_path / "out", a, "62080210010100999")
+
+
+def test_pair_joined_through_its_cluster_says_so(out: Path) -> None:
+    """Two retired archives of one person have no decision row between them: the verdict is
+    the cluster's, not what the pair alone would have scored."""
+    members: dict[str, list[str]] = {}
+    for r in read_csv(out / "clusters.csv"):
+        members.setdefault(r["person_id"], []).append(r["archive_id"])
+    rows = {frozenset((d["archive_id"], d["survivor_archive_id"])) for d in read_csv(out / "decisions.csv")}
+    a, b = next((x, y) for group in members.values() if len(group) >= 3
+                for x in group for y in group if x < y and frozenset((x, y)) not in rows)
+    e = explain_pair(out, a, b)
+    assert e.verdict == "one person: joined through other archives of the cluster"
+    assert any("both archives belong to person" in note for note in e.notes)
+
+
+
+def test_folded_pair_names_the_review_row_that_asks_it(tmp_path: Path) -> None:
+    """X scores in the review band with both archives of one person: one row asks it, and
+    explain on the other pair names that row."""
+    folder = tmp_path / "pop"
+    generate_population(800, 5, folder)
+    body = "62080219800214302"
+    person_id = body + check_digit(body)
+    common = {"name": "欧阳思远", "sex": "1", "birth_date": "1980-02-14", "created_date": "2015-03-01",
+              "last_service_date": "2016-06-01"}
+    rows = read_csv(folder / "archives.csv") + [
+        {**common, "archive_id": "A1", "id_number": person_id, "region_code": "620802001003",
+         "address": "崆峒区新华街12号", "phone": "13900001111"},
+        {**common, "archive_id": "A2", "id_number": person_id, "region_code": "620802001003",
+         "address": "崆峒区新华街12号", "phone": "13900001111"},
+        {**common, "archive_id": "X", "id_number": "", "region_code": "620821101201",
+         "address": "泾川县城关镇东街3号", "phone": "13900009999",
+         "created_date": "2019-05-01", "last_service_date": "2024-01-01"},
+    ]
+    out = tmp_path / "out"
+    run(write_archives(tmp_path / "in.csv", rows), out, show_progress=False)
+    review = [frozenset((d["archive_id"], d["survivor_archive_id"]))
+              for d in read_csv(out / "decisions.csv") if d["action"] == "review"]
+    asked = [pair for pair in review if "X" in pair]
+    assert len(asked) == 1  # one question for X and the person of A1 and A2
+    other = ({"X", "A1"}, {"X", "A2"})[asked[0] == {"X", "A1"}]
+    e = explain_pair(out, *sorted(other))
+    assert e.verdict == "in review on another pair of the same two persons"
+    assert any(note.startswith("the review row asking it: ") for note in e.notes)

@@ -182,3 +182,15 @@ def test_every_guard_reason_is_either_overrulable_or_a_named_danger():
         overrulable = reason.startswith(OVERRULABLE_REASONS)
         danger = reason.startswith(dangers)
         assert overrulable != danger, f"unclassified or both: {reason!r}"
+
+
+def test_a_kinds_same_never_joins_a_pair_its_ids_tell_apart():
+    """generator4: 'names differ', above the automatic threshold, 19 of 19 same (renamed
+    children) then joined two spouses whose archives carry one of their IDs."""
+    reason = "names differ"
+    rules = PatternRules.of(NAMES, _verdicts("不同·一致·一致·一致·同址", reason, 19, 0))
+    renamed = rules.decide(_labels("不同·一致·一致·一致·同址"), reason)
+    assert renamed is not None and renamed.action == "auto"
+    spouses = _labels("不同·号同但生日/性别不符·差一年·不同·同址")
+    assert rules.lookup(spouses, reason) is not None  # the reason granularity would match
+    assert rules.decide(spouses, reason) is None

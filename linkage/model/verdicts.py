@@ -78,7 +78,7 @@ from typing import Any
 
 import duckdb
 
-from linkage.decide import pair_guard
+from linkage.decide import clearly_apart, pair_guard
 from linkage.model.levels import LABELS, code_of
 from linkage.model.splink_adapter import gamma_from_weight_sql
 
@@ -308,8 +308,13 @@ class PatternRules:
         if not self.counts:
             return None
         decision = self.lookup(pair_levels, reason, guard)
-        if decision is None or (decision.action == "auto"
-                                and not (guard or reason).startswith(OVERRULABLE_REASONS)):
+        if decision is None or (decision.action == "auto" and (
+                not (guard or reason).startswith(OVERRULABLE_REASONS)
+                # The levels say two people (a spouse's or a parent's ID on the archive,
+                # twins of the other sex...), whatever a coarser kind's verdicts say:
+                # measured on generator4, "names differ: 19 of 19 same" joined two
+                # spouses sharing one ID.
+                or clearly_apart(pair_levels))):
             return None
         return decision
 
