@@ -58,7 +58,6 @@ def cluster_and_decide(
     pairs_table: str,
     features_table: str,
     all_archives: bool = True,
-    standing_review: frozenset[Pair] = frozenset(),
 ) -> tuple[dict[str, str], list[dict[str, Any]], dict[str, Any]]:
     """Constrained clustering of the scored pairs in ``pairs_table`` (the scoring step's
     table), then merge/migrate/review rows.  The caller names both tables: the ones the
@@ -66,8 +65,6 @@ def cluster_and_decide(
 
     The returned map covers every archive of ``features_table``, or, with
     ``all_archives=False``, only those that took part (any other archive is alone).
-    ``standing_review``: review pairs standing from earlier nights; of several rows asking
-    one question, a standing one is kept, so the open item a reviewer holds stays open.
     """
     th = config.thresholds
     scored = ScoredColumns.of(model)
@@ -110,7 +107,7 @@ def cluster_and_decide(
     decisions = retire_rows(groups, facts, person_of, evidence, human)
     decisions += review_rows(review_candidates, result, judge.learned, pair_info, person_of, facts,
                              evidence)
-    decisions, folded = fold_review_rows(decisions, person_of, human.cannot_links, standing_review)
+    decisions, folded = fold_review_rows(decisions, person_of, human.cannot_links)
     decisions, capped = cap_review_rows(decisions, person_of, config.limits.max_review_rows_per_group)
     decisions.sort(key=lambda d: (_ACTION_ORDER[d["action"]], d["archive_id"], d["survivor_archive_id"]))
     stats = {

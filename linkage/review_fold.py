@@ -7,12 +7,10 @@ and a clerk's "same" on either joins all three (a reviewer's link joins the clus
 Measured at 30,000 persons, seed 202, shipped model: 661 review rows on the independent
 generator asked 542 questions, 497 on generator3 452, 142 on the repo synth 131.
 
-The row kept is the most telling one: a row held back by a guard or a cluster rule (its
-reason names what to look at: twins, a newborn placeholder, no ID...) before a band row;
-then, on a nightly run, a row standing from an earlier night (scores drift a little from
-night to night, and the open item a reviewer may hold must not be swapped for another);
-then the highest match probability, then the archive IDs (so the same input always keeps
-the same row).  A pair of persons that a reviewer has
+The row kept is the most telling one: a row held back by a guard (its reason names what to
+look at: twins, a newborn placeholder, no ID...) before a band row, then the highest match
+probability, then the archive IDs (so the same input always keeps the same row, night
+after night, and a verdict on it is found again).  A pair of persons that a reviewer has
 already told apart (a "different" between any two of their archives) is not asked again:
 the clustering never joins them, so the answer would change nothing.
 
@@ -47,32 +45,28 @@ def _person(person_of: Mapping[str, str], archive: str) -> str:
     return f"P\x00{person}" if person is not None else f"A\x00{archive}"
 
 
-def _telling_first(row: Mapping[str, Any], standing: frozenset[tuple[str, str]]) -> tuple[int, int, float, str, str]:
+def _telling_first(row: Mapping[str, Any]) -> tuple[int, float, str, str]:
     probability = row.get("match_probability")
-    pair = (str(row["archive_id"]), str(row["survivor_archive_id"]))
     return (1 if row.get("reason") == BAND_REASON else 0,
-            0 if pair in standing or pair[::-1] in standing else 1,
             -(probability if probability is not None else 0.0),
-            *pair)
+            str(row["archive_id"]), str(row["survivor_archive_id"]))
 
 
 def fold_review_rows(
     decisions: list[dict[str, Any]],
     person_of: Mapping[str, str],
     cannot_links: Iterable[tuple[str, str]] = (),
-    standing: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[list[dict[str, Any]], ReviewFoldReport]:
     """``decisions`` with one review row per pair of persons, and what was folded.
 
     ``person_of``: archive -> person of the archives in clusters (any other archive is a
     person on its own).  ``cannot_links``: pairs reviewers said are different people.
-    ``standing``: review pairs standing from earlier nights (kept before other band rows).
     Rows other than review rows pass unchanged, in their order."""
     review = [d for d in decisions if d["action"] == "review"]
     report = ReviewFoldReport(rows_in=len(review))
     apart = {frozenset((_person(person_of, a), _person(person_of, b))) for a, b in cannot_links}
     kept: dict[frozenset[str], dict[str, Any]] = {}
-    for row in sorted(review, key=lambda row: _telling_first(row, standing)):
+    for row in sorted(review, key=_telling_first):
         persons = frozenset((_person(person_of, row["archive_id"]),
                              _person(person_of, row["survivor_archive_id"])))
         if persons in apart:

@@ -51,15 +51,3 @@ def test_the_kept_row_does_not_depend_on_input_order():
     person_of = {"a1": "P1", "a2": "P1", "a3": "P1"}
     first = _pairs(fold_review_rows(rows, person_of)[0])
     assert first == _pairs(fold_review_rows(rows[::-1], person_of)[0]) == [("a3", "x")]
-
-
-def test_a_standing_row_is_kept_night_after_night():
-    """Scores drift from night to night: the row a reviewer may hold stays the one asked."""
-    rows = [_row("x", "a1", 0.80), _row("x", "a2", 0.81)]
-    person_of = {"a1": "P1", "a2": "P1"}
-    assert _pairs(fold_review_rows(rows, person_of)[0]) == [("x", "a2")]
-    assert _pairs(fold_review_rows(rows, person_of, standing=frozenset({("x", "a1")}))[0]) == [("x", "a1")]
-    # ...but a guard's row, which names what to look at, still comes first
-    guarded = [_row("x", "a1", 0.80), _row("x", "a2", 0.6, TWINS)]
-    kept = fold_review_rows(guarded, person_of, standing=frozenset({("x", "a1")}))[0]
-    assert [d["reason"] for d in kept] == [TWINS]

@@ -401,12 +401,9 @@ class _Night:
                    OR archive_id_r IN (SELECT archive_id FROM {SCOPE_TABLE})
             """)
         self.summary.reclustered = int(con.execute(f"SELECT count(*) FROM {SCOPE_TABLE}").fetchall()[0][0])
-        standing_review = frozenset(
-            (a, b) for a, b in con.execute(
-                "SELECT key_a, key_b FROM st.standing WHERE key_kind = 'review'").fetchall())
         clustered, decisions, stats = cluster_and_decide(
             con, self.model, self.config, human, pairs_table=pairs,
-            features_table=MODEL_INPUT_TABLE, all_archives=False, standing_review=standing_review)
+            features_table=MODEL_INPUT_TABLE, all_archives=False)
         self.summary.human_links_refused = stats["human_links_refused"]
         self.summary.guards["review"] = stats["review_cap"]
         self.summary.guards["review_folded"] = stats["review_folded"]
