@@ -358,10 +358,14 @@ def _describe(con: duckdb.DuckDBPyConnection, table: str, config: Config,
         con.execute("CREATE OR REPLACE TEMP TABLE _linkage_guard_wanted AS "
                     "SELECT unnest(?::UBIGINT[]) AS key_hash", [hashes])
         rows = con.execute(f"""
-            SELECT key_hash, mode(county) AS county, count(DISTINCT county) AS counties,
-                   {date} AS date
-            FROM (SELECT {_hash_sql(key, '')} AS key_hash, * FROM {table})
-            SEMI JOIN _linkage_guard_wanted USING (key_hash)
+            SELECT key_hash,
+                   -- the most common county, ties to the smallest code (mode() breaks them
+                   -- in no fixed order: summary.json must be the same run after run)
+                   first(county ORDER BY county_n DESC, county) AS county,
+                   count(DISTINCT county) AS counties, {date} AS date
+            FROM (SELECT *, count(*) OVER (PARTITION BY key_hash, county) AS county_n
+                  FROM (SELECT {_hash_sql(key, '')} AS key_hash, * FROM {table})
+                  SEMI JOIN _linkage_guard_wanted USING (key_hash))
             GROUP BY key_hash
         """).fetchall()
         con.execute("DROP TABLE _linkage_guard_wanted")
