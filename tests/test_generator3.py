@@ -4,45 +4,16 @@ independent evaluator reads, and a seed always gives the same files."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import stat
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-INPUT_COLUMNS = ["archive_id", "name", "sex", "birth_date", "id_number", "region_code",
-                 "address", "phone", "created_date", "last_service_date"]
-FILES = ("archives.csv", "truth.csv", "hardneg.csv", "movers.csv", "manifest.json")
+from generator_helpers import FILES, INPUT_COLUMNS, ROOT, gb11643_check, load_script, read_rows
 
-
-def _load(name: str, path: Path) -> ModuleType:
-    """Import a benchmark script by path (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _load("generator3_generate", ROOT / "benchmarks/generator3/generate.py")
-EVAL = _load("independent_evaluate", ROOT / "benchmarks/independent/evaluate.py")
-
-
-def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def _check(body17: str) -> str:
-    """GB 11643 MOD 11-2, written out here rather than taken from the generator."""
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return "10X98765432"[sum(int(d) * w for d, w in zip(body17, weights)) % 11]
+GEN = load_script("generator3_generate", ROOT / "benchmarks/generator3/generate.py")
+EVAL = load_script("independent_evaluate", ROOT / "benchmarks/independent/evaluate.py")
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +24,7 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_schema_and_truth_cover_every_archive(population: Path) -> None:
-    header, archives = _rows(population / "archives.csv")
+    header, archives = read_rows(population / "archives.csv")
     assert header == INPUT_COLUMNS
     ids = [a["archive_id"] for a in archives]
     assert len(ids) == len(set(ids))
@@ -61,7 +32,7 @@ def test_schema_and_truth_cover_every_archive(population: Path) -> None:
     assert all(len(a["region_code"]) == 12 and a["region_code"].startswith("6210") for a in archives)
     assert all(a["archive_id"].startswith(a["region_code"]) for a in archives)
 
-    header, truth = _rows(population / "truth.csv")
+    header, truth = read_rows(population / "truth.csv")
     assert header[:4] == ["archive_id", "person_id", "tags", "county"]
     assert sorted(t["archive_id"] for t in truth) == sorted(ids)
     region = {a["archive_id"]: a["region_code"] for a in archives}
@@ -71,15 +42,15 @@ def test_schema_and_truth_cover_every_archive(population: Path) -> None:
     assert sum(t["role"] == "primary" for t in truth) == 600
     assert len(truth) > 600  # duplicates exist
 
-    _, hardneg = _rows(population / "hardneg.csv")
+    _, hardneg = read_rows(population / "hardneg.csv")
     assert all(h["person_a"] in persons and h["person_b"] in persons for h in hardneg)
     assert all(h["person_a"] != h["person_b"] for h in hardneg)
     assert {"twin", "spouse"} <= {h["type"] for h in hardneg}
 
 
 def test_movers_point_at_archives_in_both_counties(population: Path) -> None:
-    _, truth = _rows(population / "truth.csv")
-    _, movers = _rows(population / "movers.csv")
+    _, truth = read_rows(population / "truth.csv")
+    _, movers = read_rows(population / "movers.csv")
     assert movers
     assert len({m["person_id"] for m in movers}) == len(movers)  # one move per person
     by_id = {t["archive_id"]: t for t in truth}
@@ -91,8 +62,8 @@ def test_movers_point_at_archives_in_both_counties(population: Path) -> None:
 
 
 def test_untouched_ids_are_valid_and_fit_the_record(population: Path) -> None:
-    _, archives = _rows(population / "archives.csv")
-    _, truth = _rows(population / "truth.csv")
+    _, archives = read_rows(population / "archives.csv")
+    _, truth = read_rows(population / "truth.csv")
     tags = {t["archive_id"]: t["tags"].split() for t in truth}
     checked = 0
     for a in archives:
@@ -101,7 +72,7 @@ def test_untouched_ids_are_valid_and_fit_the_record(population: Path) -> None:
         if "newborn_placeholder" in tags[a["archive_id"]]:
             continue
         number = a["id_number"].upper()
-        assert len(number) == 18 and number[17] == _check(number[:17])
+        assert len(number) == 18 and number[17] == gb11643_check(number[:17])
         assert number[6:14] == a["birth_date"].replace("-", "")[:8] or "/" in a["birth_date"]
         if a["sex"] and "sex_swap" not in tags[a["archive_id"]]:
             male = a["sex"] in ("1", "男")
@@ -124,7 +95,7 @@ def test_same_seed_same_files_other_seed_other_files(population: Path, tmp_path:
 
 def test_the_independent_evaluator_scores_it_unchanged(population: Path, tmp_path: Path) -> None:
     """Clusters equal to the truth score precision and recall 1 with the existing scorer."""
-    _, truth = _rows(population / "truth.csv")
+    _, truth = read_rows(population / "truth.csv")
     out = tmp_path / "run"
     out.mkdir()
     with (out / "clusters.csv").open("w", encoding="utf-8", newline="") as handle:
@@ -142,7 +113,7 @@ def test_the_independent_evaluator_scores_it_unchanged(population: Path, tmp_pat
 def test_severity_zero_leaves_only_structure(tmp_path: Path) -> None:
     """At severity 0 extra archives are copies: only placement and built-in tags remain."""
     GEN.generate(400, 5, tmp_path / "clean", severity=0)
-    _, truth = _rows(tmp_path / "clean" / "truth.csv")
+    _, truth = read_rows(tmp_path / "clean" / "truth.csv")
     tags = {t for row in truth for t in row["tags"].split()}
     allowed = {"dup", "same_village", "same_township", "other_township", "move",
                "newborn_placeholder", "sex_blank", "id_parent", "id_spouse", "phone_two"}

@@ -5,49 +5,23 @@ perfect run built from the truth as perfect."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-INPUT_COLUMNS = ["archive_id", "name", "sex", "birth_date", "id_number", "region_code",
-                 "address", "phone", "created_date", "last_service_date"]
-FILES = ("archives.csv", "truth.csv", "hardneg.csv", "movers.csv", "manifest.json")
+from generator_helpers import FILES, INPUT_COLUMNS, ROOT, gb11643_check, load_script, read_rows
+
 NANCHONG = {"511302", "511303", "511304", "511321", "511322", "511323", "511324", "511325", "511381"}
 CHENGDU = {"510104", "510106", "510107", "510108", "510112", "510116", "510117"}
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    """Import a benchmark script by path (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-GEN = _load("generator4_generate", ROOT / "benchmarks/generator4/generate.py")
-EVAL = _load("independent_evaluate_g4", ROOT / "benchmarks/independent/evaluate.py")
-
-
-def _rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def _check(body17: str) -> str:
-    """GB 11643 MOD 11-2, written out here rather than taken from the generator."""
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    return "10X98765432"[sum(int(d) * w for d, w in zip(body17, weights)) % 11]
+GEN = load_script("generator4_generate", ROOT / "benchmarks/generator4/generate.py")
+EVAL = load_script("independent_evaluate_g4", ROOT / "benchmarks/independent/evaluate.py")
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +32,7 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_schema_and_truth_cover_every_archive(population: Path) -> None:
-    header, archives = _rows(population / "archives.csv")
+    header, archives = read_rows(population / "archives.csv")
     assert header == INPUT_COLUMNS
     ids = [a["archive_id"] for a in archives]
     assert len(ids) == len(set(ids))
@@ -68,7 +42,7 @@ def test_schema_and_truth_cover_every_archive(population: Path) -> None:
                for a in archives)
     assert all(a["name"] for a in archives)
 
-    header, truth = _rows(population / "truth.csv")
+    header, truth = read_rows(population / "truth.csv")
     assert header == ["archive_id", "person_id", "tags", "county", "role"]
     assert sorted(t["archive_id"] for t in truth) == sorted(ids)
     region = {a["archive_id"]: a["region_code"] for a in archives}
@@ -81,15 +55,15 @@ def test_schema_and_truth_cover_every_archive(population: Path) -> None:
     assert manifest["archives"] == len(archives) and manifest["persons"] == 1000
     assert 0.08 < manifest["extra_archive_share"] < 0.15
 
-    _, hardneg = _rows(population / "hardneg.csv")
+    _, hardneg = read_rows(population / "hardneg.csv")
     assert all(h["person_a"] in persons and h["person_b"] in persons for h in hardneg)
     assert all(h["person_a"] < h["person_b"] for h in hardneg)
     assert {"twin", "spouse", "sibling", "parent_child", "namesake"} <= {h["type"] for h in hardneg}
 
 
 def test_movers_point_at_archives_in_both_counties(population: Path) -> None:
-    _, truth = _rows(population / "truth.csv")
-    _, movers = _rows(population / "movers.csv")
+    _, truth = read_rows(population / "truth.csv")
+    _, movers = read_rows(population / "movers.csv")
     assert movers
     assert len({m["person_id"] for m in movers}) == len(movers)  # one move per person
     by_id = {t["archive_id"]: t for t in truth}
@@ -102,15 +76,15 @@ def test_movers_point_at_archives_in_both_counties(population: Path) -> None:
 
 
 def test_untouched_ids_are_valid_and_fit_the_record(population: Path) -> None:
-    _, archives = _rows(population / "archives.csv")
-    _, truth = _rows(population / "truth.csv")
+    _, archives = read_rows(population / "archives.csv")
+    _, truth = read_rows(population / "truth.csv")
     tags = {t["archive_id"]: t["tags"].split() for t in truth}
     checked = 0
     for a in archives:
         if not a["id_number"] or any(t.startswith(("id_", "dob_")) for t in tags[a["archive_id"]]):
             continue
         number = a["id_number"].upper()
-        assert len(number) == 18 and number[17] == _check(number[:17])
+        assert len(number) == 18 and number[17] == gb11643_check(number[:17])
         y, m, d = (a["birth_date"].split("/") if "/" in a["birth_date"] else
                    (a["birth_date"].replace("-", "")[:4], a["birth_date"].replace("-", "")[4:6],
                     a["birth_date"].replace("-", "")[6:]))
@@ -122,9 +96,9 @@ def test_untouched_ids_are_valid_and_fit_the_record(population: Path) -> None:
 
 
 def test_twins_have_consecutive_ids_and_names_apart(population: Path) -> None:
-    _, archives = _rows(population / "archives.csv")
-    _, truth = _rows(population / "truth.csv")
-    _, hardneg = _rows(population / "hardneg.csv")
+    _, archives = read_rows(population / "archives.csv")
+    _, truth = read_rows(population / "truth.csv")
+    _, hardneg = read_rows(population / "hardneg.csv")
     first = {t["person_id"]: t["archive_id"] for t in truth if t["role"] == "primary"}
     rec = {a["archive_id"]: a for a in archives}
     twins = [(rec[first[h["person_a"]]], rec[first[h["person_b"]]]) for h in hardneg if h["type"] == "twin"]
@@ -153,7 +127,7 @@ def test_same_seed_same_bytes_any_hash_seed(population: Path, tmp_path: Path) ->
 
 def test_severity_zero_leaves_extra_archives_clean(tmp_path: Path) -> None:
     GEN.generate(600, 2, tmp_path / "clean", severity=0)
-    _, truth = _rows(tmp_path / "clean" / "truth.csv")
+    _, truth = read_rows(tmp_path / "clean" / "truth.csv")
     corruption = {t for r in truth for t in r["tags"].split()} - {
         "dup", "move", "same_village", "other_village", "other_township", "migrant", "move_county",
         "return", "old_township_code", "newborn_placeholder", "id_blank", "sex_blank", "id_parent",
@@ -163,8 +137,8 @@ def test_severity_zero_leaves_extra_archives_clean(tmp_path: Path) -> None:
 
 def test_evaluator_scores_a_perfect_run_as_perfect(population: Path, tmp_path: Path) -> None:
     """clusters = truth; decisions move every cluster into the county of its newest archive."""
-    _, truth = _rows(population / "truth.csv")
-    _, archives = _rows(population / "archives.csv")
+    _, truth = read_rows(population / "truth.csv")
+    _, archives = read_rows(population / "archives.csv")
     created = {a["archive_id"]: a["created_date"].replace("-", "").replace("/", "") for a in archives}
     run = tmp_path / "run"
     run.mkdir()
@@ -176,7 +150,7 @@ def test_evaluator_scores_a_perfect_run_as_perfect(population: Path, tmp_path: P
     for t in truth:
         by_person.setdefault(t["person_id"], []).append(t)
     region = {a["archive_id"]: a["region_code"] for a in archives}
-    movers = {m["person_id"]: m for m in _rows(population / "movers.csv")[1]}
+    movers = {m["person_id"]: m for m in read_rows(population / "movers.csv")[1]}
     with (run / "decisions.csv").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["archive_id", "action", "survivor_archive_id", "to_region"])
