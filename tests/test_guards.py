@@ -428,3 +428,20 @@ def test_guarded_rules_never_make_more_pairs_than_the_bound(seed):
     assert pairs <= report.pairs_estimated_after_guard <= max(report.max_total_pairs, 0)
     if report.blocks_dropped == 0:
         assert guarded == config and pairs == unguarded
+
+
+def test_a_skipped_blocks_county_is_the_most_common_with_ties_to_the_smallest_code():
+    """summary.json must be the same run after run: mode() broke ties in no fixed order."""
+    from linkage.blocking_guard import _Block, _describe, _Unit
+
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE f AS SELECT * FROM (VALUES
+        ('a', '620821', DATE '1960-05-17'), ('b', '620802', DATE '1960-05-17'),
+        ('c', '620821', DATE '1960-05-17'), ('d', '620802', DATE '1960-05-17'),
+        ('e', '620803', DATE '1960-05-17')) t(archive_id, county, dob_best)""")
+    key_hash = con.execute("SELECT hash(DATE '1960-05-17')").fetchone()[0]
+    unit = _Unit(rule=0, keyset=0, key=("dob_best",))
+    block = _Block(unit=0, key_hash=int(key_hash), archives=5, pairs=10, members=0)
+    for _ in range(5):
+        [described] = _describe(con, "f", load_config(), [unit], [(block, "block limit")])
+        assert described.county == "620802" and described.other_counties == 2
