@@ -8,6 +8,7 @@ Numbers are left alone (a negative weight is a number, not a formula).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -18,3 +19,13 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_LEADS):
         return "'" + value
     return value
+
+
+def csv_cells(row: Iterable[Any]) -> list[Any]:
+    """One CSV row's cells: None as an empty field, text neutralised.  A row at a time (the
+    rule of ``neutralise`` in one comprehension): a call per cell was a third of writing
+    decisions.csv at 1M archives."""
+    return ["" if value is None
+            else "'" + value if isinstance(value, str) and value.startswith(FORMULA_LEADS)
+            else value
+            for value in row]

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from linkage.crash import crash_point
-from linkage.csvsafe import neutralise
+from linkage.csvsafe import csv_cells
 from linkage.errors import OutputError
 from linkage.file_lock import ExclusiveLock
 
@@ -90,8 +90,7 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else neutralise(value) for value in row])
+    writer.writerows(map(csv_cells, rows))
     return buffer.getvalue().encode("utf-8")
 
 

@@ -121,11 +121,11 @@ def _history_table(con: duckdb.DuckDBPyConnection, areas: dict[str, dict[str, di
 
 
 def _register_decisions(con: duckdb.DuckDBPyConnection, result: LinkResult) -> None:
-    table = pa.Table.from_pylist(
-        [{k: d[k] for k in DECISION_COLUMNS} for d in result.decisions],
-        schema=pa.schema([(c, pa.float64() if c in ("match_probability", "match_weight") else pa.string())
-                          for c in DECISION_COLUMNS]),
-    )
+    # Column by column: a dict per row through from_pylist took ~0.6 s at 1M archives.
+    table = pa.table({
+        c: pa.array([d[c] for d in result.decisions],
+                    pa.float64() if c in ("match_probability", "match_weight") else pa.string())
+        for c in DECISION_COLUMNS})
     con.register("_decisions", table)
     targets = {}
     for d in result.decisions:

@@ -6,7 +6,10 @@ import os
 import stat
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from linkage.csvsafe import csv_cells, neutralise
 from linkage.errors import OutputError
 from linkage.outputs import (
     CURRENT, GENERATIONS, OutputLock, StagedOutputs, csv_bytes, current_files, current_generation,
@@ -137,3 +140,9 @@ def test_formula_text_is_neutralised_in_csv(text):
 
 def test_numbers_and_plain_text_pass_unchanged():
     assert csv_bytes(("a", "b", "c"), [(-1.5, "王芳", "a=b")]) == "a,b,c\n-1.5,王芳,a=b\n".encode()
+
+
+@given(st.lists(st.one_of(st.none(), st.text(), st.integers(), st.floats(allow_nan=False)), max_size=8))
+def test_csv_cells_is_neutralise_per_cell(row):
+    """csv_cells is neutralise a row at a time (None as an empty field)."""
+    assert csv_cells(row) == ["" if value is None else neutralise(value) for value in row]
