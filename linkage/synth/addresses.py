@@ -7,8 +7,8 @@ most clerks do; the ``address_numerals`` corruption flips one of them.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-import cn2an
 import numpy as np
 from numpy.dtypes import StringDType
 
@@ -19,9 +19,22 @@ ROADS = (
     "广场路", "新华路", "友谊路", "育才路", "体育路", "商贸路", "迎宾路", "光明路", "安定路",
     "永安路", "兴隆路", "东环路", "西环路",
 )
-_CN = np.array([""] + [cn2an.an2cn(str(i)) for i in range(1, 100)], dtype=StringDType())
 _NUM = np.array([str(i) for i in range(1000)], dtype=StringDType())
 _ROADS = np.array(ROADS, dtype=StringDType())
+
+
+@lru_cache(maxsize=1)
+def _cn() -> np.ndarray:
+    """一 ... 九十九 by number (index 0 empty).  Built on first use: cn2an takes 0.1 s to
+    import, and every `linkage` command imports this module through the CLI."""
+    import cn2an
+
+    return np.array([""] + [cn2an.an2cn(str(i)) for i in range(1, 100)], dtype=StringDType())
+
+
+@lru_cache(maxsize=1)
+def _cn_value() -> dict[str, int]:
+    return {str(text): i for i, text in enumerate(_cn().tolist()) if i}
 
 
 def _cat(*parts: np.ndarray | str) -> np.ndarray:
@@ -36,7 +49,7 @@ def draw_rests(rng: np.random.Generator, urban: np.ndarray) -> np.ndarray:
     n = len(urban)
     group = rng.integers(1, 13, n)
     house = rng.integers(1, 151, n)
-    rural = _cat(_CN[group], "组", _NUM[house], "号")
+    rural = _cat(_cn()[group], "组", _NUM[house], "号")
     road = _ROADS[rng.integers(0, len(ROADS), n)]
     number = rng.integers(1, 300, n)
     building = rng.integers(1, 25, n)
@@ -49,15 +62,15 @@ def draw_rests(rng: np.random.Generator, urban: np.ndarray) -> np.ndarray:
 
 _CN_UNIT = re.compile(r"([一二三四五六七八九十]+)(组|队|社)")
 _AN_UNIT = re.compile(r"(\d+)(组|栋|号楼|单元)")
-_CN_VALUE = {str(text): i for i, text in enumerate(_CN.tolist()) if i}
 
 
 def flip_numerals(address: str, u: float) -> str | None:
     """One number before an address unit rewritten in the other style (三组 ↔ 3组), or None."""
-    spans = [(m, "cn") for m in _CN_UNIT.finditer(address) if m.group(1) in _CN_VALUE]
-    spans += [(m, "an") for m in _AN_UNIT.finditer(address) if 0 < int(m.group(1)) < len(_CN)]
+    cn, cn_value = _cn(), _cn_value()
+    spans = [(m, "cn") for m in _CN_UNIT.finditer(address) if m.group(1) in cn_value]
+    spans += [(m, "an") for m in _AN_UNIT.finditer(address) if 0 < int(m.group(1)) < len(cn)]
     if not spans:
         return None
     m, style = spans[int(u * len(spans))]
-    number = str(_CN_VALUE[m.group(1)]) if style == "cn" else str(_CN[int(m.group(1))])
+    number = str(cn_value[m.group(1)]) if style == "cn" else str(cn[int(m.group(1))])
     return address[: m.start(1)] + number + address[m.end(1) :]

@@ -1,7 +1,7 @@
 """Character confusions a clerk makes: same sound, same look, traditional form.
 
 Homophones are what a pinyin input method offers for the same toneless syllable (with the
-common -n/-ng confusion folded, so 敏/明 and 林/玲 count); they are built at import from
+common -n/-ng confusion folded, so 敏/明 and 林/玲 count); they are built on first use from
 pypinyin over the characters names use plus a few favourites (莉, 玮, 薇 ...).
 """
 
@@ -11,7 +11,6 @@ from collections import defaultdict
 from functools import lru_cache
 
 import opencc
-from pypinyin import lazy_pinyin
 
 from linkage.synth.names import name_universe
 from linkage.synth.resources import read_table
@@ -34,6 +33,10 @@ def _fold(syllable: str) -> str:
 def homophones() -> dict[str, tuple[str, ...]]:
     """char → other name characters with the same toneless syllable, or failing that the
     same syllable once -n/-ng is folded (敏→明)."""
+    # pypinyin takes 0.2 s to import, and every `linkage` command imports this module
+    # through the CLI: loaded on first use.
+    from pypinyin import lazy_pinyin
+
     universe = sorted(set(name_universe()) | set(_EXTRA_NAME_CHARS))
     sound = {ch: lazy_pinyin(ch)[0] for ch in universe}
     exact: dict[str, list[str]] = defaultdict(list)
