@@ -7,8 +7,8 @@ and a clerk's "same" on either joins all three (a reviewer's link joins the clus
 Measured at 30,000 persons, seed 202, shipped model: 661 review rows on the independent
 generator asked 542 questions, 497 on generator3 452, 142 on the repo synth 131.
 
-The row kept is the most telling one: a row held back by a guard (its reason names what to
-look at: twins, a newborn placeholder, no ID...) before a band row, then the highest match
+The row kept is the most telling one: a row held back by a guard or a cluster rule (its
+reason names what to look at: twins, a newborn placeholder, no ID...) before a band row, then the highest match
 probability, then the archive IDs (so the same input always keeps the same row, night
 after night, and a verdict on it is found again).  A pair of persons that a reviewer has
 already told apart (a "different" between any two of their archives) is not asked again:
