@@ -93,5 +93,7 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> It
 
 
 def id_table(ids: Iterable[str]) -> pa.Table:
-    """A one-column ``archive_id`` table of the distinct ``ids``, sorted (deterministic)."""
-    return pa.table({"archive_id": pa.array(sorted(set(ids)), pa.string())})
+    """A one-column ``archive_id`` table of the distinct ``ids``, in no set order: every
+    caller joins or filters on it, which no order changes (sorting 5M archive IDs in
+    Python took 3 s of a run)."""
+    return pa.table({"archive_id": pa.array(list(set(ids)), pa.string())})

@@ -21,8 +21,10 @@ from linkage.config import Config
 from linkage.contracts import NamedTable
 from linkage.model.settings import UNIQUE_ID, level_codes, settings_for_prediction
 from linkage.newborn import newborn_pair_sql
+from linkage.model.blocking import block_pairs
 from linkage.model.rule_split import prediction_rules
-from linkage.model.splink_adapter import connect_splink, gamma_from_weight_sql, make_linker
+from linkage.model.splink_adapter import (
+    connect_splink, gamma_from_weight_sql, make_linker, predict_blocked_pairs)
 
 SCORED_PAIRS = "scored_pairs"
 # Only the columns the model and the blocking rules read go to Splink: its first step copies
@@ -89,7 +91,8 @@ def score_pairs(
     con.execute(f"CREATE OR REPLACE TEMP VIEW {SCORING_INPUT} AS "
                 f"SELECT _sid AS {UNIQUE_ID}, {', '.join(features)} FROM {SCORING_IDS}")
     linker = make_linker(api, SCORING_INPUT, settings)
-    predictions = linker.inference.predict()
+    blocked = block_pairs(con, SCORING_INPUT, rules.sql)
+    predictions = predict_blocked_pairs(api, linker, blocked)
     physical = predictions.physical_name
     names = comparison_names(model)
     by_rule_rows = con.execute(
@@ -140,6 +143,7 @@ def score_pairs(
     """)
     kept = con.execute(f"SELECT count(*) FROM {SCORED_PAIRS}").fetchall()[0][0]
     linker.table_management.delete_tables_created_by_splink_from_db()
+    con.execute(f"DROP TABLE IF EXISTS {blocked}")
     con.execute(f"DROP VIEW IF EXISTS {SCORING_INPUT}")
     con.execute(f"DROP TABLE IF EXISTS {SCORING_IDS}")
     return ScoreReport(sum(pairs_by_rule.values()), pairs_by_rule, int(kept), kept_pairs())

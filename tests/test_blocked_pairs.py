@@ -1,0 +1,82 @@
+"""Our blocked pairs (linkage.model.blocking) are Splink's: the same pairs under the same
+match keys, on a generated population and with the blocking guard leaving blocks out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from linkage.blocking_guard import guard_blocking
+from linkage.config import Limits, load_config
+from linkage.connection import connect
+from linkage.model.blocking import block_pairs
+from linkage.model.rule_split import prediction_rules
+from linkage.model.settings import load_model_dict, settings_for_prediction
+from linkage.model.splink_adapter import connect_splink, make_linker
+from linkage.prepare import prepare_model_input
+from linkage.progress import StageTimer
+from linkage.synth import generate_population
+
+
+def _both(limits: Limits | None, model_path: Path, folder: Path) -> tuple[set, set, int]:
+    config = load_config(None)
+    if limits is not None:
+        config = replace(config, limits=limits)
+    con = connect(threads=1)
+    try:
+        generate_population(3000, 12, folder)
+        prepared = prepare_model_input(con, folder / "archives.csv", config, StageTimer(show=False))
+        table = prepared.model_input.name
+        guarded, report = guard_blocking(con, table, config)
+        rules = prediction_rules([rule.sql for rule in guarded.blocking_rules])
+        settings = settings_for_prediction(load_model_dict(model_path), guarded, 1000)
+        settings["blocking_rules_to_generate_predictions"] = [
+            {"blocking_rule": sql, "sql_dialect": "duckdb"} for sql in rules.sql]
+        linker = make_linker(connect_splink(con), table, settings)
+        theirs = linker.inference.compute_blocked_pairs_for_predict().physical_name
+        ours = block_pairs(con, table, rules.sql)
+        read = "SELECT match_key::VARCHAR, join_key_l::VARCHAR, join_key_r::VARCHAR FROM {}"
+        return (set(con.execute(read.format(ours)).fetchall()),
+                set(con.execute(read.format(theirs)).fetchall()), report.blocks_dropped)
+    finally:
+        con.close()
+
+
+def test_the_same_pairs_under_the_same_rule_as_splinks_own_blocking(model_path: Path, tmp_path: Path) -> None:
+    ours, theirs, dropped = _both(None, model_path, tmp_path)
+    assert dropped == 0 and len(ours) > 1000
+    assert ours == theirs
+    assert len({key for key, _, _ in ours}) >= 6  # several rules contribute
+
+
+def test_the_same_pairs_when_the_guard_leaves_blocks_out(model_path: Path, tmp_path: Path) -> None:
+    ours, theirs, dropped = _both(Limits(max_block_pairs=3, max_pairs_per_archive=1,
+                                         max_total_pairs=500), model_path, tmp_path)
+    assert dropped > 0
+    assert ours == theirs
+
+
+def test_splink_scores_our_pairs_as_it_scores_its_own(model_path: Path, tmp_path: Path) -> None:
+    """predict_blocked_pairs clears Splink's source-pruning flag: the scores must not move."""
+    from linkage.model.splink_adapter import predict_blocked_pairs
+
+    config = load_config(None)
+    con = connect(threads=1)
+    try:
+        generate_population(1500, 5, tmp_path)
+        prepared = prepare_model_input(con, tmp_path / "archives.csv", config, StageTimer(show=False))
+        table = prepared.model_input.name
+        rules = prediction_rules([rule.sql for rule in config.blocking_rules])
+        settings = settings_for_prediction(load_model_dict(model_path), config, 1000)
+        settings["blocking_rules_to_generate_predictions"] = [
+            {"blocking_rule": sql, "sql_dialect": "duckdb"} for sql in rules.sql]
+        api = connect_splink(con)
+        read = ("SELECT match_key::VARCHAR, archive_id_l, archive_id_r, round(match_weight, 9) "
+                "FROM {} ORDER BY ALL")
+        theirs = con.execute(read.format(
+            make_linker(api, table, settings).inference.predict().physical_name)).fetchall()
+        ours = con.execute(read.format(predict_blocked_pairs(
+            api, make_linker(api, table, settings), block_pairs(con, table, rules.sql)).physical_name)).fetchall()
+        assert len(ours) > 500 and ours == theirs
+    finally:
+        con.close()
