@@ -38,7 +38,7 @@ from linkage.resolve import cluster_and_decide
 from linkage.review.store import load_human_decisions, publish_queue, queue_generation
 from linkage.review_items import review_items
 from linkage.state.nightly import run_stateful
-from linkage.summary import write_outputs
+from linkage.summary import hash_in_background, write_outputs
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,7 @@ def link(
         summary.guards["blocking"] = guard.as_dict()
         report: ScoreReport = score_pairs(con, prepared.model_input.name, model, guarded)
     summary.pairs_compared, summary.pairs_by_rule = report.pairs_compared, report.pairs_by_rule
+    hash_in_background(input_path)  # for summary.json, on the core clustering leaves idle
     return cluster_and_count(con, model, config, human, summary, timer, pairs=report.pairs,
                              archives=prepared.model_input, rejects=ingested.rejects,
                              raw=ingested.raw)

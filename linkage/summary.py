@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from concurrent.futures import Future
 from dataclasses import asdict
 from datetime import datetime, timezone
 from importlib import metadata
@@ -163,13 +165,63 @@ AREA_COUNTING = (
 )
 
 
-def file_sha256(path: Path | str) -> str:
-    """Hex SHA-256 of a file, read in 1 MB blocks (an export may be hundreds of MB)."""
+def _sha256_of(path: Path | str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# Hashes started early (hash_in_background), by file and its size and modification time.
+_early_hashes: dict[tuple[str, int, int], Future[str]] = {}
+_early_lock = threading.Lock()
+
+
+def _file_key(path: Path | str) -> tuple[str, int, int]:
+    p = Path(path).resolve()
+    info = p.stat()
+    return str(p), info.st_size, info.st_mtime_ns
+
+
+def hash_in_background(path: Path | str) -> None:
+    """Start hashing ``path`` on a thread: hashlib lets go of the GIL on large blocks, so
+    the hash of a 900 MB export costs no wall time while the single-threaded cluster stage
+    runs (it took 0.3 s at 1M archives, 1.5 s at 5M, in the write stage).  file_sha256
+    takes the result if the file is still the same (size and modification time)."""
+    try:
+        key = _file_key(path)
+    except OSError:
+        return
+    future: Future[str] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(_sha256_of(key[0]))
+        except BaseException as exc:  # handed to whoever asks for the hash
+            future.set_exception(exc)
+
+    with _early_lock:
+        _early_hashes[key] = future
+    threading.Thread(target=work, name="linkage-input-hash", daemon=True).start()
+
+
+def file_sha256(path: Path | str) -> str:
+    """Hex SHA-256 of a file, read in 1 MB blocks (an export may be hundreds of MB)."""
+    try:
+        key = _file_key(path)
+    except OSError:
+        key = None
+    with _early_lock:
+        future = _early_hashes.pop(key, None) if key else None
+    if future is not None:
+        try:
+            early = future.result()
+        except OSError:
+            early = None
+        if early is not None and _file_key(path) == key:
+            return early
+    return _sha256_of(path)
 
 
 def _file_facts(path: str) -> dict[str, Any]:
