@@ -110,11 +110,15 @@ class GuardReport:
 
 
     def as_dict(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "dropped"}
-        data["pairs_estimated_by_rule"] = dict(self.pairs_estimated_by_rule)
-        data["unguarded_rules"] = list(self.unguarded_rules)
         listed = self.dropped[:_LISTED]
-        data["dropped"] = [dict(asdict(b), same=list(b.same)) for b in listed]
+        data: dict[str, Any] = {}
+        for f in fields(self):  # in field order: summary.json reads the same as ever
+            value = getattr(self, f.name)
+            if f.name == "dropped":
+                value = [dict(asdict(b), same=list(b.same)) for b in listed]
+            elif isinstance(value, (dict, list)):
+                value = type(value)(value)
+            data[f.name] = value
         data["dropped_not_listed"] = max(0, self.blocks_dropped - len(listed))
         return data
 
@@ -289,8 +293,10 @@ def _guard(con: duckdb.DuckDBPyConnection, table: str, population: str, config: 
     for block in report.dropped[:_LOGGED]:
         log.warning("blocking guard: %s", block.describe())
     if report.blocks_dropped > _LOGGED:
-        log.warning("blocking guard: %d more blocks skipped (summary.json lists the largest %d "
-                    "and counts the rest)", report.blocks_dropped - _LOGGED, _LISTED)
+        listed = ("lists them" if report.blocks_dropped <= _LISTED
+                  else f"lists the largest {_LISTED} and counts the rest")
+        log.warning("blocking guard: %d more blocks skipped (summary.json %s)",
+                    report.blocks_dropped - _LOGGED, listed)
     log.warning("blocking guard: %d blocks skipped by their rules (their archives are still "
                 "compared by the other rules): at most %s pairs instead of %s (limits: %s per "
                 "block, %s in all, [limits] in the config)", report.blocks_dropped,

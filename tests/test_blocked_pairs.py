@@ -80,3 +80,20 @@ def test_splink_scores_our_pairs_as_it_scores_its_own(model_path: Path, tmp_path
         assert len(ours) > 500 and ours == theirs
     finally:
         con.close()
+
+
+def test_splink_does_not_copy_the_records_for_our_pairs(model_path: Path, tmp_path: Path,
+                                                        monkeypatch) -> None:
+    """Source pruning (a copy of each side's records) is what clearing the flag avoids; a
+    Splink upgrade that reads another flag would make it come back unnoticed."""
+    import splink.internals.linker_components.inference as inference
+
+    from linkage.pipeline import run
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("Splink took its source-pruning path")
+
+    monkeypatch.setattr(inference, "predict_from_blocked_pairs_with_source_pruning", refuse)
+    generate_population(300, 4, tmp_path / "pop")
+    summary = run(tmp_path / "pop" / "archives.csv", tmp_path / "out", model_path)
+    assert summary.pairs_compared > 0

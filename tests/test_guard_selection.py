@@ -9,7 +9,7 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkage.blocking_guard import _BLOCKS, _select
+from linkage.blocking_guard import _BLOCKS, _dropped_sizes, _select
 
 REFERENCE = f"""
     WITH g AS (SELECT members, n, any_value(pairs) AS pairs, min(key_hash) AS first_hash
@@ -51,3 +51,28 @@ def test_dropped_blocks_are_those_of_the_window_rule(rows, block_limit, budget):
     assert bound == estimated - repeated
     assert sorted((b.unit, b.key_hash) for b, _ in dropped) == expected
     assert all(why == ("block limit" if b.pairs > block_limit else "total limit") for b, why in dropped)
+
+
+def _walk(groups: list[int], block_limit: int, excess: int) -> list[int]:
+    """The plain rule over single groups (pairs of each, already largest first): the
+    indices dropped."""
+    dropped, before = [], 0
+    for i, pairs in enumerate(groups):
+        if pairs > block_limit or excess - before > 0:
+            dropped.append(i)
+        before += pairs
+    return dropped
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.integers(1, 60), max_size=60), st.integers(0, 70), st.floats(0, 1.2))
+def test_the_walk_over_sizes_drops_what_the_walk_over_groups_drops(pairs, block_limit, share):
+    groups = sorted(pairs, reverse=True)
+    excess = int(sum(groups) * share) - int(sum(groups) * 0.1)  # budget a share of the bound
+    sizes = [(p, groups.count(p)) for p in sorted(set(groups), reverse=True)]
+    floor, partial = _dropped_sizes(sizes, block_limit, excess)
+    chosen = [i for i, p in enumerate(groups) if floor is not None and p >= floor]
+    if partial is not None:
+        size, take = partial
+        chosen += [i for i, p in enumerate(groups) if p == size][:take]
+    assert sorted(chosen) == _walk(groups, block_limit, excess)

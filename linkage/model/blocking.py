@@ -8,6 +8,13 @@ archives that was half of blocking's 4 s.  Here each rule's join runs on its own
 condition alone, and one GROUP BY keeps every pair once with the smallest rule index:
 the same pairs under the same match keys (a pair belongs to rule k exactly when rule k's
 condition holds, so the first such k is the smallest).
+
+A pair several rules propose enters the GROUP BY once per rule: measured on this data
+(1M archives, 1.25 proposals per pair) the aggregate costs far less than the exclusions
+(even excluding only the first rule from the others made blocking 0.8 s slower).  Where
+rules overlap heavily (every rule proposing the same pairs), the aggregate does more work
+than Splink's exclusions would, and it stays within the connection's memory_limit by
+spilling: 10M pairs proposed 4 times each took 5 s and 1 GB under an 800MB limit.
 """
 
 from __future__ import annotations

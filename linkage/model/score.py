@@ -92,7 +92,10 @@ def score_pairs(
                 f"SELECT _sid AS {UNIQUE_ID}, {', '.join(features)} FROM {SCORING_IDS}")
     linker = make_linker(api, SCORING_INPUT, settings)
     blocked = block_pairs(con, SCORING_INPUT, rules.sql)
-    predictions = predict_blocked_pairs(api, linker, blocked)
+    try:
+        predictions = predict_blocked_pairs(api, linker, blocked)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {blocked}")  # ~32 bytes a pair, scored now
     physical = predictions.physical_name
     names = comparison_names(model)
     by_rule_rows = con.execute(
@@ -143,7 +146,6 @@ def score_pairs(
     """)
     kept = con.execute(f"SELECT count(*) FROM {SCORED_PAIRS}").fetchall()[0][0]
     linker.table_management.delete_tables_created_by_splink_from_db()
-    con.execute(f"DROP TABLE IF EXISTS {blocked}")
     con.execute(f"DROP VIEW IF EXISTS {SCORING_INPUT}")
     con.execute(f"DROP TABLE IF EXISTS {SCORING_IDS}")
     return ScoreReport(sum(pairs_by_rule.values()), pairs_by_rule, int(kept), kept_pairs())
