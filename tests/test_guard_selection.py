@@ -29,7 +29,7 @@ blocks = st.lists(
     max_size=40)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(blocks, st.integers(0, 40), st.integers(0, 200))
 def test_dropped_blocks_are_those_of_the_window_rule(rows, block_limit, budget):
     con = duckdb.connect()
