@@ -141,11 +141,21 @@ def _differences(duck: str, spark: str) -> list[str]:
     return [f"duckdb: {x}" for x in a if x in only_a] + [f"spark:  {y}" for y in b if y in only_b]
 
 
+NEWBORN_HOUSEHOLDS = Path(__file__).parent / "fixtures" / "newborn_households.csv"
+
+
 @pytest.fixture(scope="module")
 def synth_300(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 generated persons, and four households (from generator3) where a newborn's
+    placeholder archive (王敏的孩子, 男婴) and the named child's archive score below the
+    review threshold: the newborn rule joins them, so both backends must keep the pair."""
     folder = tmp_path_factory.mktemp("synth300")
     generate_population(300, 3, folder)
-    return folder / "archives.csv"
+    path = folder / "archives.csv"
+    extra = NEWBORN_HOUSEHOLDS.read_text(encoding="utf-8").splitlines()[1:]
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\n".join(extra) + "\n")
+    return path
 
 
 @needs_spark
@@ -161,6 +171,8 @@ def test_spark_run_equals_duckdb_run(source: str, spark: Any, tmp_path: Path,
         assert duck[name] == on_spark[name], "\n".join([name, *_differences(duck[name], on_spark[name])])
     assert duck["summary.json"] == on_spark["summary.json"]
     assert duck["decisions.csv"].count("\n") > 5  # the population has merges to compare
+    if source == "synth_300":  # the newborn pairs were kept and joined (see the fixture)
+        assert duck["decisions.csv"].count("name=新生儿占位") >= 4
 
 
 @needs_spark

@@ -37,7 +37,8 @@ from linkage.ingest import read_input
 from linkage.model.features import MODEL_INPUT_TABLE
 from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, kept_pairs
 from linkage.model.splink_adapter import gamma_from_weight_sql
-from linkage.model.settings import settings_for_prediction
+from linkage.model.settings import level_codes, settings_for_prediction
+from linkage.newborn import newborn_pair_sql
 from linkage.connection import registered
 from linkage.contracts import LinkResult, NamedTable, RunSummary
 from linkage.pipeline import cluster_and_count, run_stateless
@@ -86,7 +87,8 @@ def score_on_spark(
         FROM {physical}
     """)
     kept = _kept_pairs(pairs, config.thresholds.review_match_probability,
-                       config.thresholds.auto_match_probability)
+                       config.thresholds.auto_match_probability,
+                       newborn_pair_sql(level_codes(model)))
     _to_duckdb(con, kept, SCORED_PAIRS, "archive_id_l, archive_id_r")
     linker.table_management.delete_tables_created_by_splink_from_db()
     spark.catalog.dropTempView(_INPUT_VIEW)
@@ -94,9 +96,11 @@ def score_on_spark(
     return ScoreReport(sum(pairs_by_rule.values()), pairs_by_rule, int(rows), kept_pairs())
 
 
-def _kept_pairs(pairs: DataFrame, review: float, auto: float) -> DataFrame:
-    """The pairs clustering reads: at or above ``review``, and the lower ones between two
-    archives that both have a pair at or above ``auto`` (as linkage.model.score keeps).
+def _kept_pairs(pairs: DataFrame, review: float, auto: float, newborn: str) -> DataFrame:
+    """The pairs clustering reads: at or above ``review``, a newborn placeholder archive's
+    pairs in its household (``newborn``: linkage.newborn.newborn_pair_sql, over the gamma
+    columns), and the lower ones between two archives that both have a pair at or above
+    ``auto`` (as linkage.model.score keeps).
 
     The archives with an automatic pair are few (a few per cent of all), so they are
     broadcast to the join rather than shuffled with the pairs."""
@@ -110,7 +114,7 @@ def _kept_pairs(pairs: DataFrame, review: float, auto: float) -> DataFrame:
     return (
         pairs.join(left, pairs["archive_id_l"] == left["_hot_l"], "left")
         .join(right, pairs["archive_id_r"] == right["_hot_r"], "left")
-        .filter((F.col("match_probability") >= review)
+        .filter((F.col("match_probability") >= review) | F.expr(newborn)
                 | (F.col("_hot_l").isNotNull() & F.col("_hot_r").isNotNull()))
         .drop("_hot_l", "_hot_r")
     )
