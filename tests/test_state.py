@@ -28,9 +28,16 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def archives(tmp_path_factory) -> Path:
+    """800 generated persons and four households (from generator3) whose newborn placeholder
+    archive and named child's archive score below the review threshold: kept and joined by
+    the newborn rule, on a night as on a stateless run."""
     folder = tmp_path_factory.mktemp("population")
     generate_population(800, 31, folder)
-    return folder / "archives.csv"
+    path = folder / "archives.csv"
+    newborns = (Path(__file__).parent / "fixtures" / "newborn_households.csv").read_text(encoding="utf-8")
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("".join(line + "\n" for line in newborns.splitlines()[1:]))
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +99,9 @@ def test_first_stateful_run_agrees_with_a_stateless_run(first_night, archives, m
     logged = {d["decision_id"]: d["action"] for d in read_csv(out / "decision_log.csv")
               if d["run_id"] == "1"}
     assert stateless == logged and stateless
+    newborn_merges = [d for d in read_csv(out / "decisions.csv")
+                      if d["action"] == "merge" and "name=新生儿占位" in d["evidence"]]
+    assert len(newborn_merges) >= 4
 
 
 def test_a_changed_model_or_config_forces_a_full_rebuild(first_night, archives, model_path, tmp_path):

@@ -43,8 +43,12 @@ _NIGHT_PAIRS = NightPairs(
     NamedTable(ALL_PAIRS, "every pair between tonight's archives, at tonight's weights"))
 
 
-def keep(con: duckdb.DuckDBPyConnection, candidates: str, thresholds: Thresholds) -> NamedTable:
-    """The pairs of ``candidates`` clustering and review need (KEPT_PAIRS)."""
+def keep(con: duckdb.DuckDBPyConnection, candidates: str, thresholds: Thresholds,
+         newborn: str = "false") -> NamedTable:
+    """The pairs of ``candidates`` clustering and review need (KEPT_PAIRS), as
+    linkage.model.score keeps them: at or above the review threshold, a newborn placeholder's
+    pairs in its household (``newborn``: linkage.newborn.newborn_pair_sql over the gamma
+    columns), and low pairs between two archives that each have an automatic pair."""
     out = KEPT_PAIRS
     auto = repr(thresholds.auto_match_probability)
     con.execute(f"""
@@ -54,7 +58,7 @@ def keep(con: duckdb.DuckDBPyConnection, candidates: str, thresholds: Thresholds
             UNION SELECT archive_id_r FROM {candidates} WHERE match_probability >= {auto}
         )
         SELECT * FROM {candidates}
-        WHERE match_probability >= {thresholds.review_match_probability!r}
+        WHERE match_probability >= {thresholds.review_match_probability!r} OR {newborn}
            OR (archive_id_l IN (SELECT archive_id FROM hot)
                AND archive_id_r IN (SELECT archive_id FROM hot))
         ORDER BY archive_id_l, archive_id_r

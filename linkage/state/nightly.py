@@ -30,7 +30,8 @@ from linkage.human import HumanDecisions
 from linkage.errors import InputError, PublishPending
 from linkage.ingest import read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
-from linkage.model.settings import load_model_dict
+from linkage.model.settings import level_codes, load_model_dict
+from linkage.newborn import newborn_pair_sql
 from linkage.connection import connect_for, id_table, registered
 from linkage.contracts import FEATURES_TABLE, RunSummary
 from linkage.resolve import cluster_and_decide, comove_seeds
@@ -351,7 +352,8 @@ class _Night:
             else:
                 pairs = incremental_pairs(scorer, DELTA_TABLE, UNCHANGED_VIEW, self.stale_table,
                                           "st.pairs", "st.archives")
-            kept = keep(self.con, pairs.all.name, self.config.thresholds)
+            kept = keep(self.con, pairs.all.name, self.config.thresholds,
+                        newborn_pair_sql(level_codes(self.model)))
         finally:
             scorer.close()
         self.summary.pairs_compared = scorer.pairs_scored
