@@ -19,16 +19,19 @@ archive_id_r, probability, weight, gamma_* and w_* per comparison) plus ``tfmax_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
 
 from linkage.config import Config
+from linkage.model.blocking import block_pairs
+from linkage.model.rule_split import prediction_rules
 from linkage.model.score import comparison_names
 from linkage.model.settings import settings_for_prediction
 from linkage.model.splink_adapter import (
-    connect_splink, gamma_from_weight_sql, make_linker, prior_weight, probability_sql,
-    register_term_frequencies, term_frequency_delta_sql, tf_columns, tf_levels,
+    connect_splink, gamma_from_weight_sql, make_linker, predict_blocked_pairs, prior_weight,
+    probability_sql, register_term_frequencies, term_frequency_delta_sql, tf_columns, tf_levels,
 )
 
 
@@ -68,8 +71,22 @@ class Scorer:
         return self.api.table_to_splink_dataframe(table, table)
 
     def within(self, table: str, out: str) -> int:
-        """Score the pairs inside ``table`` into ``out``."""
-        return self._shape(self.linker.inference.predict_within(self._frame(table)), out)
+        """Score the pairs inside ``table`` into ``out``.
+
+        The whole population (a full night) is blocked as a stateless run blocks it
+        (linkage.model.blocking, one-sided alternatives split per side): Splink's own
+        blocking re-tests every earlier rule inside each join, which doubled the score
+        stage of a full night at 1M archives.  A night's few new archives go through
+        Splink's predict_within, which reads only them."""
+        if table != self.population:
+            return self._shape(self.linker.inference.predict_within(self._frame(table)), out)
+        rules = prediction_rules([rule.sql for rule in self.config.blocking_rules])
+        blocked = block_pairs(self.con, table, rules.sql)
+        try:
+            predictions = predict_blocked_pairs(self.api, self.linker, blocked)
+        finally:
+            self.con.execute(f"DROP TABLE IF EXISTS {blocked}")
+        return self._shape(predictions, out, rules.origins)
 
     def unblocked(self, table: str, out: str) -> int:
         """Score every pair inside a small ``table`` whatever the blocking rules (``linkage
@@ -99,9 +116,16 @@ class Scorer:
         finally:
             self.con.execute(f"DROP TABLE {PARTNERS_TABLE}")
 
-    def _shape(self, predictions: Any, out: str) -> int:
+    def _shape(self, predictions: Any, out: str, origins: Sequence[int] | None = None) -> int:
+        """``predictions`` in the scored-pairs shape; ``origins``: the config rule of each
+        blocking rule the pairs were made with (split rules), so match_key names the config
+        rule, as stored pairs always have."""
         physical = predictions.physical_name
         present = {row[0] for row in self.con.execute(f"DESCRIBE {physical}").fetchall()}
+        match_key = "match_key::INTEGER"
+        if origins is not None:
+            match_key = ("CASE match_key::INTEGER " + " ".join(
+                f"WHEN {i} THEN {origin}" for i, origin in enumerate(origins)) + " END")
         columns = []
         for name in self.names:
             weight = f"mw_{name}"
@@ -118,7 +142,7 @@ class Scorer:
             SELECT least(archive_id_l, archive_id_r) AS archive_id_l,
                    greatest(archive_id_l, archive_id_r) AS archive_id_r,
                    match_probability, match_weight, {", ".join(columns)},
-                   {self.prior_weight!r}::DOUBLE AS prior_weight, match_key::INTEGER AS match_key
+                   {self.prior_weight!r}::DOUBLE AS prior_weight, {match_key} AS match_key
             FROM {physical}
         """)
         for key, count in self.con.execute(
