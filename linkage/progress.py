@@ -56,6 +56,7 @@ class StageTimer:
         self.seconds: dict[str, float] = {}
         self.stage_peak_mb: dict[str, float] = {}
         self.peak_rss_mb = 0.0
+        self._running: dict[str, _RssSampler] = {}
         self._process = psutil.Process(os.getpid())
         self._show = sys.stderr.isatty() if show is None else show
         self._console = None
@@ -73,11 +74,15 @@ class StageTimer:
         start = time.perf_counter()
         self._sample_memory()
         with _RssSampler(self._process) as sampler:
-            if self._console is not None:
-                with self._console.status(f"[bold]{name}[/]…"):
+            self._running[name] = sampler
+            try:
+                if self._console is not None:
+                    with self._console.status(f"[bold]{name}[/]…"):
+                        yield
+                else:
                     yield
-            else:
-                yield
+            finally:
+                self._running.pop(name, None)
         elapsed = time.perf_counter() - start
         self._sample_memory()
         self.peak_rss_mb = max(self.peak_rss_mb, sampler.peak_mb)
@@ -86,6 +91,16 @@ class StageTimer:
         log.info("stage %s done in %.2fs", name, elapsed)
         if self._console is not None:
             self._console.print(f"[green]✓[/] {name} [dim]{elapsed:.1f}s[/]")
+
+    def stage_peaks_so_far(self) -> dict[str, float]:
+        """Peak MB of every stage done, and of each stage still running up to now: the write
+        stage puts summary.json together before it ends, and its peak so far is what it
+        can report."""
+        peaks = dict(self.stage_peak_mb)
+        rss = self._process.memory_info().rss / 2**20
+        for name, sampler in self._running.items():
+            peaks[name] = round(max(peaks.get(name, 0.0), sampler.peak_mb, rss), 1)
+        return peaks
 
     def peak_memory_mb(self) -> float:
         """Peak RSS of this process as the OS reports it (Linux ru_maxrss), else sampled."""

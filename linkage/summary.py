@@ -286,7 +286,7 @@ def write_outputs(
     summary: dict[str, Any] = asdict(result.summary)
     summary["stage_seconds"] = dict(timer.seconds)
     summary["peak_memory_mb"] = round(timer.peak_memory_mb(), 1)
-    summary["stage_peak_mb"] = dict(timer.stage_peak_mb)
+    summary["stage_peak_mb"] = timer.stage_peaks_so_far()  # the write stage's up to now
     _register_unknown_id_areas(con, features)
     summary["by_county"] = _area_counts(con, features, "county")
     summary["by_township"] = _area_counts(con, features, "township")
