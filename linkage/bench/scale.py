@@ -206,14 +206,17 @@ def render(results: dict[str, Any]) -> str:
     lines += ["", "## Seconds and peak MB per stage (engine)", "",
               "`cluster` includes deciding merges, migrations and review rows; `rest` is the wall "
               "time outside the timed stages (interpreter start-up, loading the model, writing and "
-              "publishing the outputs).", "",
-              "| persons | " + " | ".join(STAGES) + " | rest |", "|---:|" + "---:|" * (len(STAGES) + 1)]
+              "publishing the outputs); `write MB` is the write stage's peak up to the moment "
+              "summary.json is put together (its seconds are in `rest`).", "",
+              "| persons | " + " | ".join(STAGES) + " | rest | write MB |",
+              "|---:|" + "---:|" * (len(STAGES) + 2)]
     for row in results["sizes"]:
         e = row["engine"]
         cells = [f"{e.get('stage_seconds', {}).get(s, '–')} / {_mb(e.get('stage_peak_mb', {}).get(s))}"
                  for s in STAGES]
         timed = sum(float(v) for v in e.get("stage_seconds", {}).values())
         cells.append(f"{round(float(e['wall_seconds']) - timed, 1)} s" if "wall_seconds" in e else "–")
+        cells.append(_mb(e.get("stage_peak_mb", {}).get("write")))
         lines.append(f"| {row['persons']:,} | " + " | ".join(cells) + " |")
     rules = list(dict.fromkeys(k for r in results["sizes"] for k in r["engine"].get("pairs_by_rule", {})))
     lines += ["", "## Pairs per archive, by blocking rule (a rule growing with the population grows here)", "",
