@@ -97,3 +97,30 @@ def test_splink_does_not_copy_the_records_for_our_pairs(model_path: Path, tmp_pa
     generate_population(300, 4, tmp_path / "pop")
     summary = run(tmp_path / "pop" / "archives.csv", tmp_path / "out", model_path)
     assert summary.pairs_compared > 0
+
+
+def test_a_linker_forgets_our_pairs_once_they_are_scored(model_path: Path, tmp_path: Path) -> None:
+    """The caller drops the blocked-pairs table after predict: a second predict on the same
+    linker blocks for itself instead of reading a table that is gone."""
+    from linkage.model.splink_adapter import predict_blocked_pairs
+
+    config = load_config(None)
+    con = connect(threads=1)
+    try:
+        generate_population(300, 6, tmp_path)
+        prepared = prepare_model_input(con, tmp_path / "archives.csv", config, StageTimer(show=False))
+        table = prepared.model_input.name
+        rules = prediction_rules([rule.sql for rule in config.blocking_rules])
+        settings = settings_for_prediction(load_model_dict(model_path), config, 1000)
+        settings["blocking_rules_to_generate_predictions"] = [
+            {"blocking_rule": sql, "sql_dialect": "duckdb"} for sql in rules.sql]
+        api = connect_splink(con)
+        linker = make_linker(api, table, settings)
+        blocked = block_pairs(con, table, rules.sql)
+        first = predict_blocked_pairs(api, linker, blocked).physical_name
+        n = con.execute(f"SELECT count(*) FROM {first}").fetchone()[0]
+        con.execute(f"DROP TABLE {blocked}")
+        again = linker.inference.predict().physical_name
+        assert con.execute(f"SELECT count(*) FROM {again}").fetchone()[0] == n > 0
+    finally:
+        con.close()

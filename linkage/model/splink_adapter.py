@@ -75,7 +75,14 @@ def predict_blocked_pairs(api: DuckDBAPI, linker: Linker, table: str) -> SplinkD
     frame = linker.table_management.register_blocked_pairs_for_predict(
         api.table_to_splink_dataframe(table, table))
     frame.metadata["registered_for_predict"] = False
-    return linker.inference.predict()
+    try:
+        return linker.inference.predict()
+    finally:
+        # Forgotten once scored: the caller drops the table, and a later predict on this
+        # linker must not find it in the cache.
+        cache = linker._intermediate_table_cache  # its items are copies: match by table
+        for key in [key for key, cached in cache.items() if cached.physical_name == table]:
+            del cache[key]
 
 
 # -- a linker's levels --------------------------------------------------------------------------
