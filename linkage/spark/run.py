@@ -35,6 +35,7 @@ from linkage.config import Config
 from linkage.human import HumanDecisions
 from linkage.ingest import read_input
 from linkage.model.features import MODEL_INPUT_TABLE
+from linkage.model.rule_split import prediction_rules
 from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, kept_pairs
 from linkage.model.splink_adapter import gamma_from_weight_sql
 from linkage.model.settings import level_codes, settings_for_prediction
@@ -65,13 +66,19 @@ def score_on_spark(
     columns linkage.model.score writes (gamma and weight per comparison)."""
     api = SparkAPI(spark_session=spark, break_lineage_method="persist")
     model_input.createOrReplaceTempView(_INPUT_VIEW)
-    settings = spark_settings(settings_for_prediction(model, config, records))
+    settings = settings_for_prediction(model, config, records)
+    # One-sided alternatives as rules of their own, as on DuckDB (linkage.model.rule_split):
+    # Spark then filters that side before the join too.
+    rules = prediction_rules([rule.sql for rule in config.blocking_rules])
+    settings["blocking_rules_to_generate_predictions"] = [
+        {"blocking_rule": sql, "sql_dialect": "duckdb"} for sql in rules.sql]
+    settings = spark_settings(settings)
     level = logging.INFO if logging.getLogger("linkage").isEnabledFor(logging.INFO) else logging.WARNING
     linker = Linker(api.table_to_splink_dataframe(_INPUT_VIEW, _INPUT_VIEW), settings, log_level=level)
     physical = linker.inference.predict().physical_name
     pairs_by_rule = {rule.name: 0 for rule in config.blocking_rules}
     for key, count in spark.sql(f"SELECT match_key, count(*) FROM {physical} GROUP BY match_key").collect():
-        pairs_by_rule[config.blocking_rules[int(key)].name] = int(count)
+        pairs_by_rule[config.blocking_rules[rules.origins[int(key)]].name] += int(count)
     present = set(spark.table(physical).columns)
     gamma_sql = gamma_from_weight_sql(linker)
     weights = []
