@@ -34,6 +34,10 @@ class PredictionRules:
     sql: tuple[str, ...]
     origins: tuple[int, ...]
 
+    def settings(self) -> list[dict[str, str]]:
+        """The rules as Splink settings' ``blocking_rules_to_generate_predictions``."""
+        return [{"blocking_rule": sql, "sql_dialect": "duckdb"} for sql in self.sql]
+
 
 def _conjuncts(sql: str) -> list[str]:
     """Top-level AND terms, with parenthesised AND groups flattened."""

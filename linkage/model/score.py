@@ -76,8 +76,7 @@ def score_pairs(
     # One-sided alternatives become rules of their own (linkage.model.rule_split): the same
     # pairs, with the side filter below the join; match keys map back to the config rules.
     rules = prediction_rules([rule.sql for rule in config.blocking_rules])
-    settings["blocking_rules_to_generate_predictions"] = [
-        {"blocking_rule": sql, "sql_dialect": "duckdb"} for sql in rules.sql]
+    settings["blocking_rules_to_generate_predictions"] = rules.settings()
     columns = columns_read(settings, _columns(con, table))
     # Splink joins and compares pairs by their unique id: an integer surrogate (the row's
     # position) instead of the 17-character archive ID makes the blocking joins and predict's

@@ -70,8 +70,7 @@ def score_on_spark(
     # One-sided alternatives as rules of their own, as on DuckDB (linkage.model.rule_split):
     # Spark then filters that side before the join too.
     rules = prediction_rules([rule.sql for rule in config.blocking_rules])
-    settings["blocking_rules_to_generate_predictions"] = [
-        {"blocking_rule": sql, "sql_dialect": "duckdb"} for sql in rules.sql]
+    settings["blocking_rules_to_generate_predictions"] = rules.settings()
     settings = spark_settings(settings)
     level = logging.INFO if logging.getLogger("linkage").isEnabledFor(logging.INFO) else logging.WARNING
     linker = Linker(api.table_to_splink_dataframe(_INPUT_VIEW, _INPUT_VIEW), settings, log_level=level)
