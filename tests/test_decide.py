@@ -95,8 +95,9 @@ def test_apart_by_ids(labels, apart):
     ({"name": "name.exact", "id": "id.shared_not_fitting", "dob": "dob.exact", "sex": "sex.different", "location": "location.county"}, 0.9991, False),
     # ...but not when the name is someone else's (a child under a parent's ID)
     ({"name": "name.different", "id": "id.shared_not_fitting", "dob": "dob.exact", "sex": "sex.different", "location": "location.address"}, 1.0, True),
-    # sex typo without an ID: same name, date and household
-    ({"name": "name.exact", "id": "id.null", "dob": "dob.exact", "sex": "sex.different", "location": "location.address"}, 0.9999, False),
+    # sexes differ with no ID, even in one household: opposite-sex twins filed under one name
+    ({"name": "name.exact", "id": "id.null", "dob": "dob.exact", "sex": "sex.different", "location": "location.address"}, 0.9999, True),
+    ({"name": "name.exact", "id": "id.one_typo", "dob": "dob.exact", "sex": "sex.different", "location": "location.address"}, 0.9999, False),
     ({"name": "name.exact", "id": "id.null", "dob": "dob.exact", "sex": "sex.different", "location": "location.county"}, 0.9999, True),
     # same name in one household without an ID: the ID-less threshold is not asked
     ({"name": "name.exact", "id": "id.null", "dob": "dob.lunar_shift", "sex": "sex.same", "location": "location.address_phone"}, 0.9991, False),

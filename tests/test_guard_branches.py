@@ -55,11 +55,20 @@ NO_ID = {"id": "id.null"}
     # twin-like names with one birth date and no ID
     (levels(name="name.homophone", **NO_ID), 1.0, False,
      "similar names, same birth date, no matching ID (twins?)"),
+    # ...and with one twin's birth date mistyped; an ID one typo apart supports the pair
+    (levels(name="name.homophone", dob="dob.year_off", **NO_ID), 1.0, False,
+     "similar names, birth dates a typo apart, no matching ID (twins?)"),
+    (levels(name="name.lookalike", dob="dob.lunar", location="location.phone", **NO_ID), 1.0, False,
+     "similar names, birth dates a typo apart, no matching ID (twins?)"),
+    (levels(name="name.homophone", dob="dob.lunar_shift", id="id.one_typo"), 1.0, False, ""),
     # names one character apart, even with an ID
     (levels(name="name.one_char"), 1.0, False, "names one character apart (twins?)"),
-    # sexes differ: an ID, or a sex typo in one household with name and date agreeing
+    # sexes differ: only an ID supports a sex typo; one household alone is how opposite-sex
+    # twins filed under one name look
     (levels(sex="sex.different", **NO_ID), 1.0, False, "sexes differ and no matching ID"),
-    (levels(sex="sex.different", location="location.address", **NO_ID), 1.0, False, ""),
+    (levels(sex="sex.different", location="location.address", **NO_ID), 1.0, False,
+     "sexes differ and no matching ID"),
+    (levels(sex="sex.different", location="location.address", id="id.one_typo"), 1.0, False, ""),
     (levels(sex="sex.different"), 1.0, False, ""),
     # no name at all
     (levels(name="name.null", **NO_ID), 1.0, False, "no name and no matching ID"),

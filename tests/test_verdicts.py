@@ -101,6 +101,7 @@ def test_back_off_uses_the_most_specific_conclusive_kind(learned, pair, expected
 @pytest.mark.parametrize("reason", [
     "names one character apart (twins?)",
     "similar names, same birth date, no matching ID (twins?)",
+    "similar names, birth dates a typo apart, no matching ID (twins?)",
     "newborn placeholder name (name unknown) and no matching ID",
     "an archive predates the other record's birth",
     "shared ID does not fit both records",
@@ -169,6 +170,7 @@ def test_every_guard_reason_is_either_overrulable_or_a_named_danger():
     from linkage.model.verdicts import OVERRULABLE_REASONS
 
     dangers = ("an archive predates", "newborn placeholder", "similar names, same birth date",
+               "similar names, birth dates a typo apart",
                "names one character apart", "shared ID does not fit", "shared ID but birth dates")
     reasons = set()
     codes = [[code for code, _ in LEVELS[n]] for n in NAMES]

@@ -19,6 +19,11 @@ from typing import NamedTuple
 GENERIC_NEWBORN_WORDS = frozenset({
     "婴儿", "新生儿", "男婴", "女婴", "婴", "小孩", "宝宝", "男孩", "女孩", "儿子", "女儿",
     "之子", "之女", "未取名", "未起名", "无名", "待定", "新生", "男宝", "女宝", "大宝", "二宝",
+    # Dialect words for a baby or the youngest child, typed before the child is named:
+    # 幺儿/幺妹/幺女 (西南官话), 男娃/女娃/娃娃 (西北, 西南), 囡囡 (吴语), 毛毛 (湘, 黔, 川).
+    # Twins' archives both called 幺妹 at one address were joined as one child
+    # (generator4, 1M persons).
+    "幺儿", "幺妹", "幺女", "男娃", "女娃", "娃娃", "囡囡", "毛毛",
 })
 
 # A mother's (or father's) name followed by a kinship or baby word: 王芳之子, 赵丽宝宝.
@@ -31,7 +36,8 @@ _MOTHER_SUFFIX_RE = re.compile(
 # The child's surname and a baby word (王女婴, 李男婴, 张宝宝, 赵婴儿): the family is known, the
 # child's name is not.  (A resident really called 王宝宝 loses only the name's evidence: the
 # level is neutral, and an ID or the household's one archive of that birth date still links.)
-_SURNAME_BABY_RE = re.compile(r"^[\u4e00-\u9fff](?:男婴|女婴|宝宝|婴儿|新生儿|之子|之女)(?:[一二三1-3])?$")
+_SURNAME_BABY_RE = re.compile(
+    r"^[\u4e00-\u9fff](?:男婴|女婴|宝宝|婴儿|新生儿|之子|之女|幺儿|幺妹|幺女|男娃|女娃)(?:[一二三1-3])?$")
 
 # Clerks' status notes after a name (王秀英(已故), 李强【户主】).  Only these count as
 # notes: 张伟(大)/(小) and (1)/(2) tell household namesakes apart and are part of the name.
