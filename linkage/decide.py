@@ -213,6 +213,24 @@ def moved_with_household(levels: Mapping[str, str]) -> bool:
             and levels.get("location") in _NO_PLACE_IN_COMMON)
 
 
+def could_vouch_for_move(levels: Mapping[str, str]) -> bool:
+    """A candidate pair that may vouch for another pair's move (linkage.comove) must itself
+    be possibly one person: an ID that agrees (one ID on both records, one typo apart), or
+    with no ID on both, a name that is the same up to a typo, birth dates not plainly apart
+    and sexes not different.  Otherwise any two residents of the two homes who share a
+    birth date vouch: generator4 (20k persons, seed 78) joined two boys 王子墨 born on one
+    day in two townships because babies 幺儿 and 幺妹 of their homes, born that day too,
+    scored 0.62 as a pair (names one character apart, no ID)."""
+    id_level = levels.get("id", "id.null")
+    if id_level in _ID_AGREES:
+        return True
+    return (id_level == "id.null"
+            and levels.get("name") in _STRONG_NAME | {"name.lookalike", "name.dropped_char",
+                                                      "name.chars_swapped"}
+            and levels.get("dob") not in ("dob.different", "dob.within_year")
+            and levels.get("sex") != "sex.different")
+
+
 def clearly_apart(levels: Mapping[str, str]) -> bool:
     """Pairs not worth a reviewer's time: apart by their IDs (apart_by_ids); twins of the
     other sex - given names one character apart, sexes differ, and no ID says otherwise

@@ -28,8 +28,9 @@ from linkage.config import Config, Thresholds
 from linkage.connection import id_table, registered
 from linkage.csvsafe import neutralise
 from linkage.decide import (
-    NOT_QUEUED_REASONS, ArchiveFacts, born_before_created, clearly_apart, decide_cluster,
-    moved_with_household, newborn_at_home, one_person_at_home, pair_guard, possible_twins,
+    NOT_QUEUED_REASONS, ArchiveFacts, born_before_created, clearly_apart, could_vouch_for_move,
+    decide_cluster, moved_with_household, newborn_at_home, one_person_at_home, pair_guard,
+    possible_twins,
 )
 from linkage.comove import moved_together
 from linkage.human import HumanDecisions
@@ -70,7 +71,9 @@ def cluster_and_decide(
     scored = ScoredColumns.of(model)
     pair_info = candidate_pairs(con, pairs_table, scored, th)
     # vouched for by pairs at or above the review threshold (as linkage.state.affected sees them)
-    banded = [pair for pair, info in pair_info.items() if info["p"] >= th.review_match_probability]
+    # that could each be one person who moved (decide.could_vouch_for_move)
+    banded = [pair for pair, info in pair_info.items() if info["p"] >= th.review_match_probability
+              and could_vouch_for_move(info["levels"])]
     together = {pair for pair in moved_together(con, features_table, banded)
                 if moved_with_household(pair_info[pair]["levels"])}
     auto_pairs, review_candidates = split_by_score(pair_info, th, human, together)
