@@ -21,6 +21,14 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def restore(value: str) -> str:
+    """The inverse of :func:`neutralise` on text read back: ``"'-5113"`` -> ``"-5113"``.
+    Only an apostrophe before a formula lead is taken off (one neutralise put there)."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_LEADS):
+        return value[1:]
+    return value
+
+
 def csv_cells(row: Iterable[Any]) -> list[Any]:
     """One CSV row's cells: None as an empty field, text neutralised.  A row at a time (the
     rule of ``neutralise`` in one comprehension): a call per cell was a third of writing

@@ -127,6 +127,7 @@ def test_export_then_import_elsewhere_round_trips(run_dir, tmp_path_factory):
     assert result.output == f"2 decisions -> {out}\n"
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     other = tmp_path_factory.mktemp("other_run")
+    (other / "clusters.csv").write_text((run_dir / "clusters.csv").read_text(encoding="utf-8"), encoding="utf-8")
     publish_queue(other, [item("A1", "A2", 0.55)])
     result = invoke(["import", "--run", str(other), str(out), "--reviewer", "importer"])
     assert result.output == "2 recorded, 0 unchanged, 0 ignored (not same/different)\n"
@@ -141,11 +142,38 @@ def test_import_reports_bad_rows(run_dir):
     bad = run_dir / "bad.csv"
     bad.write_text("archive_id_l,archive_id_r,verdict\nA1,A2,same\nB1,B2,perhaps\n", encoding="utf-8")
     result = CliRunner().invoke(review_group, ["import", "--run", str(run_dir), str(bad)])
-    assert result.exit_code == 1 and result.output == "Error: row 3: verdict must be same or different\n"
+    assert result.exit_code == 1
+    assert result.output == f"Error: {bad}: row 3: verdict must be same or different; nothing imported\n"
     assert standing(run_dir) == {}  # all or nothing
     (run_dir / "cols.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     result = CliRunner().invoke(review_group, ["import", "--run", str(run_dir), str(run_dir / "cols.csv")])
     assert "missing columns archive_id_l, archive_id_r, verdict" in result.output
+
+
+def test_import_refuses_an_archive_not_in_the_run_like_decide(run_dir):
+    """A verdict on an archive the run does not hold fails the whole file, naming file, row
+    and archive number (never a name, ID or phone), as `review decide` refuses it."""
+    bad = run_dir / "foreign.csv"
+    bad.write_text("archive_id_l,archive_id_r,verdict,note\nA1,A2,same,ok\n"
+                   "C1,99999,same,phone 13900001111\n", encoding="utf-8")
+    result = CliRunner().invoke(review_group, ["import", "--run", str(run_dir), str(bad)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {bad}: row 3: archive 99999 is not in this run; nothing imported\n"
+    assert standing(run_dir) == {}
+    decide = CliRunner().invoke(review_group, ["decide", "--run", str(run_dir), "C1", "99999", "same"])
+    assert decide.exit_code == 1 and "archive 99999 is not in this run" in decide.output
+
+
+def test_import_reads_back_archive_numbers_an_export_made_spreadsheet_safe(tmp_path):
+    (tmp_path / "clusters.csv").write_text("archive_id,person_id\n-5113,P1\nA2,P2\n", encoding="utf-8")
+    publish_queue(tmp_path, [item("-5113", "A2", 0.6)])
+    assert invoke(["decide", "--run", str(tmp_path), "--", "-5113", "A2", "different"]).exit_code == 0
+    out = tmp_path / "export.csv"
+    invoke(["export", "--run", str(tmp_path), "--out", str(out)])
+    assert "'-5113" in out.read_text(encoding="utf-8")
+    result = invoke(["import", "--run", str(tmp_path), str(out)])
+    assert result.output.startswith("0 recorded, 1 unchanged")
+    assert set(standing(tmp_path)) == {("-5113", "A2")}
 
 
 def test_stats_by_score_band_use_the_score_at_decision_time(run_dir):

@@ -241,6 +241,10 @@ def test_import_is_idempotent_and_all_or_nothing(tmp_path):
         assert standing[("C1", "C2")].reviewer == "r9"
         assert len(store.history()) == 2
         assert [a[2] for a in store.audit_log()] == ["import", "import"]
+        with pytest.raises(ReviewError, match="row 2: archive Z9 is not in this run"):
+            store.import_decisions([{"archive_id_l": "A1", "archive_id_r": "Z9", "verdict": "same"}],
+                                   "r1", known={"A1", "A2", "C1", "C2"})
+        assert len(store.history()) == 2
 
 
 def test_public_names():

@@ -302,7 +302,8 @@ def export_command(ctx: click.Context, run_dir: Path | None, out_path: Path, his
 @_user_errors
 def import_command(ctx: click.Context, run_dir: Path | None, csv_path: Path, reviewer: str | None) -> None:
     """Record verdicts from a CSV (archive_id_l, archive_id_r, verdict[, reviewer, note]),
-    all or nothing; rows that already stand unchanged are skipped.
+    all or nothing: a bad row (a verdict other than same/different/skip/undone, an archive
+    not in this run) fails the whole file.  Rows that already stand unchanged are skipped.
 
     Example:
 
@@ -318,7 +319,13 @@ def import_command(ctx: click.Context, run_dir: Path | None, csv_path: Path, rev
             raise ReviewError(f"{csv_path}: missing columns {', '.join(sorted(missing))}")
         rows = list(reader)
     with _open(run_dir, create=True) as store:
-        result = store.import_decisions(rows, _reviewer(ctx, reviewer))
+        known = _run_archives(run_dir)
+        if known is None:
+            known = store.known_archives()
+        try:
+            result = store.import_decisions(rows, _reviewer(ctx, reviewer), known)
+        except ReviewError as exc:
+            raise ReviewError(f"{csv_path}: {exc}; nothing imported") from None
     click.echo(f"{result.recorded} recorded, {result.unchanged} unchanged, "
                f"{result.ignored} ignored (not same/different)")
 

@@ -37,13 +37,14 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from linkage.csvsafe import restore
 from linkage.errors import ReviewError, StateError
 from linkage.human import HumanDecisions
 from linkage.outputs import settle_outputs
@@ -852,11 +853,16 @@ class ReviewStore:
                     standing[d.pair] = rows[undone.supersedes]
         return standing
 
-    def import_decisions(self, rows: Iterable[dict[str, Any]], reviewer: str) -> ImportResult:
+    def import_decisions(self, rows: Iterable[dict[str, Any]], reviewer: str,
+                         known: Container[str] | None = None) -> ImportResult:
         """Record a CSV's verdicts in one transaction (all or nothing).
 
         Rows whose pair already stands on the same verdict are left alone (re-importing a file
-        changes nothing); rows whose verdict is not same/different are ignored.
+        changes nothing); rows whose verdict is not same/different are ignored.  With
+        ``known`` (the run's archive numbers), a row naming any other archive fails the whole
+        file, as ``review decide`` refuses it: a verdict on an archive the run does not hold
+        would stand in review.db unseen and unused.  Archive numbers a spreadsheet-safe export
+        wrote with a leading apostrophe (``'-5113…``) are read back as written by the run.
         """
         reviewer = _check_reviewer(reviewer)
         recorded = unchanged = ignored = 0
@@ -869,9 +875,13 @@ class ReviewStore:
                 if verdict not in VERDICTS:
                     raise ReviewError(f"row {number}: verdict must be same or different")
                 try:
-                    pair = ordered_pair(row.get("archive_id_l") or "", row.get("archive_id_r") or "")
+                    pair = ordered_pair(restore(row.get("archive_id_l") or ""),
+                                        restore(row.get("archive_id_r") or ""))
                 except ReviewError as exc:
                     raise ReviewError(f"row {number}: {exc}") from None
+                unknown = [a for a in pair if known is not None and a not in known]
+                if unknown:
+                    raise ReviewError(f"row {number}: archive {unknown[0]} is not in this run")
                 standing = con.execute(
                     "SELECT verdict FROM current WHERE archive_id_l = ? AND archive_id_r = ?", pair
                 ).fetchone()
