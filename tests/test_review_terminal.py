@@ -281,3 +281,74 @@ def test_the_same_reviewer_reopening_after_kill_9_gets_their_pair_back(household
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
     assert result.stdout.count(",wang,reveal,") == 3 and ID_A not in result.stdout
+
+
+# -- 20-digit archive numbers (generator4, real county exports): nothing may be cut ---------
+
+LONG_A, LONG_B, LONG_C = "51132210100100000075", "51132210100100000076", "51132210100100000077"
+LONG_PHONE = "18286483665"
+
+
+@pytest.fixture
+def long_id_desk(tmp_path):
+    reason = "score between review and automatic thresholds"
+    a = ("王桂英", "2", "1966-03-31", ID_A, LONG_PHONE)
+    b = ("王桂英", "女", "1992-05-09", ID_B, LONG_PHONE)
+    c = ("王秀兰", "女", "1900-01-01", "", LONG_PHONE)
+    publish_queue(tmp_path, [
+        queued(LONG_A, LONG_B, 0.55, a, b, SAME_HOUSE, reason),
+        queued(LONG_A, LONG_C, 0.58, a, c, SAME_HOUSE, reason),
+        queued(LONG_B, LONG_C, 0.60, b, c, SAME_HOUSE, reason),
+    ])
+    return tmp_path
+
+
+@pytest.mark.parametrize("reveal", [False, True])
+def test_80x24_household_with_20_digit_archives_never_cuts_a_phone_or_id(long_id_desk, reveal):
+    """Acceptance: 18286483665 was shown as 182****366 (and, revealed, as 1828648366, a
+    wrong number).  Every archive number, ID and phone is whole on its row."""
+    term = Terminal(long_id_desk, "wang", 24, 80, *(["--reveal"] if reveal else []))
+    term.wait_for("[q]uit")
+    lines = term.screen.display
+    assert lines[0].startswith("household: 3 archives, 3 pairs")
+    phone = LONG_PHONE if reveal else "182****3665"
+    ids = (ID_A, ID_B) if reveal else ("620802********0024", "620802********004X")
+    rows = {n: next(line for line in lines if line.startswith(f"{n} ")) for n in (1, 2, 3)}
+    for n, archive in ((1, LONG_A), (2, LONG_B), (3, LONG_C)):
+        assert archive in rows[n] and phone in rows[n].split(), rows[n]
+        assert "1966-03-31" in rows[1] and "1992-05-09" in rows[2]
+    assert ids[0] in rows[1] and ids[1] in rows[2]
+    assert "女" in rows[1] and "女" in rows[2]
+    screen = term.text()
+    assert "1: ⚑ ID encodes 1967-04-17 ≠ record" in screen
+    term.quit()
+
+
+@pytest.mark.parametrize("reveal", [False, True])
+def test_household_table_at_any_width_keeps_numbers_ids_and_phones_whole(long_id_desk, reveal):
+    """From a wide terminal down to 30 columns: the layout gives way (name wraps, columns
+    close up, sex and birth date go under the name, one line per archive), never a number."""
+    import io
+
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    from linkage.review.screen import household_table
+    from linkage.review.session import Session
+
+    with ReviewStore(store_path(long_id_desk)) as store:
+        screen = Session(store, "wang", reveal=reveal).start()
+    table = household_table(screen)
+    phone = LONG_PHONE if reveal else "182****3665"
+    ids = (ID_A, ID_B) if reveal else ("620802********0024", "620802********004X")
+    for width in range(30, 141):
+        console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+        console.print(table)
+        lines = console.export_text().splitlines()
+        assert all(cell_len(line) <= width for line in lines), width
+        tokens = [token for line in lines for token in line.split()]
+        for needle in (LONG_A, LONG_B, LONG_C, *ids):
+            assert needle in tokens, (width, needle, lines)
+        assert tokens.count(phone) == 3, (width, lines)
+        assert "1966-03-31" in tokens and "1992-05-09" in tokens, (width, lines)
+        assert tokens.count("女") >= 2, (width, lines)

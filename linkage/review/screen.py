@@ -18,13 +18,14 @@ Nothing here decides anything: see linkage.review.session.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 import click
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.segment import Segment, Segments
 from rich.table import Table
 from rich.text import Text
@@ -120,23 +121,93 @@ def pair_table(item: QueueItem, reveal: bool = False) -> Table:
     return table
 
 
-def household_table(screen: Screen) -> Table:
-    """The household's archives, numbered for the reviewer's "1,3 same; 2 different"."""
-    table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold underline")
-    for column in ("#", "archive", "name", "sex", "born", "ID", "phone"):
-        table.add_column(column, overflow="fold", no_wrap=column != "name",
-                         min_width=6 if column == "name" else None)
+# The household table's columns that are never cut (an archive number, ID or phone shown
+# short is a wrong one), and those that give way first.
+_HOUSEHOLD_COLUMNS = ("#", "archive", "name", "sex", "born", "ID", "phone")
+_NAME_ROOM = 6  # cells for the name column (three characters) before other layouts are tried
+
+
+@dataclass(frozen=True)
+class HouseholdTable:
+    """The household's archives, numbered for the reviewer's "1,3 same; 2 different", laid
+    out for the width it is drawn at (a rich renderable).
+
+    Archive numbers, IDs and phones are never cut, whatever the width: at 80 columns a
+    20-digit archive number left the phone column 10 cells, and 18286483665 showed as
+    1828648366, a wrong number.  The name wraps instead; then the columns close up (one
+    space apart); then sex and birth date go under the name; and on a terminal too narrow
+    for all of that, each archive is a line of its own, wrapped between fields only.
+    """
+
+    rows: tuple[tuple[str, ...], ...]  # one per archive, in _HOUSEHOLD_COLUMNS order
+    statuses: tuple[str, ...]          # the ID's status shown under it ("" when valid)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        widths = {column: max([cell_len(column)] + [cell_len(row[i]) for row in self.rows])
+                  for i, column in enumerate(_HOUSEHOLD_COLUMNS)}
+        under = max(cell_len(f"{row[3]} {row[4]}") for row in self.rows)  # "女 1966-03-31"
+        for gap, stacked in ((2, False), (1, False), (1, True)):
+            columns = [c for c in _HOUSEHOLD_COLUMNS if not (stacked and c in ("sex", "born"))]
+            name_need = min(widths["name"], _NAME_ROOM)
+            name_want = widths["name"]
+            if stacked:
+                name_need, name_want = max(name_need, under), max(name_want, under)
+            room = width - sum(widths[c] for c in columns if c != "name") - gap * (len(columns) - 1)
+            if room >= name_need:
+                yield self._table(columns, widths, min(name_want, room), gap)
+                return
+        yield from self._lines(width)
+
+    def _table(self, columns: list[str], widths: dict[str, int], name_width: int, gap: int) -> Table:
+        stacked = "sex" not in columns
+        table = Table(box=None, pad_edge=False, padding=(0, 1) if gap == 2 else (0, 1, 0, 0),
+                      header_style="bold underline")
+        for column in columns:
+            header = "name, sex, born" if stacked and column == "name" else column
+            table.add_column(header, width=name_width if column == "name" else widths[column],
+                             no_wrap=column != "name", overflow="fold")
+        for row, status in zip(self.rows, self.statuses):
+            cells = dict(zip(_HOUSEHOLD_COLUMNS, row))
+            if stacked:
+                cells["name"] = f"{cells['name']}\n{cells['sex']} {cells['born']}"
+            if status:
+                cells["ID"] = f"{cells['ID']}\n{status}"  # under the ID: the status may fold
+            table.add_row(*(Text(cells[c]) for c in columns))  # Text: "[blank]" is no markup
+        return table
+
+    def _lines(self, width: int) -> Iterator[Text]:
+        """One archive per line, continued (indented) between fields, never inside one."""
+        yield Text("  ".join(_HOUSEHOLD_COLUMNS), style="bold underline")
+        for row, status in zip(self.rows, self.statuses):
+            fields = [*row[:6], *([status] if status else []), row[6]]
+            line = fields[0]
+            for field in fields[1:]:
+                if cell_len(f"{line}  {field}") > width:
+                    yield Text(line, overflow="fold")
+                    line = "   " + field
+                else:
+                    line = f"{line}  {field}"
+            yield Text(line, overflow="fold")
+
+
+def household_table(screen: Screen) -> HouseholdTable:
+    """The household's archives as a table fitted to the terminal's width at drawing time."""
+    rows, statuses = [], []
     for number, (archive, side) in enumerate(screen.archives, start=1):
-        sex = shown_sex(side.get("sex"))
-        born = shown_date(side.get("birth_date"))
-        table.add_row(
-            str(number), archive, _cell(_text(side.get("name")), [], ""),
-            sex.split("→")[-1].strip(), born.split("→")[-1].strip(),
-            _id_shown({**side, "id_status": None if side.get("id_status") == "valid"
-                       else side.get("id_status")}, screen.reveal),
-            _text(side.get("phone")) if screen.reveal else mask_phone(side.get("phone")),
-        )
-    return table
+        shown_id = _text(side.get("id_number")) if screen.reveal else mask_id(side.get("id_number"))
+        status = f"[{side['id_status']}]" if side.get("id_status") not in (None, "", "valid", "blank") else ""
+        if not shown_id:
+            shown_id, status = status, ""  # no ID: its status (if any) in its place, else "-"
+        rows.append((
+            str(number), archive, _text(side.get("name")) or "-",
+            shown_sex(side.get("sex")).split("→")[-1].strip() or "-",
+            shown_date(side.get("birth_date")).split("→")[-1].strip() or "-",
+            shown_id or "-",
+            (_text(side.get("phone")) if screen.reveal else mask_phone(side.get("phone"))) or "-",
+        ))
+        statuses.append(status)
+    return HouseholdTable(tuple(rows), tuple(statuses))
 
 
 def household_flags(screen: Screen) -> list[Text]:
