@@ -353,7 +353,8 @@ def explain(archive_a: str, archive_b: str, run_dir: Path, html_path: Path | Non
     """Why two archives are (not) one resident: evidence, verdict, cluster.
 
     IDs and phones are masked as in review.  A pair the run did not score is scored now
-    with the run's model (the input is read again).
+    with the run's model (the input is read again); one no blocking rule proposed is said
+    to be never compared.
 
     Example:
 

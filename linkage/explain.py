@@ -7,7 +7,9 @@ what the engine's guards say now) and the cluster each archive sits in.
 
 The pair is scored on demand with the run's own model, config and input (named with its
 hash in summary.json), against the whole population's term frequencies, exactly as the run
-scored it; so a pair no blocking rule proposed gets a score too.  Identifiers are masked as
+scored it; so a pair no blocking rule proposed gets a score too.  Such a pair is said to be
+never compared (the blocking rules, and the run's blocking guard, are applied to it again):
+its score is what the model thinks now, not a status the run gave it.  Identifiers are masked as
 in review (linkage.review.mask); names are shown, as a reviewer sees them.
 """
 
@@ -15,13 +17,16 @@ from __future__ import annotations
 
 import csv
 import html
+import logging
 import sqlite3
+import textwrap
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from linkage.config import load_config
+from linkage.blocking_guard import guard_blocking
+from linkage.config import Config, load_config
 from linkage.connection import connect_for
 from linkage.decide import born_before_created, clearly_apart, pair_guard
 from linkage.divisions import division_name
@@ -143,6 +148,39 @@ def _missing(con: Any, archive: str, input_name: str, rejects: str) -> str:
     return f"archive {archive} is not in this run's input {input_name}: unknown archive"
 
 
+@dataclass(frozen=True)
+class Proposed:
+    """The config's blocking rules that propose the pair: as the run blocked (``guarded``:
+    oversized blocks left out, linkage.blocking_guard) and without the guard."""
+
+    guarded: tuple[str, ...]
+    unguarded: tuple[str, ...]
+
+
+def _rules_proposing(con: Any, config: Config) -> tuple[str, ...]:
+    return tuple(rule.name for rule in config.blocking_rules if con.execute(
+        f"SELECT count(*) FROM explain_pair l JOIN explain_pair r "
+        f"ON ({rule.sql}) AND l.archive_id < r.archive_id").fetchone()[0])
+
+
+def _proposing_rules(con: Any, population: str, config: Config) -> Proposed:
+    """Which blocking rules propose the pair in ``explain_pair``, the run's way: the guard
+    is re-run on the whole population (its dropped blocks depend on everyone), quietly (the
+    run already reported them).  A pair no rule proposes was never scored by the run: what
+    its score would say about review or linking never happened."""
+    unguarded = _rules_proposing(con, config)
+    if not unguarded:
+        return Proposed((), ())
+    guard_log = logging.getLogger(guard_blocking.__module__)
+    level = guard_log.level
+    guard_log.setLevel(logging.ERROR)
+    try:
+        guarded_config, _report = guard_blocking(con, population, config)
+    finally:
+        guard_log.setLevel(level)
+    return Proposed(_rules_proposing(con, guarded_config), unguarded)
+
+
 def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
     """Score and explain the pair (a, b) of the run in ``run_dir``."""
     run_dir = Path(run_dir)
@@ -173,6 +211,7 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
             raise InputError("; ".join(missing))
         con.execute(f"CREATE TABLE explain_pair AS SELECT * FROM {model_input} WHERE archive_id IN (?, ?)",
                     [a, b])
+        proposed = _proposing_rules(con, model_input, config)
         scorer = Scorer(con, model, config, model_input)
         scorer.unblocked("explain_pair", "explain_scored")
         cursor = con.execute("SELECT * FROM explain_scored")
@@ -212,7 +251,8 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
             verdict += f": {last['reason']}"
         by = last.get("decided_by") or "engine"
     else:
-        notes.insert(0, "not in decisions.csv: scored now with the run's model")
+        notes.insert(0, "not in decisions.csv: scored now with the run's model" if proposed.guarded
+                     else "not in decisions.csv: never compared by the run; scored now with its model")
         by = "engine"
         if same_person:
             # Joined through other archives (a chain, a household that moved together, a
@@ -221,13 +261,20 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
         elif (asked := _persons_review_row(run_dir, a, b)) is not None:
             verdict = "in review on another pair of the same two persons"
             notes.append(f"the review row asking it: {asked[0]} / {asked[1]}")
+        elif not proposed.guarded:
+            verdict = ("never compared: no blocking rule proposed this pair, so the run neither "
+                       "linked nor queued it")
+            if proposed.unguarded:
+                verdict += (f" (rule {proposed.unguarded[0]} would have, but the blocking guard left "
+                            "its block out as too large: summary.json guards)")
         elif clearly_apart(level_of):
             verdict = "two people (IDs, or names with sexes or birth dates), not queued"
         elif p < th.review_match_probability:
             verdict = f"not linked: p below the review threshold {th.review_match_probability}"
         elif p < th.auto_match_probability:
             verdict = (f"between the thresholds ({th.review_match_probability} ≤ p < "
-                       f"{th.auto_match_probability}): a review pair unless a reviewer decided it")
+                       f"{th.auto_match_probability}), but this run did not queue it "
+                       "(no review row names it)")
         else:
             reason = pair_guard(level_of, p, th.auto_match_probability_without_id,
                                 born_before_created(arch[a], arch[b]))
@@ -280,7 +327,8 @@ def _pad(text: str, width: int) -> str:
 def render_text(e: Explanation) -> str:
     """The terminal form (fits 80 columns): both archives, the evidence, verdict, clusters."""
     lines = [f"pair {e.a} / {e.b}"]
-    lines += [f"  {n}" for n in e.notes]
+    lines += [line for n in e.notes for line in textwrap.wrap(
+        n, 80, initial_indent="  ", subsequent_indent="    ", break_long_words=False)]
     lines.append(_pad("", 24) + _pad(f"A {e.a}", 28) + f"B {e.b}")
     for key, label in SIDE_FIELDS:
         lines.append(_pad(label, 24) + _pad(e.sides[e.a][key], 28) + _pad(e.sides[e.b][key], 28).rstrip())
@@ -290,7 +338,7 @@ def render_text(e: Explanation) -> str:
     for s in e.steps:
         lines.append(_pad(s["label"], 44) + f"{s['bits']:>+8.2f}{s['end']:>+9.2f}")
     lines.append(f"final: weight {e.weight:+.2f} bits, probability {e.probability:.6f}")
-    lines.append(f"verdict: {e.verdict}")
+    lines += textwrap.wrap(f"verdict: {e.verdict}", 80, subsequent_indent="  ", break_long_words=False)
     for x in (e.a, e.b):
         person = e.clusters.get(x)
         lines.append(f"cluster of {x}: " + (f"{person[0]} ({person[1]} archives)" if person else "not in clusters.csv"))

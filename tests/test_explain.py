@@ -15,6 +15,7 @@ from linkage.config import REPO_ROOT
 from linkage.errors import InputError
 from linkage.explain import explain_pair, render_text, write_html
 from linkage.pipeline import run
+from linkage.report.figures import read_json
 from linkage.review.store import ReviewStore, store_path
 
 from linkage.standardise.id_number import check_digit
@@ -62,8 +63,8 @@ def test_pair_never_compared_is_scored_now(out: Path) -> None:
     a = next(r["archive_id"] for r in clusters if r["archive_id"].startswith("620102"))
     b = next(r["archive_id"] for r in clusters if r["archive_id"].startswith("620821"))
     e = explain_pair(out, a, b)
-    assert "not in decisions.csv: scored now with the run's model" in e.notes
-    assert e.probability < 0.5 and ("not linked" in e.verdict or "two people" in e.verdict)
+    assert "not in decisions.csv: never compared by the run; scored now with its model" in e.notes
+    assert e.probability < 0.5 and e.verdict.startswith("never compared: no blocking rule proposed")
     text = render_text(e)
     assert "scored now" in text and "final: weight" in text
     width = max(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
@@ -153,3 +154,27 @@ def test_folded_pair_names_the_review_row_that_asks_it(tmp_path: Path) -> None:
     e = explain_pair(out, *sorted(other))
     assert e.verdict == "in review on another pair of the same two persons"
     assert any(note.startswith("the review row asking it: ") for note in e.notes)
+
+
+def test_pair_never_compared_in_the_review_band_claims_no_review(tmp_path: Path) -> None:
+    """Acceptance: a pair no blocking rule proposed, scoring between the thresholds, was said
+    to be "a review pair unless a reviewer decided it".  The run never compared it: explain
+    says so, and names no review status.  (Surname and given name differ in pinyin, 王秀英 /
+    玉季英, so no rule pairs them; one address, phone and birth date score them p ≈ 0.999.)"""
+    common = {"sex": "女", "birth_date": "1966-03-31", "region_code": "620802001003",
+              "address": "崆峒区新华街12号3单元501室", "phone": "13909330021", "id_number": "",
+              "created_date": "2015-03-01", "last_service_date": "2020-01-01"}
+    rows = read_csv(EXAMPLE) + [{**common, "archive_id": "T1", "name": "王秀英"},
+                                {**common, "archive_id": "T2", "name": "玉季英", "created_date": "2019-05-01"}]
+    out = tmp_path / "out"
+    run(write_archives(tmp_path / "in.csv", rows), out, show_progress=False)
+    e = explain_pair(out, "T1", "T2")
+    summary = read_json(out / "summary.json")
+    thresholds = (0.5, 0.999)
+    assert thresholds[0] <= e.probability < thresholds[1]
+    assert e.verdict == "never compared: no blocking rule proposed this pair, so the run neither linked nor queued it"
+    assert "review" not in e.verdict and "between the thresholds" not in e.verdict
+    assert "not in decisions.csv: never compared by the run; scored now with its model" in e.notes
+    assert summary["pairs_compared"] > 0
+    result = CliRunner().invoke(cli, ["explain", "T1", "T2", "--run", str(out)])
+    assert result.exit_code == 0 and "verdict: never compared" in result.output
