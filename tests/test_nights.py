@@ -286,8 +286,12 @@ def test_operator_unmerge_sticks_and_is_corrected_next_night(week):
     assert rows[0]["decided_by"] == "operator"
     assert rows[0]["reason"] == "un-merged by operator1: different mothers"
     clusters4, clusters5 = n4.clusters(), week.nights[4].clusters()
+    old_person = week.nights[2].clusters()[unmerged["survivor_archive_id"]]
     for clusters in (clusters4, clusters5):
         assert clusters[unmerged["archive_id"]] != clusters[unmerged["survivor_archive_id"]]
+        # The un-merged archive leaves with a new ID; the survivor keeps the old one.
+        assert clusters[unmerged["survivor_archive_id"]] == old_person
+        assert clusters[unmerged["archive_id"]] != old_person
     # Recorded as a reviewer-visible cannot-link too.
     with ReviewStore(store_path(week.out)) as store:
         standing = store.standing()

@@ -165,6 +165,27 @@ def test_unmerge_of_a_whole_person_from_the_cli(first_night, archives, model_pat
     assert summary.decisions_emitted.get("unmerge") == size - 1
 
 
+def test_an_unmerged_archive_gets_a_new_person_id_and_the_rest_keep_theirs(first_night, archives, model_path,
+                                                                          tmp_path):
+    """README: un-merging ARCHIVE gives it its own person ID; the rest of the person keeps
+    the ID other systems hold.  The archive taken out is the smaller archive number of a
+    two-archive person, where the split's tie rule alone would have let it keep the ID."""
+    state, out = _copy_night(first_night, tmp_path)
+    people: dict[str, list[str]] = {}
+    for row in read_csv(out / "clusters.csv"):
+        people.setdefault(row["person_id"], []).append(row["archive_id"])
+    person, (leaving, staying) = next((p, sorted(m)) for p, m in sorted(people.items()) if len(m) == 2)
+    unmerge(state, out, archive_id=leaving, by="op", reason="two residents")
+    summary = run(archives, out, model_path, show_progress=False, state_path=state)
+    clusters = {r["archive_id"]: r["person_id"] for r in read_csv(out / "clusters.csv")}
+    assert clusters[staying] == person
+    assert clusters[leaving] != person and clusters[leaving] not in people
+    assert summary.person_ids["split"] == 1 and summary.person_ids["created"] == 1
+    run(archives, out, model_path, show_progress=False, state_path=state)  # and it sticks
+    again = {r["archive_id"]: r["person_id"] for r in read_csv(out / "clusters.csv")}
+    assert (again[staying], again[leaving]) == (person, clusters[leaving])
+
+
 def test_the_cli_run_reports_a_night(first_night, archives, model_path, tmp_path):
     state, out = first_night
     copy = tmp_path / "state.duckdb"

@@ -47,6 +47,23 @@ def test_split_tie_goes_to_the_part_with_the_smallest_archive_id():
     assert changes.person_of["b"] == format_person_id(2)
 
 
+def test_an_unmerged_archive_leaves_and_the_rest_keep_the_id():
+    """Acceptance: `linkage unmerge a` of the pair {a, b} left a with P1 (the tie rule: the
+    smallest archive_id) and gave b a new ID.  The un-merged archive is the one that leaves,
+    whatever the sizes and archive numbers."""
+    tie = assign_person_ids([["a"], ["b"]], {"a": P1, "b": P1}, 2, leaving={"a": P1})
+    assert tie.person_of == {"a": format_person_id(2), "b": P1}
+    assert tie.split == [P1] and tie.created == [format_person_id(2)]
+    larger = assign_person_ids([["a", "n"], ["b"]], {"a": P1, "b": P1}, 2, leaving={"a": P1})
+    assert larger.person_of["b"] == P1 and larger.person_of["a"] == format_person_id(2)
+    # Un-merged from another person (an old record): the usual rules.
+    other = assign_person_ids([["a"], ["b"]], {"a": P1, "b": P1}, 2, leaving={"a": P2})
+    assert other.person_of["a"] == P1
+    # Every part un-merged (all archives separated one by one): one of them keeps it.
+    every = assign_person_ids([["a"], ["b"]], {"a": P1, "b": P1}, 2, leaving={"a": P1, "b": P1})
+    assert every.person_of["a"] == P1
+
+
 def test_ids_of_vanished_residents_retire_and_are_never_reissued():
     changes = assign_person_ids([["b"]], {"a": P1, "b": P2}, 3)
     assert changes.retired == [P1]

@@ -8,6 +8,10 @@ its resident for as long as the resident exists, and must never come back as som
   IDs end as ``merged`` into it;
 * a cluster that splits: the part holding most of the person's archives keeps the ID (ties:
   the part with the smallest archive_id); the other parts get new IDs;
+* ...except that an archive an operator un-merged from the person (``linkage unmerge
+  ARCHIVE``) is the one that leaves: a part made only of such archives never keeps the ID
+  while another part does, whatever the sizes or archive numbers.  Other systems hold the
+  ID for the rest of the person; the archive that was wrongly joined takes a new one;
 * an ID none of whose archives exists any more ends as ``retired``;
 * new IDs come from a counter kept in the state and are never reused.
 
@@ -55,7 +59,8 @@ class PersonIdChanges:
 
 
 def assign_person_ids(
-    clusters: Iterable[Iterable[str]], previous: Mapping[str, str], next_number: int
+    clusters: Iterable[Iterable[str]], previous: Mapping[str, str], next_number: int,
+    leaving: Mapping[str, str] | None = None,
 ) -> PersonIdChanges:
     """Give every cluster a person ID, keeping last night's IDs wherever the rules allow.
 
@@ -63,7 +68,10 @@ def assign_person_ids(
     ``previous``: last night's person of every archive in ``clusters`` that had one, and of
     every archive that has vanished since; an ID found only among vanished archives retires.
     ``next_number``: the counter; IDs below it were issued before and are never reissued.
+    ``leaving``: archive -> the person ID an operator un-merged it from; a part of that
+    person made only of such archives does not keep the ID if another part exists.
     """
+    leaving = leaving or {}
     groups = [sorted(cluster) for cluster in clusters]
     groups.sort(key=lambda members: members[0])  # deterministic whatever the input order
     # person ID -> {cluster index -> its archives in that cluster}
@@ -78,7 +86,10 @@ def assign_person_ids(
     split: list[str] = []
     for person_id, by_cluster in parts.items():
         # The larger part keeps the ID; ties go to the part holding the smallest archive_id.
-        heir = min(by_cluster, key=lambda i: (-len(by_cluster[i]), by_cluster[i][0]))
+        # Parts that are only un-merged archives leave, unless nothing else is left.
+        staying = [i for i in by_cluster
+                   if any(leaving.get(a) != person_id for a in by_cluster[i])] or list(by_cluster)
+        heir = min(staying, key=lambda i: (-len(by_cluster[i]), by_cluster[i][0]))
         claims.setdefault(heir, []).append(person_id)
         if len(by_cluster) > 1:
             split.append(person_id)

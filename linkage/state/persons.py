@@ -34,6 +34,16 @@ def _pairs(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, str]:
     return dict(zip(table.column(0).to_pylist(), table.column(1).to_pylist()))
 
 
+def _leaving(con: duckdb.DuckDBPyConnection, previous: dict[str, str]) -> dict[str, str]:
+    """Archives an operator un-merged (``linkage unmerge ARCHIVE``) that still hold the person
+    ID they were un-merged from: they, not the rest of the person, take a new ID when the
+    person splits.  Once the archive has another ID the un-merge has been carried out and
+    no longer counts; a whole person dissolved (``--person``) names no archive."""
+    rows = con.execute(
+        "SELECT archive_id, person_id FROM st.unmerges WHERE archive_id IS NOT NULL").fetchall()
+    return {a: p for a, p in rows if previous.get(a) == p}
+
+
 def stable_person_ids(
     con: duckdb.DuckDBPyConnection,
     linked: Sequence[Sequence[str]],
@@ -66,7 +76,8 @@ def stable_person_ids(
             SELECT archive_id FROM {scope} ANTI JOIN _linked_now USING (archive_id)
         """).fetchall()]
     clusters = [list(m) for m in linked] + [[a] for a in alone]
-    result = assign_person_ids(clusters, previous, next_number)
+    result = assign_person_ids(clusters, previous, next_number,
+                               leaving=_leaving(con, previous) if has_state else None)
     delta = sorted((a, p) for a, p in result.person_of.items() if previous.get(a) != p)
     rows = pa.table({"archive_id": pa.array([d[0] for d in delta], pa.string()),
                      "person_id": pa.array([d[1] for d in delta], pa.string())})

@@ -9,8 +9,9 @@ reversible by a person, and the reversal must stick.  An un-merge therefore:
 * writes the same cannot-links into the review store as reviewer "different" verdicts with a
   note, so the next run — which reads reviewers' verdicts from there — keeps them apart, and
   a reviewer can still see, and deliberately reverse, them;
-* changes nothing else: the next run re-clusters, gives the separated archive a person ID
-  and emits an ``unmerge`` row for every merge it emitted that no longer holds.
+* changes nothing else: the next run re-clusters, gives the separated archive a new person
+  ID (the rest of the person keeps its ID: linkage.state.person_ids, "leaving") and emits an
+  ``unmerge`` row for every merge it emitted that no longer holds.
 
 The state's copy of the links is applied by the run too, for pairs the review store has no
 verdict on (a lost or replaced out folder must not undo an un-merge).
