@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from linkage.csv_records import read_records, split_lines
 from linkage.divisions import is_historical_county_code
 from linkage.errors import InputError, SchemaError, TooManyRejects
 from linkage.schema import COUNTY_CODE_WIDTH, INPUT_COLUMNS, REQUIRED_COLUMNS
+
+log = logging.getLogger(__name__)
 
 RAW_TABLE = "raw_archives"
 REJECTS_TABLE = "rejects"
@@ -72,7 +75,9 @@ class IngestResult:
 
 
 def detect_encoding(path: Path) -> str:
-    """Return 'utf-8-sig' or 'gb18030' after decoding the whole file; else an InputError.
+    """Return 'utf-8-sig' or 'gb18030' after decoding the whole file; when neither decodes
+    every byte, the one that fails on fewer lines, marked ``+lossy``: those lines are
+    rejected one by one (linkage.ingest._read_csv_rows), not the file.
 
     UTF-8 is tried first because GB18030 accepts almost any byte string, so a UTF-8 file
     would always "decode" as GB18030 into garbage.
@@ -87,7 +92,19 @@ def detect_encoding(path: Path) -> str:
             return encoding
         except UnicodeDecodeError:
             continue
-    raise InputError(f"{path}: unknown text encoding (expected UTF-8 or GB18030)")
+    data = path.read_bytes()
+    bad_lines = {encoding: len(_UNDECODED_LINE.findall(data.decode(encoding, errors="surrogateescape")))
+                 for encoding in ("utf-8-sig", "gb18030")}
+    best = min(bad_lines, key=lambda encoding: (bad_lines[encoding], encoding != "utf-8-sig"))
+    log.warning("%s: %d line(s) hold bytes that are not %s text; their rows are rejected",
+                path.name, bad_lines[best], best)
+    return best + LOSSY
+
+
+# A line holding a byte the encoding could not decode (kept as a lone surrogate).
+_UNDECODED = re.compile("[\udc80-\udcff]")
+_UNDECODED_LINE = re.compile("^.*[\udc80-\udcff].*$", re.MULTILINE)
+LOSSY = "+lossy"
 
 
 def _map_header(header: list[str], spec: TableSpec, path: Path) -> dict[str, int]:
@@ -95,11 +112,16 @@ def _map_header(header: list[str], spec: TableSpec, path: Path) -> dict[str, int
     normalised = [h.strip().lower() for h in header]
     mapping: dict[str, int] = {}
     for column, aliases in spec.aliases.items():
-        for alias in aliases:
-            key = alias.strip().lower()
-            if key in normalised:
-                mapping[column] = normalised.index(key)
-                break
+        keys = {alias.strip().lower() for alias in aliases}
+        positions = [i for i, h in enumerate(normalised) if h in keys]
+        if len(positions) > 1:
+            # name and 姓名, or name twice: which one holds the names?  Taking the first
+            # would link on a column the site never meant.
+            named = ", ".join(f"column {i + 1} ({header[i].strip()!r})" for i in positions)
+            raise SchemaError(f"{path}: header row: {named} all name the field {column!r}; "
+                              "keep one of them")
+        if positions:
+            mapping[column] = positions[0]
     missing = [c for c in spec.required if c not in mapping]
     if missing:
         raise SchemaError(f"{path}: missing required column(s): {', '.join(missing)}")
@@ -108,10 +130,14 @@ def _map_header(header: list[str], spec: TableSpec, path: Path) -> dict[str, int
 
 def _read_csv_rows(path: Path, spec: TableSpec, encoding: str) -> tuple[dict[str, list], list[dict]]:
     """Every record of the file by linkage.csv_records: columns of the good rows, rejects."""
-    text = path.read_text(encoding=encoding)
+    codec = encoding.removesuffix(LOSSY)
+    text = path.read_text(encoding=codec, errors="surrogateescape")
     lines = split_lines(text)
     if not lines:
         raise InputError(f"{path}: the file is empty")
+    if _UNDECODED.search(lines[0]):
+        raise InputError(f"{path}: unknown text encoding: the header row is neither UTF-8 nor "
+                         "GB18030 text")
     header = next(csv.reader([lines[0]]), [])
     mapping = _map_header(header, spec, path)
     width = len(header)
@@ -132,6 +158,13 @@ def _read_csv_rows(path: Path, spec: TableSpec, encoding: str) -> tuple[dict[str
             rejects.append(_reject(record.row, _archive_id_of(record.fields, id_pos), "*",
                                    f"expected {width} fields, found {len(record.fields)}"))
             continue
+        undecoded = [column for column, pos in positions
+                     if pos is not None and _UNDECODED.search(record.fields[pos])]
+        if undecoded or any(_UNDECODED.search(field) for field in record.fields):
+            archive_id = _archive_id_of(record.fields, id_pos)
+            rejects.append(_reject(record.row, archive_id, undecoded[0] if undecoded else "*",
+                                   f"bytes that are not {codec} text"))
+            continue
         for column, pos in positions:
             columns[column].append(record.fields[pos] if pos is not None else None)
         row_numbers.append(record.row)
@@ -139,9 +172,11 @@ def _read_csv_rows(path: Path, spec: TableSpec, encoding: str) -> tuple[dict[str
     return columns, rejects
 
 
-# What an archive_id may look like (letters, digits, _ and -; at most 40): one pattern for
-# the validation query and for naming the archive of a broken row.
-ARCHIVE_ID_PATTERN = "[0-9A-Za-z_-]{1,40}"
+# What an archive_id may look like (letters, digits, _ and -, not starting with -, which a
+# spreadsheet reads as a formula; at most 40): one pattern for the validation query and for
+# naming the archive of a broken row.
+ARCHIVE_ID_PATTERN = "[0-9A-Za-z_][0-9A-Za-z_-]{0,39}"
+ARCHIVE_ID_RULE = "archive_id must be 1-40 letters, digits, '_' or '-', not starting with '-'"
 _ARCHIVE_ID_RE = re.compile(ARCHIVE_ID_PATTERN)
 
 
@@ -319,7 +354,7 @@ d AS (
 SELECT *,
        CASE
          WHEN archive_id IS NULL THEN 'blank archive_id'
-         WHEN NOT id_ok THEN 'archive_id has characters other than letters and digits'
+         WHEN NOT id_ok THEN '{id_rule}'
          WHEN first_row <> row_number THEN 'duplicate archive_id (first at row ' || first_row || ')'
          WHEN too_long IS NOT NULL THEN 'longer than {max_chars} characters'
          WHEN NOT regexp_full_match(region_code, '[0-9]{{12}}') THEN 'region_code must be 12 digits'
@@ -327,7 +362,8 @@ SELECT *,
        CASE WHEN archive_id IS NULL OR NOT id_ok OR first_row <> row_number THEN 'archive_id'
             WHEN too_long IS NOT NULL THEN too_long
             ELSE 'region_code' END AS reject_field,
-       CASE WHEN id_ok THEN archive_id END AS reject_archive_id
+       -- as typed (shortened) when it is what is wrong, so the clerk can find the row
+       CASE WHEN id_ok THEN archive_id ELSE left(archive_id, 60) END AS reject_archive_id
 FROM d;
 """
 
@@ -357,7 +393,7 @@ def _validate_sql(max_field_chars: int) -> str:
         f"WHEN length({c}) > {int(max_field_chars)} THEN '{c}'" for c in INPUT_COLUMNS
     ) + " END"
     return _VALIDATE_SQL.format(loaded=_LOADED, blank_to_null=blank_to_null,
-                                id_pattern=ARCHIVE_ID_PATTERN,
+                                id_pattern=ARCHIVE_ID_PATTERN, id_rule=ARCHIVE_ID_RULE.replace("'", "''"),
                                 too_long=too_long, max_chars=int(max_field_chars))
 
 

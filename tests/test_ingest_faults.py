@@ -197,3 +197,51 @@ def test_a_region_code_of_no_county_is_rejected(tmp_path, con):
     assert result.rows_rejected == 1 and _rejects(con) == [(6, "region_code")]
     reason = con.execute(f"SELECT reason FROM {REJECTS_TABLE}").fetchall()[0][0]
     assert "no county" in reason
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_row_with_bytes_of_no_encoding_is_rejected_not_the_file(tmp_path, con, encoding):
+    """One stray byte (a broken export, a disk error) costs its own row, named by row and
+    field; the file was refused whole before."""
+    ids = _ids(30)
+    path = tmp_path / "in.csv"
+    lines = [HEADER] + [_row(i) for i in ids]
+    data = bytearray("\n".join(lines).encode(encoding))
+    position = data.index(ids[9].encode()) + len(ids[9]) + 1  # the name field of row 11
+    data[position:position] = b"\xff"
+    path.write_bytes(bytes(data))
+    result = read_input(con, path, lenient_config(tmp_path))
+    assert result.rows_rejected == 1 and result.encoding.endswith("+lossy")
+    row, archive_id, field, reason = con.execute(f"SELECT * FROM {REJECTS_TABLE}").fetchall()[0]
+    assert (row, archive_id, field) == (11, ids[9], "name") and "not" in reason
+    assert len(_accepted_rows(con)) == 29
+
+
+@pytest.mark.parametrize("header", [
+    "archive_id,name,姓名,sex,birth_date,id_number,region_code,address,phone,created_date,last_service_date",
+    "archive_id,name,name,sex,birth_date,id_number,region_code,address,phone,created_date,last_service_date",
+])
+def test_two_columns_for_one_field_are_refused_by_name(tmp_path, con, header):
+    path = tmp_path / "in.csv"
+    path.write_text(header + "\n" + ",".join(["1"] * 11) + "\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"column 2 \('name'\), column 3 .* field 'name'"):
+        read_input(con, path, load_config())
+
+
+@pytest.mark.parametrize("archive_id,kept", [
+    ("-51132199999999997", "-51132199999999997"),   # a spreadsheet formula
+    ("=1+1", "=1+1"),
+    ("5.11321E+16", "5.11321E+16"),                  # a spreadsheet's rounding of the ID
+    ("A-001_b", None),                               # letters, digits, _ and - inside: fine
+])
+def test_a_refused_archive_id_is_named_as_typed(tmp_path, con, archive_id, kept):
+    ids = _ids(20)
+    lines = [HEADER] + [_row(i) for i in ids] + [_row(archive_id)]
+    path = _write(tmp_path, lines)
+    read_input(con, path, lenient_config(tmp_path))
+    rejects = con.execute(f"SELECT archive_id, field, reason FROM {REJECTS_TABLE}").fetchall()
+    if kept is None:
+        assert rejects == []
+    else:
+        assert rejects == [(kept, "archive_id", "archive_id must be 1-40 letters, digits, '_' or '-', "
+                                                "not starting with '-'")]
