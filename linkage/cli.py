@@ -180,7 +180,8 @@ def unmerge(archive_id: str | None, person_id: str | None, state_path: Path, out
 @click.option("--config", "config_path", type=click.Path(path_type=Path),
               help="Settings TOML (default: configs/default.toml).")
 @click.option("--labels", "labels_path", type=click.Path(path_type=Path),
-              help="Reviewer verdicts (review store or CSV export): kinds of pair they settle.")
+              help="Reviewer verdicts: the run's review.db (or the run's folder), or a CSV "
+                   "written by `linkage review export` (not decisions.csv).")
 @click.option("--base", "base_path", type=click.Path(path_type=Path),
               help="Learn the --labels on top of this model (e.g. models/default.json), "
                    "keeping its m, u and prior, instead of training a new one.")

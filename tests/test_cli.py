@@ -71,3 +71,19 @@ def test_run_prints_a_summary_without_pii(tmp_path):
     assert "1 merges" in result.stdout
     for secret in ("王芳", "11010519491231002X", "1949"):
         assert secret not in result.stdout + result.stderr
+
+
+def test_train_refuses_a_runs_decisions_csv_as_labels_and_says_what_it_takes(tmp_path):
+    from linkage.config import REPO_ROOT
+
+    decisions = tmp_path / "out" / "decisions.csv"
+    decisions.parent.mkdir()
+    decisions.write_text("action,archive_id,survivor_archive_id,decided_by,person_id\n"
+                         "merge,A2,A1,reviewer,P1\n", encoding="utf-8")
+    model = tmp_path / "m.json"
+    result = _linkage("train", str(REPO_ROOT / "linkage" / "data" / "example" / "archives.csv"),
+                      "--labels", str(decisions), "--out", str(model))
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(f"Error: {decisions}: this is a run's decisions.csv, not reviewers' verdicts")
+    assert "review.db" in result.stderr and "`linkage review export`" in result.stderr
+    assert "Traceback" not in result.stderr and not model.exists()

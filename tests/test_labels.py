@@ -60,3 +60,31 @@ def test_store_labels_are_the_standing_verdicts(tmp_path):
     assert labels_of(con) == expected
     load_labels(con, store_path(tmp_path))  # the file itself
     assert labels_of(con) == expected
+
+
+def test_a_runs_decisions_csv_is_refused_saying_which_file_is_expected(tmp_path):
+    """Acceptance: the README's `--labels ... | decisions.csv` sent users to the run's own
+    decisions.csv, refused as "labels need columns archive_id_l…".  It is not labels (a
+    "different" leaves no row in it): the error says so and names the files accepted."""
+    runs = tmp_path / "decisions.csv"
+    runs.write_text("action,archive_id,survivor_archive_id,from_region,to_region,match_probability,"
+                    "match_weight,evidence,person_id,decided_by,reason,decision_id,supersedes,note\n"
+                    "merge,A2,A1,,,0.9999,12.0,name=一致,P1,reviewer,,d1,,\n", encoding="utf-8")
+    con = duckdb.connect()
+    with pytest.raises(InputError) as error:
+        load_labels(con, runs)
+    message = str(error.value)
+    assert "this is a run's decisions.csv, not reviewers' verdicts" in message
+    assert "review.db" in message and "`linkage review export`" in message
+    other = tmp_path / "other.csv"
+    other.write_text("x,y\n1,2\n", encoding="utf-8")
+    with pytest.raises(InputError, match="give --labels the run's review.db .*`linkage review export`"):
+        load_labels(con, other)
+
+
+def test_an_export_read_back_as_labels_keeps_archive_numbers_as_the_run_wrote_them(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("archive_id_l,archive_id_r,verdict\n'-5113,A2,different\n", encoding="utf-8")
+    con = duckdb.connect()
+    load_labels(con, path)
+    assert labels_of(con) == [("-5113", "A2", 0.0)]

@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from linkage.connection import registered
+from linkage.csvsafe import restore
 from linkage.errors import InputError, LinkageError
 from linkage.review.store import ReviewStore
 
@@ -39,18 +40,32 @@ def _labels_from_store(path: Path) -> list[tuple[str, str, float]]:
     return [(a, b, 1.0 if d.verdict == "same" else 0.0) for (a, b), d in standing.items()]
 
 
+EXPECTED = ("the run's review.db (or the run's folder), or a CSV written by "
+            "`linkage review export`")
+# The columns of a run's decisions.csv (linkage.outputs): a file users reach for, which is
+# not labels: a reviewer's "different" leaves no row there, so its verdicts would be all
+# "same", and learning from them would join every pattern reviewers ever confirmed.
+_RUN_DECISIONS = {"action", "archive_id", "survivor_archive_id"}
+
+
 def _labels_from_csv(path: Path) -> list[tuple[str, str, float]]:
     rows: list[tuple[str, str, float]] = []
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         fields = set(reader.fieldnames or ())
+        if _RUN_DECISIONS <= fields:
+            raise InputError(
+                f"{path}: this is a run's decisions.csv, not reviewers' verdicts (a \"different\" "
+                f"leaves no row in it); give --labels {EXPECTED}"
+            )
         if not {"archive_id_l", "archive_id_r"} <= fields or not fields & {"verdict", "clerical_match_score"}:
             raise InputError(
                 f"{path}: labels need columns archive_id_l, archive_id_r and verdict "
-                "(same/different) or clerical_match_score"
+                f"(same/different) or clerical_match_score: give --labels {EXPECTED}"
             )
         for number, row in enumerate(reader, start=2):
-            a, b = (row.get("archive_id_l") or "").strip(), (row.get("archive_id_r") or "").strip()
+            a = restore((row.get("archive_id_l") or "").strip())
+            b = restore((row.get("archive_id_r") or "").strip())
             if not a or not b or a == b:
                 raise InputError(f"{path}: row {number}: needs two different archive numbers")
             verdict = (row.get("verdict") or "").strip().lower()
@@ -74,14 +89,14 @@ def load_labels(con: duckdb.DuckDBPyConnection, path: Path) -> str:
 
     ``path``: a review store (review.db), a folder holding one, or a CSV with archive_id_l,
     archive_id_r, verdict (same|different; skip/undone rows ignored) — e.g. the output of
-    ``linkage review export``.  Pairs are ordered (l < r); a pair given twice keeps its last
+    ``linkage review export``.  A run's decisions.csv is refused by name (see _RUN_DECISIONS).  Pairs are ordered (l < r); a pair given twice keeps its last
     label.  Columns: archive_id_l, archive_id_r, clerical_match_score (1.0 same, 0.0 different).
     """
     path = Path(path)
     if path.is_dir():
         path = path / "review.db"
     if not path.is_file():
-        raise InputError(f"labels not found: {path}")
+        raise InputError(f"labels not found: {path} (give --labels {EXPECTED})")
     with path.open("rb") as handle:
         is_sqlite = handle.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
     rows = _labels_from_store(path) if is_sqlite else _labels_from_csv(path)
