@@ -118,15 +118,42 @@ class OutputLock(ExclusiveLock):
     Taken before any work: a second run exits at once with a clear error instead of
     interleaving its files with the first one's.  Taking it is also the up-front check that
     ``out`` is a folder we can write.
+
+    A run that fails before writing anything leaves no trace: the folders this lock created
+    are removed again if they hold nothing but the lock file (a mistyped input must not
+    leave an empty ``out/zz`` behind).  The lock file is unlinked while still held, so a
+    process that opened it meanwhile finds it busy, and one that comes after creates its own
+    in a folder that then stays.
     """
 
     def __init__(self, out_dir: Path | str) -> None:
         self.out_dir = Path(out_dir)
+        self._created: list[Path] = []
         super().__init__(self.out_dir / LOCK_NAME)
 
     def acquire(self) -> None:
+        missing = [d for d in (self.out_dir, *self.out_dir.parents) if not d.exists()]
         ensure_out_dir(self.out_dir)
         super().acquire()
+        self._created = missing  # deepest first
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: Any) -> None:
+        try:
+            if exc_type is not None and self._created:
+                self._remove_created()
+        finally:
+            self.release()
+
+    def _remove_created(self) -> None:
+        try:
+            if [p.name for p in self.out_dir.iterdir()] != [LOCK_NAME]:
+                return
+            self.path.unlink()
+            for folder in self._created:
+                folder.rmdir()
+        except OSError:
+            pass  # something else is there now: it stays
 
     def busy(self) -> Exception:
         return OutputError(f"{self.out_dir}: another linkage run is writing to this folder; "

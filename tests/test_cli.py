@@ -87,3 +87,26 @@ def test_train_refuses_a_runs_decisions_csv_as_labels_and_says_what_it_takes(tmp
     assert result.stderr.startswith(f"Error: {decisions}: this is a run's decisions.csv, not reviewers' verdicts")
     assert "review.db" in result.stderr and "`linkage review export`" in result.stderr
     assert "Traceback" not in result.stderr and not model.exists()
+
+
+def test_a_run_that_fails_early_leaves_no_output_folder_behind(tmp_path):
+    """Acceptance: `linkage run nonexist.csv --out out/zz` exited 1 but left an empty out/zz
+    holding a .lock.  Nothing is created for a missing input (nor a state's lock), and a run
+    that fails before writing removes the folders it made; an existing folder stays."""
+    out = tmp_path / "out" / "zz"
+    result = _linkage("run", str(tmp_path / "nonexist.csv"), "--out", str(out))
+    assert result.returncode == 1 and "input file not found" in result.stderr
+    assert not (tmp_path / "out").exists()
+    state = tmp_path / "st" / "state.duckdb"
+    result = _linkage("run", str(tmp_path / "nonexist.csv"), "--out", str(out), "--state", str(state))
+    assert result.returncode == 1 and not (tmp_path / "out").exists() and not (tmp_path / "st").exists()
+    source = tmp_path / "in.csv"
+    source.write_text("archive_id,sex\n1,男\n", encoding="utf-8")  # missing columns: fails inside the lock
+    result = _linkage("run", str(source), "--out", str(out))
+    assert result.returncode == 1 and "missing required column(s)" in result.stderr
+    assert not (tmp_path / "out").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine", encoding="utf-8")
+    assert _linkage("run", str(source), "--out", str(kept)).returncode == 1
+    assert (kept / "notes.txt").read_text(encoding="utf-8") == "mine"
