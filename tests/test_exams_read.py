@@ -81,11 +81,22 @@ def test_missing_columns_are_named(tmp_path):
         run_exams(path, tmp_path / "out")
 
 
-def test_unreadable_encoding_is_an_input_error(tmp_path):
+def test_an_unreadable_header_is_an_input_error(tmp_path):
     path = tmp_path / "exams.csv"
-    path.write_bytes(",".join(EXAM_COLUMNS).encode() + b"\n\xff\xfe\xfa\n")
+    path.write_bytes(b"\xff\xfe\xfa," + ",".join(EXAM_COLUMNS).encode() + b"\nE1\n")
     with pytest.raises(InputError, match="encoding"):
         run_exams(path, tmp_path / "out")
+
+
+def test_a_row_of_bytes_of_no_text_is_rejected_not_the_file(tmp_path):
+    path = write_exams(tmp_path / "exams.csv", [{"exam_id": "E1"}, {"exam_id": "E2"}])
+    data = path.read_bytes()
+    at = data.index(b"E2,") + 3
+    path.write_bytes(data[:at] + b"\xff" + data[at:])
+    result = run_exams(path, tmp_path / "out")
+    assert (result.exams, result.rows_rejected) == (1, 1)
+    rejects = read_csv(tmp_path / "out" / "exam_rejects.csv")
+    assert [r["row"] for r in rejects] == ["3"] and "not utf-8" in rejects[0]["reason"]
 
 
 def test_bad_exam_setting_names_the_key(tmp_path):
