@@ -19,16 +19,16 @@ BASE = {
     "name_py_fuzzy": "wangguihua", "surname_py": "wang", "given_py": "guihua", "sex": "F",
     "dob_best": date(1950, 3, 14), "id_norm": "62080219500314002X",
     "id_sorted": "".join(sorted("62080219500314002X")), "phone_norm": "13900000001",
-    "name_placeholder": False, "address_skeleton": "x村#组",
+    "name_placeholder": False, "address_skeleton": "x村#组", "id_valid": True,
 }
 COLUMNS = {
     "archive_id": "VARCHAR", "county": "VARCHAR", "township": "VARCHAR", "name_py": "VARCHAR",
     "name_py_fuzzy": "VARCHAR", "surname_py": "VARCHAR", "given_py": "VARCHAR", "sex": "VARCHAR",
     "dob_best": "DATE", "id_norm": "VARCHAR", "id_sorted": "VARCHAR", "phone_norm": "VARCHAR",
-    "name_placeholder": "BOOLEAN", "address_skeleton": "VARCHAR",
+    "name_placeholder": "BOOLEAN", "address_skeleton": "VARCHAR", "id_valid": "BOOLEAN",
 }
 OTHER = {"county": "621022", "township": "621022100", "phone_norm": "13900000002",
-         "id_norm": None, "id_sorted": None, "address_skeleton": None}
+         "id_norm": None, "id_sorted": None, "address_skeleton": None, "id_valid": None}
 
 
 def _table(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
@@ -65,6 +65,10 @@ CASES = [
     ("name_year", {**OTHER, "dob_best": date(1950, 9, 20)}, False),
     ("name_year", {**OTHER, "dob_best": date(1950, 1, 1)}, True),  # placeholder 1 January
     ("name_year", {**OTHER, "dob_best": date(1950, 9, 20), "name_py": "wangguilan"}, False),
+    # both archives carry a valid ID: the ID rules compare them (common names made 4.2M
+    # pairs at 1M archives here)
+    ("name_year", {**OTHER, "dob_best": date(1950, 4, 20), "id_norm": "62102219500420002X",
+                   "id_valid": True}, False),
     ("name_month_day", {**OTHER, "dob_best": date(1953, 3, 14)}, True),
     ("name_month_day", {**OTHER, "dob_best": date(1953, 3, 15)}, False),
     ("phone_surname", {**OTHER, "phone_norm": BASE["phone_norm"], "dob_best": None}, True),

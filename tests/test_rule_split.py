@@ -75,7 +75,8 @@ def test_split_rules_propose_the_same_pairs_as_the_config() -> None:
         "dob_month": "INTEGER", "dob_day": "INTEGER", "dob_days": "INTEGER", "dob_jan1": "BOOLEAN",
         "surname_py": "VARCHAR", "given_py": "VARCHAR", "name_py": "VARCHAR",
         "name_py_fuzzy": "VARCHAR", "sex": "VARCHAR", "id_norm": "VARCHAR", "id_sorted": "VARCHAR",
-        "phone_norm": "VARCHAR", "name_placeholder": "BOOLEAN", "address_skeleton": "VARCHAR",
+        "phone_norm": "VARCHAR", "name_placeholder": "BOOLEAN", "id_valid": "BOOLEAN",
+        "address_skeleton": "VARCHAR",
         "address_norm": "VARCHAR",
     }
     for rule in config_rules:  # a column a newer rule reads: text (few values, NULLs)
