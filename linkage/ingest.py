@@ -130,12 +130,12 @@ def _map_header(header: list[str], spec: TableSpec, path: Path) -> dict[str, int
 
 def _read_csv_rows(path: Path, spec: TableSpec, encoding: str) -> tuple[dict[str, list], list[dict]]:
     """Every record of the file by linkage.csv_records: columns of the good rows, rejects."""
-    codec = encoding.removesuffix(LOSSY)
+    codec, lossy = encoding.removesuffix(LOSSY), encoding.endswith(LOSSY)
     text = path.read_text(encoding=codec, errors="surrogateescape")
     lines = split_lines(text)
     if not lines:
         raise InputError(f"{path}: the file is empty")
-    if _UNDECODED.search(lines[0]):
+    if lossy and _UNDECODED.search(lines[0]):
         raise InputError(f"{path}: unknown text encoding: the header row is neither UTF-8 nor "
                          "GB18030 text")
     header = next(csv.reader([lines[0]]), [])
@@ -158,9 +158,10 @@ def _read_csv_rows(path: Path, spec: TableSpec, encoding: str) -> tuple[dict[str
             rejects.append(_reject(record.row, _archive_id_of(record.fields, id_pos), "*",
                                    f"expected {width} fields, found {len(record.fields)}"))
             continue
+        # Only a lossy read holds undecoded bytes: a clean file skips the check per field.
         undecoded = [column for column, pos in positions
-                     if pos is not None and _UNDECODED.search(record.fields[pos])]
-        if undecoded or any(_UNDECODED.search(field) for field in record.fields):
+                     if pos is not None and _UNDECODED.search(record.fields[pos])] if lossy else []
+        if lossy and (undecoded or any(_UNDECODED.search(field) for field in record.fields)):
             archive_id = _archive_id_of(record.fields, id_pos)
             rejects.append(_reject(record.row, archive_id, undecoded[0] if undecoded else "*",
                                    f"bytes that are not {codec} text"))
