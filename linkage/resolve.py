@@ -70,8 +70,9 @@ def cluster_and_decide(
     th = config.thresholds
     scored = ScoredColumns.of(model)
     pair_info = candidate_pairs(con, pairs_table, scored, th)
-    # vouched for by pairs at or above the review threshold (as linkage.state.affected sees them)
-    # that could each be one person who moved (decide.could_vouch_for_move)
+    # vouched for by pairs at or above the review threshold that could each be one person who
+    # moved (decide.could_vouch_for_move); linkage.state.affected scopes a night by every
+    # pair at or above it, a superset, so a night still re-decides whatever this may change
     banded = [pair for pair, info in pair_info.items() if info["p"] >= th.review_match_probability
               and could_vouch_for_move(info["levels"])]
     together = {pair for pair in moved_together(con, features_table, banded)
