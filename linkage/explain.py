@@ -46,7 +46,8 @@ from linkage.summary import file_sha256
 FIELD_LABELS = {"name": "姓名 name", "id": "身份证号 ID", "dob": "出生日期 birth date",
                 "sex": "性别 sex", "location": "住址·电话·地区 location"}
 SIDE_FIELDS = (("name", "姓名 name"), ("sex", "性别 sex"), ("birth_date", "出生日期 birth"),
-               ("id_number", "身份证号 ID"), ("region", "管理地区 region"),
+               ("id_number", "身份证号 ID"), ("id_status", "号码检验 ID check"),
+               ("region", "管理地区 region"),
                ("phone", "电话 phone"), ("created_date", "建档日期 created"),
                ("last_service_date", "末次服务 last"))
 
@@ -303,7 +304,8 @@ def _sides(con: Any, raw: str, features: str, a: str, b: str) -> dict[str, dict[
         sides[x] = {
             "name": str(r["name"] or ""), "sex": str(r["sex"] or ""),
             "birth_date": str(r["birth_date"] or ""),
-            "id_number": (mask_id(r["id_number"]) or "[blank]") + f"  [{r['id_status']}]",
+            # The check on a line of its own: beside the number it was cut at 28 columns.
+            "id_number": mask_id(r["id_number"]) or "-", "id_status": str(r["id_status"] or ""),
             "region": f"{region[:9]} {division_name(region[:9]) or ''}".strip(),
             "phone": mask_phone(r["phone"]) or "-", "created_date": str(r["created_date"] or ""),
             "last_service_date": str(r["last_service_date"] or ""),

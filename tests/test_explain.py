@@ -178,3 +178,22 @@ def test_pair_never_compared_in_the_review_band_claims_no_review(tmp_path: Path)
     assert summary["pairs_compared"] > 0
     result = CliRunner().invoke(cli, ["explain", "T1", "T2", "--run", str(out)])
     assert result.exit_code == 0 and "verdict: never compared" in result.output
+
+
+def test_every_id_check_shows_whole_at_80_columns(out: Path) -> None:
+    """The ID's check had been written beside the masked number and cut at 28 columns
+    ("[bad_che"); it has a line of its own, and no line is wider than 80 columns."""
+    from linkage.explain import _width
+
+    statuses = set()
+    for d in read_csv(out / "decisions.csv"):
+        if {"valid", "blank"} <= statuses:
+            break
+        e = explain_pair(out, d["archive_id"], d["survivor_archive_id"])
+        text = render_text(e)
+        for side in (e.a, e.b):
+            statuses.add(e.sides[side]["id_status"])
+            assert e.sides[side]["id_status"] in text
+        assert all(_width(line) <= 80 for line in text.splitlines()
+                   if not line.startswith(("pair ", " " * 24 + "A ")))
+    assert {"valid", "blank"} <= statuses
