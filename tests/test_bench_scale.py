@@ -48,11 +48,17 @@ def test_script_publishes_only_when_asked(tmp_path: Path, monkeypatch: pytest.Mo
     assert publish.results_dir(tmp_path, True) == tmp_path / "published"
     script = [sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--sizes", "60", "--plain-at", "0",
               "--work", str(tmp_path / "work"), "--results", str(tmp_path / "pub")]
-    subprocess.run(script, capture_output=True, text=True, check=True)
+    subprocess.run([*script, "--common-names-at", "0"], capture_output=True, text=True, check=True)
     assert (tmp_path / "work" / "scale.md").is_file()
     assert not (tmp_path / "pub").exists()
-    done = subprocess.run([*script, "--publish"], capture_output=True, text=True, check=True)
+    # The published run also runs generator4 (another name mix): engine and plain Splink.
+    done = subprocess.run([*script, "--common-names-at", "150", "--publish"],
+                          capture_output=True, text=True, check=True)
     assert "published" in done.stdout
     published = json.loads((tmp_path / "pub" / "scale.json").read_text(encoding="utf-8"))
     assert published["machine"]["cpu"] and published["command"].endswith("--publish")
-    assert "Machine:" in (tmp_path / "pub" / "scale.md").read_text(encoding="utf-8")
+    other, = published["others"]
+    assert other["population"].startswith("generator4") and other["engine"]["ok"]
+    assert other["plain_splink"]["ok"] and other["engine_over_plain"]["wall_seconds"] > 0
+    text = (tmp_path / "pub" / "scale.md").read_text(encoding="utf-8")
+    assert "Machine:" in text and "## Other populations" in text and "generator4 (seed 11" in text

@@ -18,6 +18,8 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -88,12 +90,15 @@ def large_config(work: Path, memory_limit: str) -> Path:
     return path
 
 
-def run_engine(folder: Path, work: Path, persons: int, config: Path | None = None) -> dict[str, Any]:
-    out = work / f"engine_{persons}"
+def run_engine(folder: Path, work: Path, persons: int, config: Path | None = None,
+               tag: str | None = None) -> dict[str, Any]:
+    """The engine on ``folder``'s archives.csv; ``tag`` names its files (default: persons)."""
+    name = tag or str(persons)
+    out = work / f"engine_{name}"
     args = ["-m", "linkage.cli", "run", str(folder / "archives.csv"), "--out", str(out)]
     if config is not None:
         args += ["--config", str(config)]
-    facts = timed_child(args, work / f"engine_{persons}.log")
+    facts = timed_child(args, work / f"engine_{name}.log")
     facts["config"] = str(config.name) if config else "configs/default.toml"
     if facts["ok"]:
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -109,17 +114,18 @@ def run_engine(folder: Path, work: Path, persons: int, config: Path | None = Non
     return facts
 
 
-def run_plain(folder: Path, work: Path, persons: int) -> dict[str, Any]:
+def run_plain(folder: Path, work: Path, persons: int, tag: str | None = None) -> dict[str, Any]:
     """Train plain Splink (untimed), then time its run on the same archives.csv."""
-    model, trained = work / f"plain_model_{persons}.json", work / f"plain_train_{persons}.json"
+    name = tag or str(persons)
+    model, trained = work / f"plain_model_{name}.json", work / f"plain_train_{name}.json"
     training = timed_child(["-m", "linkage.bench.plain_splink", "train", str(folder / "archives.csv"),
-                            str(model), str(trained)], work / f"plain_train_{persons}.log")
+                            str(model), str(trained)], work / f"plain_train_{name}.log")
     if not training["ok"]:
         return {"ok": False, "training": training}
-    facts_file = work / f"plain_run_{persons}.json"
+    facts_file = work / f"plain_run_{name}.json"
     facts = timed_child(["-m", "linkage.bench.plain_splink", "run", str(folder / "archives.csv"),
-                         str(model), str(work / f"plain_out_{persons}"), str(facts_file)],
-                        work / f"plain_run_{persons}.log")
+                         str(model), str(work / f"plain_out_{name}"), str(facts_file)],
+                        work / f"plain_run_{name}.log")
     if facts["ok"]:
         facts.update(json.loads(facts_file.read_text(encoding="utf-8")))
         by_rule = json.loads(trained.read_text(encoding="utf-8"))["pairs_by_rule"]
@@ -129,9 +135,34 @@ def run_plain(folder: Path, work: Path, persons: int) -> dict[str, Any]:
     return facts
 
 
+@dataclass(frozen=True)
+class OtherPopulation:
+    """A population from another generator, run at one size beside the synth's (engine and
+    plain Splink): the synth's name mix is one of many, and blocking cost follows it."""
+
+    label: str  # shown in scale.md
+    tag: str  # names its files under the work folder
+    persons: int
+    make: Callable[[], tuple[Path, dict[str, Any]]]  # -> folder with archives.csv, generation facts
+
+
+def run_other(other: OtherPopulation, work: Path) -> dict[str, Any]:
+    """Engine and pre-trained plain Splink on ``other``: one row of scale.json's ``others``."""
+    folder, generation = other.make()
+    row: dict[str, Any] = {"population": other.label, "persons": other.persons, "generation": generation,
+                           "engine": run_engine(folder, work, other.persons, tag=other.tag)}
+    row["plain_splink"] = plain = run_plain(folder, work, other.persons, tag=other.tag)
+    if plain.get("ok") and row["engine"].get("ok"):
+        row["engine_over_plain"] = {
+            k: round(row["engine"][k] / plain[k], 3) for k in ("wall_seconds", "cpu_seconds", "peak_rss_mb")}
+    return row
+
+
 def run_scale(sizes: list[int], seed: int, work: Path, plain_at: int | None = PLAIN_AT,
-              command: str | None = None, large_memory_limit: str = LARGE_MEMORY_LIMIT) -> dict[str, Any]:
-    """Every size in turn; returns what scale.json holds (also written to ``work``)."""
+              command: str | None = None, large_memory_limit: str = LARGE_MEMORY_LIMIT,
+              others: Sequence[OtherPopulation] = ()) -> dict[str, Any]:
+    """Every size in turn, then each other population; returns what scale.json holds (also
+    written to ``work``)."""
     work.mkdir(parents=True, exist_ok=True, mode=0o700)
     results: dict[str, Any] = {
         "benchmark": "scale", "command": command or shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
@@ -152,6 +183,11 @@ def run_scale(sizes: list[int], seed: int, work: Path, plain_at: int | None = PL
                 row["engine_over_plain"] = {
                     k: round(engine[k] / plain[k], 3) for k in ("wall_seconds", "cpu_seconds", "peak_rss_mb")}
         results["sizes"].append(row)
+        results["seconds"] = round(time.perf_counter() - start, 1)
+        write_json_atomic(work / "scale.json", results)
+        write_bytes_atomic(work / "scale.md", render(results).encode("utf-8"))
+    for other in others:
+        results.setdefault("others", []).append(run_other(other, work))
         results["seconds"] = round(time.perf_counter() - start, 1)
         write_json_atomic(work / "scale.json", results)
         write_bytes_atomic(work / "scale.md", render(results).encode("utf-8"))
@@ -226,6 +262,7 @@ def render(results: dict[str, Any]) -> str:
     for rule in rules:
         lines.append(f"| {rule} | " + " | ".join(
             str(r["engine"].get("pairs_per_archive_by_rule", {}).get(rule, "–")) for r in results["sizes"]) + " |")
+    lines += _render_others(results.get("others", []))
     lines += ["", "## Generating the populations (`linkage synth`, not part of the runs)", "",
               "| persons | seconds | CPU s | peak RSS MB | reused |", "|---:|---:|---:|---:|---|"]
     for row in results["sizes"]:
@@ -233,3 +270,31 @@ def render(results: dict[str, Any]) -> str:
         lines.append(f"| {row['persons']:,} | {g.get('wall_seconds')} | {g.get('cpu_seconds')} | "
                      f"{_mb(g.get('peak_rss_mb'))} | {'yes' if g.get('reused') else 'no'} |")
     return "\n".join(lines) + "\n"
+
+
+def _render_others(others: list[dict[str, Any]]) -> list[str]:
+    """The other generators' rows: engine and plain Splink on one input, pairs per rule."""
+    if not others:
+        return []
+    lines = ["", "## Other populations: another generator's name mix, same run", "",
+             "| population | persons | archives | system | wall s | CPU s | peak RSS MB | pairs | "
+             "pairs/archive | engine / plain (wall, CPU) | load |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---|---:|"]
+    for row in others:
+        e, p, ratio = row["engine"], row.get("plain_splink", {}), row.get("engine_over_plain")
+        over = f"{ratio['wall_seconds']}×, {ratio['cpu_seconds']}×" if ratio else "–"
+        lines.append(f"| {row['population']} | {row['persons']:,} | {e.get('archives', 0):,} | linkage | "
+                     f"{e['wall_seconds']} | {e['cpu_seconds']} | {_mb(e['peak_rss_mb'])} | "
+                     f"{e.get('pairs_compared', 0):,} | {e.get('pairs_per_archive', '–')} | {over} | "
+                     f"{e['load_average_at_start']} |")
+        if p.get("ok"):
+            lines.append(f"| {row['population']} | {row['persons']:,} | {p.get('archives', 0):,} | "
+                         f"plain Splink, pre-trained | {p['wall_seconds']} | {p['cpu_seconds']} | "
+                         f"{_mb(p['peak_rss_mb'])} | {p.get('pairs_compared', 0):,} | "
+                         f"{round(p.get('pairs_compared', 0) / max(p.get('archives', 1), 1), 3)} | | "
+                         f"{p['load_average_at_start']} |")
+    for row in others:
+        e = row["engine"]
+        lines += ["", f"{row['population']}, engine pairs per archive by rule: " + ", ".join(
+            f"{rule} {value}" for rule, value in e.get("pairs_per_archive_by_rule", {}).items()) + "."]
+    return lines
