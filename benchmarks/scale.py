@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from linkage.bench.publish import results_dir  # noqa: E402
 from linkage.bench.scale import (  # noqa: E402
-    LARGE_MEMORY_LIMIT, PLAIN_AT, SIZES, OtherPopulation, render, run_scale, timed_child,
+    LARGE_MEMORY_LIMIT, PLAIN_AT, SIZES, OtherPopulation, cached_population, render, run_scale,
 )
-from linkage.outputs import write_bytes_atomic, write_json_atomic  # noqa: E402
+from linkage.outputs import write_bytes_atomic  # noqa: E402
 
 GENERATOR4 = ROOT / "benchmarks" / "generator4"
 GENERATOR4_SEED = 11
@@ -42,22 +42,13 @@ def generator4_population(work: Path, persons: int) -> OtherPopulation:
     """generator4 at ``persons`` (made in a child, reused while generator4's code is the same)."""
     def make() -> tuple[Path, dict[str, Any]]:
         folder = work / f"generator4_{persons}_seed{GENERATOR4_SEED}"
-        marker = folder / "population.json"
         digest = hashlib.sha256()
         for path in sorted(GENERATOR4.glob("*.py")):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        fingerprint = digest.hexdigest()[:16]
-        if marker.is_file():
-            facts = json.loads(marker.read_text(encoding="utf-8"))
-            if facts.get("generator") == fingerprint and (folder / "archives.csv").is_file():
-                return folder, {**facts, "reused": True}
-        facts = timed_child([str(GENERATOR4 / "generate.py"), "--persons", str(persons), "--seed",
-                             str(GENERATOR4_SEED), "--out", str(folder)], work / f"generator4_{persons}.log")
-        if not facts["ok"]:
-            raise RuntimeError(f"generator4 --persons {persons} failed; see {work / f'generator4_{persons}.log'}")
-        facts["generator"] = fingerprint
-        write_json_atomic(marker, facts)
-        return folder, {**facts, "reused": False}
+        return cached_population(folder, digest.hexdigest()[:16],
+                                 [str(GENERATOR4 / "generate.py"), "--persons", str(persons), "--seed",
+                                  str(GENERATOR4_SEED), "--out", str(folder)],
+                                 work / f"generator4_{persons}.log")
 
     return OtherPopulation(f"generator4 (seed {GENERATOR4_SEED}, common names)",
                            f"generator4_{persons}", persons, make)

@@ -164,14 +164,15 @@ def _rules_proposing(con: Any, config: Config) -> tuple[str, ...]:
         f"ON ({rule.sql}) AND l.archive_id < r.archive_id").fetchone()[0])
 
 
-def _proposing_rules(con: Any, population: str, config: Config) -> Proposed:
-    """Which blocking rules propose the pair in ``explain_pair``, the run's way: the guard
-    is re-run on the whole population (its dropped blocks depend on everyone), quietly (the
-    run already reported them).  A pair no rule proposes was never scored by the run: what
-    its score would say about review or linking never happened."""
+def _proposing_rules(con: Any, population: str, config: Config, blocks_dropped: int) -> Proposed:
+    """Which blocking rules propose the pair in ``explain_pair``, the run's way: when the run
+    dropped blocks (``blocks_dropped``, from its summary.json), the guard is re-run on the
+    whole population (its dropped blocks depend on everyone), quietly (the run already
+    reported them).  A pair no rule proposes was never scored by the run: what its score
+    would say about review or linking never happened."""
     unguarded = _rules_proposing(con, config)
-    if not unguarded:
-        return Proposed((), ())
+    if not unguarded or not blocks_dropped:
+        return Proposed(unguarded, unguarded)
     guard_log = logging.getLogger(guard_blocking.__module__)
     level = guard_log.level
     guard_log.setLevel(logging.ERROR)
@@ -212,7 +213,8 @@ def explain_pair(run_dir: Path | str, a: str, b: str) -> Explanation:
             raise InputError("; ".join(missing))
         con.execute(f"CREATE TABLE explain_pair AS SELECT * FROM {model_input} WHERE archive_id IN (?, ?)",
                     [a, b])
-        proposed = _proposing_rules(con, model_input, config)
+        dropped = ((summary.get("guards") or {}).get("blocking") or {}).get("blocks_dropped", 1)
+        proposed = _proposing_rules(con, model_input, config, int(dropped or 0))
         scorer = Scorer(con, model, config, model_input)
         scorer.unblocked("explain_pair", "explain_scored")
         cursor = con.execute("SELECT * FROM explain_scored")

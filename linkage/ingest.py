@@ -145,6 +145,7 @@ def _read_csv_rows(path: Path, spec: TableSpec, encoding: str) -> tuple[dict[str
     row_numbers: list[int] = []
     rejects: list[dict] = []
     positions = [(column, mapping.get(column)) for column in spec.columns]
+    column_at = {pos: column for column, pos in positions if pos is not None}
     id_pos = mapping.get("archive_id", width)
     for record in read_records(lines, width, spec.limits.max_record_lines):
         if record.fields is None:
@@ -159,12 +160,10 @@ def _read_csv_rows(path: Path, spec: TableSpec, encoding: str) -> tuple[dict[str
                                    f"expected {width} fields, found {len(record.fields)}"))
             continue
         # Only a lossy read holds undecoded bytes: a clean file skips the check per field.
-        undecoded = [column for column, pos in positions
-                     if pos is not None and _UNDECODED.search(record.fields[pos])] if lossy else []
-        if lossy and (undecoded or any(_UNDECODED.search(field) for field in record.fields)):
-            archive_id = _archive_id_of(record.fields, id_pos)
-            rejects.append(_reject(record.row, archive_id, undecoded[0] if undecoded else "*",
-                                   f"bytes that are not {codec} text"))
+        bad = [i for i, value in enumerate(record.fields) if _UNDECODED.search(value)] if lossy else []
+        if bad:
+            rejects.append(_reject(record.row, _archive_id_of(record.fields, id_pos),
+                                   column_at.get(bad[0], "*"), f"bytes that are not {codec} text"))
             continue
         for column, pos in positions:
             columns[column].append(record.fields[pos] if pos is not None else None)

@@ -61,22 +61,29 @@ def timed_child(args: list[str], log: Path) -> dict[str, Any]:
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "load_average_at_start": round(load, 2)}
 
 
-def population(work: Path, persons: int, seed: int) -> tuple[Path, dict[str, Any]]:
-    """archives.csv for ``persons`` (generated in a child, or reused if the generator matches)."""
-    folder = work / f"persons{persons}_seed{seed}"
+def cached_population(folder: Path, fingerprint: str, generate: list[str],
+                      log: Path) -> tuple[Path, dict[str, Any]]:
+    """``folder`` with archives.csv: reused if made by the generator whose code hashes to
+    ``fingerprint``, else made by ``python generate`` in a child (its kernel figures kept)."""
     marker = folder / "population.json"
-    fingerprint = generator_fingerprint()
     if marker.is_file():
         facts = json.loads(marker.read_text(encoding="utf-8"))
         if facts.get("generator") == fingerprint and (folder / "archives.csv").is_file():
             return folder, {**facts, "reused": True}
-    facts = timed_child(["-m", "linkage.cli", "synth", "--persons", str(persons), "--seed", str(seed),
-                         "--out", str(folder)], work / f"synth_{persons}.log")
+    facts = timed_child(generate, log)
     if not facts["ok"]:
-        raise RuntimeError(f"linkage synth --persons {persons} failed; see {work / f'synth_{persons}.log'}")
+        raise RuntimeError(f"generating {folder.name} failed; see {log}")
     facts["generator"] = fingerprint
     write_json_atomic(marker, facts)
     return folder, {**facts, "reused": False}
+
+
+def population(work: Path, persons: int, seed: int) -> tuple[Path, dict[str, Any]]:
+    """archives.csv for ``persons`` (generated in a child, or reused if the generator matches)."""
+    folder = work / f"persons{persons}_seed{seed}"
+    return cached_population(folder, generator_fingerprint(),
+                             ["-m", "linkage.cli", "synth", "--persons", str(persons), "--seed", str(seed),
+                              "--out", str(folder)], work / f"synth_{persons}.log")
 
 
 def large_config(work: Path, memory_limit: str) -> Path:
