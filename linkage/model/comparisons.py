@@ -209,7 +209,12 @@ def location_comparison(dialect: str = "duckdb") -> cl.CustomComparison:
         _level("location.address", "address_norm_l = address_norm_r"),
         _level("location.phone", "phone_norm_l = phone_norm_r"),
         _level("location.address_close", "address_skeleton_l = address_skeleton_r"),
-        _level("location.village", "region_code_l = region_code_r"),
+        # How much one village says depends on its size: an urban community of 8,000
+        # archives is no small village.  The term frequency of the village code (its share
+        # of this run's archives) is the chance that two different residents share it, so a
+        # big community counts little and a small village much (2 to 6 bits at 1M persons).
+        _level("location.village", "region_code_l = region_code_r",
+            tf_adjustment_column="region_code", tf_adjustment_weight=1.0, tf_minimum_u_value=1e-7),
         _level("location.township", "township_l = township_r"),
         _level("location.county", "county_l = county_r"),
         _else("location.other_county"),
