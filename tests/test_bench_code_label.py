@@ -3,6 +3,7 @@ checkout): never the literal "None" (acceptance review of the wheel, issue 9).""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -47,3 +48,13 @@ def test_a_checkout_counts_only_at_its_top_level(tmp_path: Path) -> None:
     assert report._git_commit(site) is None
     commit = report._git_commit(tmp_path)
     assert commit and "None" not in report.code_label({"git": commit})
+
+
+def test_every_benchmark_header_names_the_code_through_code_label() -> None:
+    """A header that prints machine["git"] itself prints "None" from a wheel."""
+    root = Path(report.__file__).resolve().parents[2]
+    raw = re.compile(r"""\[['"]git['"]\]|get\(['"]git['"]\)""")
+    offenders = [str(path.relative_to(root)) for folder in ("linkage", "benchmarks")
+                 for path in sorted((root / folder).rglob("*.py"))
+                 if path != Path(report.__file__).resolve() and raw.search(path.read_text(encoding="utf-8"))]
+    assert offenders == []
