@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from linkage.bench.report import machine_facts
+from linkage.bench.report import code_label, machine_facts
 from linkage.bench.timed import timed_linkage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,7 +167,7 @@ def render(results: dict) -> str:
     lines = [
         "# Fabricated exam data (`linkage exams`)", "",
         f"Machine: {m['cpu']}, {m['logical_cores']} logical cores, {m['ram_gb']} GB RAM, {m['os']}, "
-        f"Python {m['python']}, DuckDB {m['duckdb']}, linkage {m['git']}.  Run {results['when']}.", "",
+        f"Python {m['python']}, DuckDB {m['duckdb']}, linkage {code_label(m)}.  Run {results['when']}.", "",
         f"Command: `{results['command']}`", "",
         f"Synthetic city: {g['persons']:,} persons, {g['residents_65']:,} residents aged 65+, "
         f"**{g['exams']:,} exams** (2019-2023); injected: {g['template_groups']} template groups "

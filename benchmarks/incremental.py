@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from linkage.bench.publish import results_dir as pick_results
-from linkage.bench.report import machine_facts
+from linkage.bench.report import code_label, machine_facts
 from linkage.bench.timed import timed_linkage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +109,7 @@ def write_results(results_dir: Path, payload: dict) -> None:
         f"Generated {payload['generated_at']} by `{payload['command']}`.",
         "",
         f"Machine: {m['cpu']}, {m['logical_cores']} cores, {m['ram_gb']} GB RAM; Python {m['python']}, "
-        f"DuckDB {m['duckdb']}, Splink {m['splink']}; code at {m['git']}.  Shared machine: the "
+        f"DuckDB {m['duckdb']}, Splink {m['splink']}; code at {code_label(m)}.  Shared machine: the "
         "1-minute load average before each run is listed (other work was running).",
         "",
         f"State: {runs['night 1 (builds the state)']['archives']:,} archives after night 1.  "

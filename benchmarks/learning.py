@@ -44,7 +44,7 @@ sys.path.insert(0, str(HERE / "independent"))
 from evaluate import evaluate  # noqa: E402
 from populations import available, generate  # noqa: E402
 
-from linkage.bench.report import machine_facts  # noqa: E402
+from linkage.bench.report import code_label, machine_facts  # noqa: E402
 
 STEPS = ("shipped", "site", "learned", "shipped_learned")
 HARD = ("twin", "child_parent_id", "spouse_id")
@@ -180,7 +180,7 @@ def write_markdown(payload: dict[str, Any], path: Path) -> None:
         f"Run {payload['started']} with `{payload['command']}` ({payload['seconds']:.0f} s in all).",
         "",
         f"Machine: {m['cpu']}, {m['logical_cores']} cores, {m['ram_gb']} GB RAM, {m['os']}; "
-        f"Python {m['python']}, DuckDB {m['duckdb']}, Splink {m['splink']}; code at {m['git']}.",
+        f"Python {m['python']}, DuckDB {m['duckdb']}, Splink {m['splink']}; code at {code_label(m)}.",
         "",
     ]
     for g in payload["generators"]:

@@ -130,11 +130,13 @@ def main() -> None:
     text = "\n".join(report) + f"\nCommand: `python {command}`\n"
     print(text)
     if args.publish:
-        from linkage.bench.report import machine_facts
+        from linkage.bench.report import code_label, machine_facts
         from linkage.outputs import write_bytes_atomic
 
         facts = machine_facts()
-        text += "\nMachine: " + ", ".join(f"{k} {v}" for k, v in facts.items()) + "\n"
+        text += ("\nMachine: " + ", ".join(f"{k} {v}" for k, v in facts.items()
+                                          if k not in ("git", "code_signature"))
+                 + f"; code at {code_label(facts)}\n")
         write_bytes_atomic(HERE / "results" / "review_queue.md", text.encode("utf-8"))
 
 

@@ -75,36 +75,56 @@ class IngestResult:
 
 
 def detect_encoding(path: Path) -> str:
-    """Return 'utf-8-sig' or 'gb18030' after decoding the whole file; when neither decodes
-    every byte, the one that fails on fewer lines, marked ``+lossy``: those lines are
+    """Return the file's encoding as a user would name it: 'utf-8', 'utf-8-sig' (UTF-8 that
+    starts with a byte-order mark) or 'gb18030', after decoding the whole file; when neither
+    decodes every byte, the one that fails on fewer lines, marked ``+lossy``: those lines are
     rejected one by one (linkage.ingest._read_csv_rows), not the file.
 
     UTF-8 is tried first because GB18030 accepts almost any byte string, so a UTF-8 file
-    would always "decode" as GB18030 into garbage.
+    would always "decode" as GB18030 into garbage.  Both UTF-8 names are read with the
+    'utf-8-sig' codec (:func:`read_codec`), which drops a BOM and is plain UTF-8 without one:
+    the name only says what the file is (summary.json reported 'utf-8-sig' for every UTF-8
+    file, BOM or not).
     """
-    for encoding in ("utf-8-sig", "gb18030"):
-        decoder = codecs.getincrementaldecoder(encoding)()
+    for codec in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(codec)()
         try:
             with path.open("rb") as handle:
                 while chunk := handle.read(_SNIFF_BYTES):
                     decoder.decode(chunk)
                 decoder.decode(b"", final=True)
-            return encoding
+            return _name(codec, path)
         except UnicodeDecodeError:
             continue
     data = path.read_bytes()
-    bad_lines = {encoding: len(_UNDECODED_LINE.findall(data.decode(encoding, errors="surrogateescape")))
-                 for encoding in ("utf-8-sig", "gb18030")}
-    best = min(bad_lines, key=lambda encoding: (bad_lines[encoding], encoding != "utf-8-sig"))
+    bad_lines = {codec: len(_UNDECODED_LINE.findall(data.decode(codec, errors="surrogateescape")))
+                 for codec in ("utf-8-sig", "gb18030")}
+    best = min(bad_lines, key=lambda codec: (bad_lines[codec], codec != "utf-8-sig"))
+    name = _name(best, path)
     log.warning("%s: %d line(s) hold bytes that are not %s text; their rows are rejected",
-                path.name, bad_lines[best], best)
-    return best + LOSSY
+                path.name, bad_lines[best], name)
+    return name + LOSSY
+
+
+def _name(codec: str, path: Path) -> str:
+    """The reported name of a file read with ``codec``: 'utf-8' unless it starts with a BOM."""
+    if codec != "utf-8-sig":
+        return codec
+    with path.open("rb") as handle:
+        return "utf-8-sig" if handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8 else "utf-8"
+
+
+def read_codec(encoding: str) -> str:
+    """The codec that reads a file of ``detect_encoding``'s ``encoding`` (``+lossy`` or not)."""
+    name = encoding.removesuffix(LOSSY)
+    return "utf-8-sig" if name in _UTF8_NAMES else name
 
 
 # A line holding a byte the encoding could not decode (kept as a lone surrogate).
 _UNDECODED = re.compile("[\udc80-\udcff]")
 _UNDECODED_LINE = re.compile("^.*[\udc80-\udcff].*$", re.MULTILINE)
 LOSSY = "+lossy"
+_UTF8_NAMES = ("utf-8", "utf-8-sig")  # without and with a BOM: both read as 'utf-8-sig'
 
 
 def _map_header(header: list[str], spec: TableSpec, path: Path) -> dict[str, int]:
@@ -130,7 +150,7 @@ def _map_header(header: list[str], spec: TableSpec, path: Path) -> dict[str, int
 
 def _read_csv_rows(path: Path, spec: TableSpec, encoding: str) -> tuple[dict[str, list], list[dict]]:
     """Every record of the file by linkage.csv_records: columns of the good rows, rejects."""
-    codec, lossy = encoding.removesuffix(LOSSY), encoding.endswith(LOSSY)
+    codec, lossy = read_codec(encoding), encoding.endswith(LOSSY)
     text = path.read_text(encoding=codec, errors="surrogateescape")
     lines = split_lines(text)
     if not lines:
@@ -257,7 +277,7 @@ def load_table(con: duckdb.DuckDBPyConnection, path: Path | str, spec: TableSpec
         encoding = "parquet"
     else:
         encoding = detect_encoding(path)
-        if not (encoding == "utf-8-sig" and _read_csv_with_duckdb(con, path, spec)):
+        if not (encoding in _UTF8_NAMES and _read_csv_with_duckdb(con, path, spec)):
             columns, structural = _read_csv_rows(path, spec, encoding)
             _register_columns(con, columns)
     if target != _LOADED:

@@ -31,7 +31,7 @@ def review_items(
         cursor = con.execute(f"""
             SELECT f.archive_id, r.name, f.name_py, r.sex, r.birth_date, r.id_number, f.id_status,
                    r.region_code, r.address, r.phone, r.created_date, r.last_service_date,
-                   f.phone_norm, f.address_skeleton, f.county, f.township
+                   f.phone_norm, f.address_skeleton, f.address_norm, f.county, f.township
             FROM {features} f LEFT JOIN {raw} r USING (archive_id)
             WHERE f.archive_id IN (SELECT archive_id FROM _review_ids)
         """)

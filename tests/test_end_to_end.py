@@ -115,6 +115,7 @@ def test_recall_floor(population, outputs):
 
 def test_summary_counts_by_county_and_files_are_owner_only(outputs):
     summary = json.loads((outputs / "summary.json").read_text(encoding="utf-8"))
+    assert summary["encoding"] == "utf-8"  # the input has no BOM (it said "utf-8-sig")
     assert summary["archives"] == sum(c["archives"] for c in summary["by_county"].values())
     assert summary["merges"] == sum(c["merges"] for c in summary["by_county"].values())
     assert sum(c["migrations_in"] for c in summary["by_county"].values()) == sum(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
+
 import duckdb
 import pytest
 
 from linkage.config import load_config
 from linkage.errors import InputError, SchemaError
-from linkage.ingest import RAW_TABLE, REJECTS_TABLE, detect_encoding, read_input
+from linkage.ingest import RAW_TABLE, REJECTS_TABLE, detect_encoding, read_codec, read_input
 
 HEADER = "archive_id,name,sex,birth_date,id_number,region_code,address,phone,created_date,last_service_date"
 
@@ -35,6 +37,29 @@ def test_reads_utf8_with_bom_and_gb18030(tmp_path, con):
         result = read_input(con, path, load_config())
         assert result.rows_accepted == 1
         assert con.execute(f"SELECT name FROM {RAW_TABLE}").fetchall() == [("王芳",)]
+
+
+def test_the_reported_encoding_says_whether_utf8_has_a_bom(tmp_path, con):
+    """summary.json said 'utf-8-sig' for every UTF-8 file (acceptance review): the name now
+    says what the file is, and the read is the same with and without the BOM."""
+    text = "\n".join([HEADER, _row("62080210020100001"), _row("62080210020100002", name="李娜")]) + "\n"
+    plain, bom = tmp_path / "plain.csv", tmp_path / "bom.csv"
+    plain.write_bytes(text.encode("utf-8"))
+    bom.write_bytes(codecs.BOM_UTF8 + text.encode("utf-8"))
+    read = {}
+    for path, expected in ((plain, "utf-8"), (bom, "utf-8-sig")):
+        assert detect_encoding(path) == expected
+        assert read_input(con, path, load_config()).encoding == expected
+        read[expected] = con.execute(f"SELECT * FROM {RAW_TABLE} ORDER BY row_number").fetchall()
+    assert read["utf-8"] == read["utf-8-sig"] and len(read["utf-8"]) == 2
+    # A stray byte keeps the name and adds the lossy mark.
+    for path, expected in ((plain, "utf-8+lossy"), (bom, "utf-8-sig+lossy")):
+        path.write_bytes(path.read_bytes().replace("李娜".encode(), b"\xff" + "李娜".encode()))
+        assert detect_encoding(path) == expected
+        result = read_input(con, path, lenient_config(tmp_path))
+        assert (result.encoding, result.rows_accepted, result.rows_rejected) == (expected, 1, 1)
+    assert read_codec("utf-8") == read_codec("utf-8-sig+lossy") == "utf-8-sig"
+    assert read_codec("gb18030+lossy") == "gb18030"
 
 
 def test_chinese_headers_are_mapped(tmp_path, con):

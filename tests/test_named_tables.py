@@ -99,12 +99,13 @@ def test_review_items_read_the_raw_table_the_caller_names() -> None:
               created_date, last_service_date)""")
         con.execute("""CREATE TABLE tonights_features AS SELECT archive_id, 'zhang wei' AS name_py,
             'missing' AS id_status, NULL AS phone_norm, address AS address_skeleton,
-            '620802' AS county, NULL AS township FROM tonights_raw""")
+            address AS address_norm, '620802' AS county, NULL AS township FROM tonights_raw""")
         decision = {"action": "review", "archive_id": "a1", "survivor_archive_id": "a2",
                     "match_probability": 0.5, "match_weight": 0.0, "evidence": "", "reason": ""}
         items = review_items(con, [decision], "tonights_features", "tonights_raw")
         assert [(i["archive_id_l"], i["archive_id_r"]) for i in items] == [("a1", "a2")]
         assert items[0]["l_address"] == "X" and items[0]["r_address"] == "Y"
+        assert items[0]["l_address_norm"] == "X"  # the household screen's key
     finally:
         con.close()
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from linkage.errors import ReviewError
 from linkage.review.household import parse_groups
 from linkage.review.session import Mode, Session
 from linkage.review.store import ReviewStore, publish_queue, store_path
+from linkage.standardise.address import normalise_address
 
 PHONE = "13909330021"
 
@@ -90,3 +93,64 @@ def test_households_can_be_turned_off_and_skip_covers_the_group(store):
     assert screen.mode is Mode.HOUSEHOLD and len(screen.group) == 2  # H1-H2 is held by r1
     screen = grouped.press("k")
     assert screen.skipped == 2 and [d.verdict for d in store.history()] == ["skip", "skip"]
+
+
+# -- which pairs are one household: the dwelling, not the village (acceptance review) --------
+
+VILLAGE = "620802101203"
+
+
+def at(a: str, b: str, address: str, phones: tuple[str, str], keep_norm: bool = True) -> dict:
+    """A queued pair of two archives at ``address`` in VILLAGE, address_norm as the engine
+    makes it (``keep_norm=False``: a review.db published before address_norm was kept)."""
+    out = item(a, b, 0.6, phones=phones, region=VILLAGE)
+    for s in "lr":
+        out[f"{s}_address"] = address
+        out[f"{s}_address_skeleton"] = re.sub("[0-9]+", "#", normalise_address(address))
+        if keep_norm:
+            out[f"{s}_address_norm"] = normalise_address(address)
+    return out
+
+
+def first_screen(folder, items: list[dict]) -> set:
+    publish_queue(folder, items)
+    with ReviewStore(store_path(folder)) as s:
+        return {i.pair for i in Session(s, "r1").start().group}
+
+
+@pytest.mark.parametrize("keep_norm", [True, False])
+def test_two_houses_of_one_village_are_not_one_household(tmp_path, keep_norm):
+    # 3组12号 and 5组8号 share the skeleton 龙洞村#组#号 in one village code: two families.
+    assert first_screen(tmp_path, [
+        at("V1", "V2", "甘肃省平凉市崆峒区龙洞村3组12号", ("13900000001", "13900000002"), keep_norm),
+        at("V3", "V4", "甘肃省平凉市崆峒区龙洞村5组8号", ("13900000003", "13900000004"), keep_norm),
+    ]) == {("V1", "V2")}
+
+
+def test_one_house_written_two_ways_is_one_household(tmp_path):
+    assert first_screen(tmp_path, [
+        at("W1", "W2", "龙洞村三组十二号", ("13900000001", "13900000002")),
+        at("W3", "W4", "龙洞村3社012号", ("13900000003", "13900000004")),
+    ]) == {("W1", "W2"), ("W3", "W4")}
+
+
+def test_a_store_from_before_address_norm_groups_by_phone_only(tmp_path):
+    """An old review.db (no address_norm in its rows) still opens; until the next run
+    republishes it, one address alone groups nothing, a shared phone still does."""
+    assert first_screen(tmp_path / "address", [
+        at("W1", "W2", "龙洞村3组12号", ("13900000001", "13900000002"), keep_norm=False),
+        at("W3", "W4", "龙洞村3组12号", ("13900000003", "13900000004"), keep_norm=False),
+    ]) == {("W1", "W2")}
+    assert first_screen(tmp_path / "phone", [
+        at("W1", "W2", "龙洞村3组12号", ("13900000001", "13900000002"), keep_norm=False),
+        at("W3", "W4", "龙洞村3组12号", ("13900000002", "13900000004"), keep_norm=False),
+    ]) == {("W1", "W2"), ("W3", "W4")}
+
+
+def test_an_address_without_a_house_number_groups_nobody(tmp_path):
+    # 龙洞村 or 龙洞村3组 names the village or its group, not a dwelling.
+    for n, address in enumerate(("龙洞村", "龙洞村3组")):
+        assert first_screen(tmp_path / str(n), [
+            at("U1", "U2", address, ("13900000001", "13900000002")),
+            at("U3", "U4", address, ("13900000003", "13900000004")),
+        ]) == {("U1", "U2")}

@@ -25,6 +25,7 @@ from linkage.prepare import prepare_model_input
 from linkage.progress import StageTimer
 from linkage.review.commands import review_group
 from linkage.review.store import ReviewStore, load_human_decisions, store_path
+from linkage.standardise.address import normalise_address
 
 pytestmark = pytest.mark.slow
 
@@ -132,6 +133,8 @@ def test_same_joins_a_doubtful_pair_marked_as_the_reviewers_decision(tmp_path, m
         queued = {item.pair: item for item in store.list_queue(status="open")}
     for item in queued.values():  # what the pipeline handed over is what reviewers see
         assert item.side("l")["name"] and item.side("r")["region_code"]
+        for side in (item.side("l"), item.side("r")):  # the household view's key (engine's own)
+            assert side["address_norm"] == (normalise_address(side["address"]) if side["address"] else None)
         assert item.match_probability is not None and item.evidence
 
     decide(out, Y1, Y2, "same", note="=same family doctor")

@@ -31,7 +31,7 @@ from evaluate import check_targets, evaluate  # noqa: E402
 from generate import generate  # noqa: E402
 
 from linkage.bench.publish import results_dir as pick_results  # noqa: E402
-from linkage.bench.report import machine_facts  # noqa: E402
+from linkage.bench.report import code_label, machine_facts  # noqa: E402
 from linkage.bench.timed import timed_linkage  # noqa: E402
 
 # as in the original run_all.sh: two full-severity seeds and a milder population
@@ -141,7 +141,7 @@ def write_results(results: Path, payload: dict[str, Any]) -> None:
         f"Run {payload['generated_at']} with `{payload['command']}` ({payload['total_seconds']:.0f} s in all).",
         "",
         f"Machine: {m['cpu']}, {m['logical_cores']} cores, {m['ram_gb']} GB RAM, {m['os']}; "
-        f"Python {m['python']}, DuckDB {m['duckdb']}, Splink {m['splink']}; code at {m['git']}.",
+        f"Python {m['python']}, DuckDB {m['duckdb']}, Splink {m['splink']}; code at {code_label(m)}.",
         "",
     ]
     for sc in payload["scenarios"]:

@@ -16,6 +16,9 @@ from typing import Any
 
 import psutil
 
+import linkage
+from linkage.code_signature import code_signature
+
 SYSTEM_LABELS = {
     "linkage": "linkage (this engine)",
     "id_only": "id_only (group by valid ID)",
@@ -40,18 +43,44 @@ def _version(package: str) -> str | None:
         return None
 
 
-def _git_commit() -> str | None:
-    root = Path(__file__).resolve().parents[2]
+CODE_ROOT = Path(__file__).resolve().parents[2]
+# The entry point whose import closure is "the code" when there is no git commit to name.
+_CODE_ROOTS = ("linkage.cli",)
+
+
+def _git(root: Path, *args: str) -> str | None:
     try:
-        out = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty"],
+        out = subprocess.run(["git", "-C", str(root), *args],
                              capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
 
 
-def machine_facts() -> dict[str, Any]:
-    """What a reader needs to compare these numbers with their own machine."""
+def _git_commit(root: Path = CODE_ROOT) -> str | None:
+    """``git describe`` of the checkout the code runs from, or None when there is none.
+
+    An installed wheel sits in site-packages: not a checkout, or (a venv inside some other
+    repository) a checkout of another project, whose commit would be a lie.  So the
+    checkout counts only when its top level is ``root`` itself.
+    """
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if top is None or Path(top).resolve() != root.resolve():
+        return None
+    return _git(root, "describe", "--always", "--dirty")
+
+
+def _code_signature() -> str | None:
+    try:
+        return code_signature(_CODE_ROOTS)[:12]
+    except (OSError, SyntaxError):
+        return None
+
+
+def machine_facts(code_root: Path = CODE_ROOT) -> dict[str, Any]:
+    """What a reader needs to compare these numbers with their own machine (and code:
+    ``code_root`` is where the git commit is looked up, a parameter so tests can point it
+    at a folder that is not a checkout)."""
     import duckdb
 
     return {
@@ -63,9 +92,22 @@ def machine_facts() -> dict[str, Any]:
         "python": platform.python_version(),
         "duckdb": duckdb.__version__,
         "splink": _version("splink"),
-        "linkage": _version("linkage"),
-        "git": _git_commit(),
+        "linkage": _version("linkage") or linkage.__version__,
+        "git": _git_commit(code_root),
+        "code_signature": _code_signature(),
     }
+
+
+def code_label(machine: dict[str, Any]) -> str:
+    """The code a result was measured on, for a header: the git commit, or for an installed
+    package (no checkout) its version and code signature; never "None" (results.json files
+    written before the signature was kept render too)."""
+    if machine.get("git"):
+        return str(machine["git"])
+    words = ["installed package, no git commit"]
+    if machine.get("code_signature"):
+        words.append(f"code signature {machine['code_signature']}")
+    return ", ".join(words)
 
 
 def _factor(value: float) -> str:
@@ -299,7 +341,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         f"Machine: {m.get('cpu')}, {m.get('logical_cores')} logical cores, {m.get('ram_gb')} GB RAM, "
         f"{m.get('os')}. Python {m.get('python')}, DuckDB {m.get('duckdb')}, Splink {m.get('splink')}, "
-        f"linkage {m.get('linkage')} ({m.get('git')}).",
+        f"linkage {m.get('linkage')} ({code_label(m)}).",
         "",
         "Each system runs in its own process on the same archives.csv; time is wall time of the "
         "system's own work (interpreter start excluded, and for splink_plain the benchmark's exact "

@@ -30,22 +30,41 @@ MAX_PAIRS = 10
 SYNTAX = '"1,3 same; 2 different" (archives listed as same are one person; the rest each differ)'
 
 
+# A dwelling's number: a house or flat number (12号, 301室, 5户) or a number that ends the
+# address (3栋2单元502).  An address without one names a village, a group (3组) or a
+# building, where many households live.
+_DWELLING_RE = re.compile(r"[0-9](?:号|室|户)|[0-9]$")
+
+
+def _address(record: dict) -> str | None:
+    """The record's address_norm (linkage.standardise.address: the same house written 三组十二号
+    or 3社12号 reads 3组12号) if it names one dwelling, else None.  A review.db published
+    before address_norm was kept has none: its pairs group by archive and phone only, until
+    the next run republishes them."""
+    norm = record.get("address_norm")
+    if not norm or not _DWELLING_RE.search(str(norm)):
+        return None
+    return str(norm)
+
+
 def _keys(item: "QueueItem", sides: str = "lr") -> set[tuple[str, ...]]:
-    """Household keys of a pair's archives: the phone, and the address skeleton in its village
-    (a skeleton alone, 3组#号, is shared by a whole village group)."""
+    """Household keys of a pair's archives: the phone, and the normalised address (with its
+    house number) in its village.  Not the address skeleton: with its numbers blanked,
+    龙洞村3组12号 and 龙洞村5组8号 are one skeleton, and a whole village was one household."""
     keys: set[tuple[str, ...]] = set()
     for side in sides:
         record = item.side(side)
         if record.get("phone_norm"):
             keys.add(("phone", str(record["phone_norm"])))
-        if record.get("address_skeleton") and record.get("region_code"):
-            keys.add(("address", str(record["region_code"]), str(record["address_skeleton"])))
+        address = _address(record)
+        if address and record.get("region_code"):
+            keys.add(("address", str(record["region_code"]), address))
     return keys
 
 
 def household(first: "QueueItem", candidates: Sequence["QueueItem"]) -> list["QueueItem"]:
     """Queued pairs to show with ``first``: those sharing an archive with the group (followed
-    transitively) or touching the first pair's household (same phone or address skeleton),
+    transitively) or touching the first pair's household (same phone or dwelling address),
     in ``candidates`` order, up to MAX_ARCHIVES archives and MAX_PAIRS pairs."""
     archives = set(first.pair)
     keys = _keys(first)

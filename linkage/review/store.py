@@ -63,12 +63,13 @@ ORDERS = ("uncertain", "size")
 SOURCES = ("session", "cli", "import")
 # Per archive, for side-by-side display, kept per side in queue.details (gathered by
 # linkage.review_items): raw values as the clinic typed them, plus what the engine derived from
-# them; phone_norm and address_skeleton group a household's pairs on one screen
-# (linkage.review.household).
+# them; phone_norm and address_norm group a household's pairs on one screen
+# (linkage.review.household; in a store published before address_norm was kept, pairs group
+# by archive and phone only until the next run republishes them).
 DISPLAY_FIELDS: tuple[str, ...] = (
     "name", "name_py", "sex", "birth_date", "id_number", "id_status", "region_code",
     "address", "phone", "created_date", "last_service_date", "county", "township",
-    "phone_norm", "address_skeleton",
+    "phone_norm", "address_skeleton", "address_norm",
 )
 
 Pair = tuple[str, str]
