@@ -20,12 +20,14 @@ BASE = {
     "dob_best": date(1950, 3, 14), "id_norm": "62080219500314002X",
     "id_sorted": "".join(sorted("62080219500314002X")), "phone_norm": "13900000001",
     "name_placeholder": False, "address_skeleton": "x村#组", "id_valid": True,
+    "name_4c": "101044602240",  # four-corner codes, four digits a character (made up but 王)
 }
 COLUMNS = {
     "archive_id": "VARCHAR", "county": "VARCHAR", "township": "VARCHAR", "name_py": "VARCHAR",
     "name_py_fuzzy": "VARCHAR", "surname_py": "VARCHAR", "given_py": "VARCHAR", "sex": "VARCHAR",
     "dob_best": "DATE", "id_norm": "VARCHAR", "id_sorted": "VARCHAR", "phone_norm": "VARCHAR",
     "name_placeholder": "BOOLEAN", "address_skeleton": "VARCHAR", "id_valid": "BOOLEAN",
+    "name_4c": "VARCHAR",
 }
 OTHER = {"county": "621022", "township": "621022100", "phone_norm": "13900000002",
          "id_norm": None, "id_sorted": None, "address_skeleton": None, "id_valid": None}
@@ -69,8 +71,21 @@ CASES = [
     # pairs at 1M archives here)
     ("name_year", {**OTHER, "dob_best": date(1950, 4, 20), "id_norm": "62102219500420002X",
                    "id_valid": True}, False),
-    ("name_month_day", {**OTHER, "dob_best": date(1953, 3, 14)}, True),
-    ("name_month_day", {**OTHER, "dob_best": date(1953, 3, 15)}, False),
+    # given name and birth date: a surname typed as another that sounds, looks or begins alike
+    ("given_dob", {**OTHER, "surname_py": "liu", "name_py": "liuguihua", "name_py_fuzzy": "liuguihua",
+                   "name_4c": "024044602240"}, False),       # 刘 for 王: two families
+    ("given_dob", {**OTHER, "surname_py": "wu", "name_py": "wuguihua", "name_py_fuzzy": "wuguihua",
+                   "name_4c": "101044602240"}, True),        # a look-alike surname (four-corner)
+    ("given_dob", {**OTHER, "surname_py": "weng", "name_py": "wengguihua", "name_py_fuzzy": "wenguihua",
+                   "name_4c": "802044602240"}, True),        # the same first letter
+    ("given_dob", {**OTHER, "surname_py": "huang", "name_py": "huangguihua", "name_py_fuzzy": "wangguihua",
+                   "name_4c": "448044602240"}, True),        # a dialect's fold (黄/王 不分)
+    # wrong birth years: a year apart, or the last two digits swapped; not any other age
+    ("name_month_day", {**OTHER, "dob_best": date(1951, 3, 14)}, True),
+    ("name_month_day", {**OTHER, "dob_best": date(1949, 3, 14)}, True),
+    ("name_month_day", {**OTHER, "dob_best": date(1905, 3, 14)}, True),
+    ("name_month_day", {**OTHER, "dob_best": date(1953, 3, 14)}, False),
+    ("name_month_day", {**OTHER, "dob_best": date(1951, 3, 15)}, False),
     ("phone_surname", {**OTHER, "phone_norm": BASE["phone_norm"], "dob_best": None}, True),
     ("phone_surname", {**OTHER, "phone_norm": BASE["phone_norm"], "surname_py": "li"}, False),
     # A newborn placeholder whose birth date is the home visit's, weeks off the child's.
