@@ -432,6 +432,7 @@ class ReviewStore:
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (str(generation),)
                 )
             standing = {(r[0], r[1]) for r in con.execute("SELECT archive_id_l, archive_id_r FROM current")}
+            rows = []  # one executemany: a statement per item cost ~0.4 s at 24k review rows
             for item in items:
                 pair = ordered_pair(item["archive_id_l"], item["archive_id_r"])
                 if pair in standing:
@@ -442,7 +443,15 @@ class ReviewStore:
                 code = triage.classify(item.get("evidence"), _side(details, "l"), _side(details, "r"),
                                        item.get("reason"))
                 size = sizes.get(pair[0], 1) + sizes.get(pair[1], 1) if sizes else 2
-                con.execute(
+                rows.append((
+                    *pair, _float(item.get("match_probability")), _float(item.get("match_weight")),
+                    item.get("evidence") or "", item.get("reason") or "",
+                    details.get("l_county"), details.get("r_county"),
+                    details.get("l_township"), details.get("r_township"),
+                    size, code, triage.rank(code), json.dumps(details, ensure_ascii=False, default=str), seq, now, now,
+                ))
+                queued += 1
+            con.executemany(
                     """
                     INSERT INTO queue (archive_id_l, archive_id_r, match_probability, match_weight,
                         evidence, reason, county_l, county_r, township_l, township_r, cluster_size,
@@ -458,16 +467,7 @@ class ReviewStore:
                         triage = excluded.triage, triage_rank = excluded.triage_rank,
                         details = excluded.details, status = 'open',
                         publish_seq = excluded.publish_seq, last_published = excluded.last_published
-                    """,
-                    (
-                        *pair, _float(item.get("match_probability")), _float(item.get("match_weight")),
-                        item.get("evidence") or "", item.get("reason") or "",
-                        details.get("l_county"), details.get("r_county"),
-                        details.get("l_township"), details.get("r_township"),
-                        size, code, triage.rank(code), json.dumps(details, ensure_ascii=False, default=str), seq, now, now,
-                    ),
-                )
-                queued += 1
+                    """, rows)
             stale = con.execute(
                 "UPDATE queue SET status = 'stale' WHERE publish_seq < ? AND status = 'open'", (seq,)
             ).rowcount
