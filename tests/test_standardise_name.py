@@ -92,12 +92,17 @@ def test_fuzzy_and_sorted_keys() -> None:
     assert name_pinyin("刘宁").name_py_fuzzy == name_pinyin("牛林").name_py_fuzzy
     assert name_pinyin("王芳").name_py_sorted == name_pinyin("方王").name_py_sorted
     assert name_pinyin("黄").name_py_fuzzy == name_pinyin("黄").name_py_fuzzy == "huan"
+    assert name_pinyin("黄宇轩").name_py_fuzzy == name_pinyin("芳宇轩").name_py_fuzzy
+    assert name_pinyin("方敏").name_py_fuzzy != name_pinyin("韩敏").name_py_fuzzy
 
 
 @pytest.mark.parametrize(
     ("syllable", "folded"),
     [("zhang", "zan"), ("chen", "cen"), ("shi", "si"), ("niu", "liu"), ("ren", "len"),
-     ("fang", "han"), ("ying", "yin"), ("jiang", "jian"), ("huang", "huan"), ("long", "lon"),
+     ("ying", "yin"), ("jiang", "jian"), ("long", "lon"),
+     # f/hu: 芳/黄, 飞/辉, 分/风/婚, 发/华, 付/胡 - and 韩 han is not 方 fang
+     ("fang", "huan"), ("huang", "huan"), ("fei", "hui"), ("hui", "hui"), ("fen", "hun"),
+     ("feng", "hun"), ("hun", "hun"), ("fa", "hua"), ("fu", "hu"), ("hu", "hu"), ("han", "han"),
      ("n", "n"), ("ng", "ng"), ("a", "a")],
 )
 def test_fuzzy_syllable(syllable: str, folded: str) -> None:

@@ -158,18 +158,22 @@ def _compute_char_pinyin(ch: str) -> str:
     return out[0] if len(out) == 1 and out[0] else ch
 
 
+# f/hu (Southwestern Mandarin, Hunan, Fujian, Guangdong: 黄 huang said fang, 飞 fei said hui,
+# 发 fa said hua): the f syllable, once -ng is folded, as its hu partner.  Not "f -> h": that
+# folded 方 fang with 韩 han and 杭 hang, which no dialect merges, and missed 芳/黄.
+_F_AS_HU = {"fa": "hua", "fo": "huo", "fan": "huan", "fei": "hui", "fen": "hun", "fu": "hu"}
+
+
 def fuzzy_syllable(syllable: str) -> str:
-    """Fold dialect confusions: zh/ch/sh -> z/c/s, n/r -> l, f -> h, final -ng -> -n."""
+    """Fold dialect confusions: zh/ch/sh -> z/c/s, n/r -> l, final -ng -> -n, f -> hu."""
     s = syllable
     if s[:2] in ("zh", "ch", "sh"):
         s = s[0] + s[2:]
     elif s[:1] in ("n", "r") and len(s) > 1 and s != "ng":
         s = "l" + s[1:]
-    elif s[:1] == "f":
-        s = "h" + s[1:]
     if len(s) > 2 and s.endswith("ng"):
         s = s[:-1]  # ang/eng/ing/iang/uang -> an/en/in/ian/uan (ong has no -on partner)
-    return s
+    return _F_AS_HU.get(s, s)
 
 
 _CHAR_PINYIN = _LazyTable(_compute_char_pinyin)
