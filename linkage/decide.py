@@ -268,6 +268,7 @@ def possible_twins(levels: Mapping[str, str]) -> bool:
 
 # ID levels that say the two records carry one ID number (or one typo apart).
 _ID_AGREES = {"id.exact", "id.one_typo", "id.shared_not_fitting", "id.exact_bad_checksum"}
+ID_AGREES = frozenset(_ID_AGREES)
 
 
 def apart_by_ids(levels: Mapping[str, str]) -> bool:

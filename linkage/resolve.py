@@ -28,14 +28,17 @@ from linkage.config import Config, Thresholds
 from linkage.connection import id_table, registered
 from linkage.csvsafe import neutralise
 from linkage.decide import (
-    NOT_QUEUED_REASONS, ArchiveFacts, born_before_created, clearly_apart, could_vouch_for_move,
+    HOUSEHOLD_LEVELS, ID_AGREES, NOT_QUEUED_REASONS, PLACEHOLDER_NAME, ArchiveFacts, born_before_created,
+    clearly_apart, could_vouch_for_move,
     decide_cluster, moved_with_household, newborn_at_home, one_person_at_home, pair_guard,
     possible_twins,
 )
 from linkage.comove import moved_together
 from linkage.human import HumanDecisions
 from linkage.model.score import comparison_names, format_evidence
-from linkage.newborn import newborn_pair_sql, sole_named_archive
+from linkage.newborn import (
+    TWIN_PLACEHOLDERS_REASON, newborn_pair_sql, placeholder_twins, sole_named_archive,
+)
 from linkage.model.settings import level_codes, level_labels
 from linkage.model.verdicts import BAND_REASON, PatternDecision, PatternRules
 from linkage.review_cap import cap_review_rows
@@ -81,9 +84,13 @@ def cluster_and_decide(
     must_links = present_must_links(con, features_table, human)
     facts = archive_facts(con, features_table,
                           {a for pair in auto_pairs + review_candidates + must_links for a in pair})
+    # two placeholder archives of one home and date: twins before they are named
+    twin_placeholders = placeholder_twins(con, features_table, [
+        pair for pair, info in pair_info.items()
+        if info["levels"].get("name") == PLACEHOLDER_NAME and info["levels"].get("location") in HOUSEHOLD_LEVELS])
     judge = PairJudge(pair_info, facts, th, PatternRules.from_model(model),
                       sole_named_archive(con, features_table, {a for pair in auto_pairs for a in pair}),
-                      together=together)
+                      together=together, twin_placeholders=twin_placeholders)
     review_candidates = judge.settle_review_candidates(review_candidates)
     learned_auto = [pair for pair in sorted(judge.learned) if judge.learned[pair].action == "auto"]
     involved = ({a for pair in auto_pairs for a in pair} | {a for pair in must_links for a in pair}
@@ -102,7 +109,8 @@ def cluster_and_decide(
         max_size=th.max_auto_cluster_size,
         valid_ids=valid_ids,
         possible_twins=same_surname(con, features_table, [pair for pair, info in pair_info.items()
-                                                           if possible_twins(info["levels"])]),
+                                                           if possible_twins(info["levels"])])
+        + sorted(twin_placeholders),
     )
     groups = groups_of(result)
     person_of = person_ids(con, features_table, result, all_archives)
@@ -253,15 +261,32 @@ class PairJudge:
     sole_named: dict[str, str] = field(default_factory=dict)
     # pairs of households that moved together (linkage.comove)
     together: set[Pair] = field(default_factory=set)
+    # two newborn placeholders of one home and date (linkage.newborn.placeholder_twins)
+    twin_placeholders: set[Pair] = field(default_factory=set)
     learned: dict[Pair, PatternDecision] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._twin_archives = {archive for pair in self.twin_placeholders for archive in pair}
 
     def guard(self, pair: Pair, probability: float) -> str:
         a, b = pair
+        if self.twin_placeholders and self._twin_placeholder_pair(pair):
+            return TWIN_PLACEHOLDERS_REASON
         return pair_guard(self.pair_info[pair]["levels"], probability,
                           self.th.auto_match_probability_without_id,
                           born_before_created(self.facts[a], self.facts[b]),
                           sole_newborn=self.sole_named.get(a) == b or self.sole_named.get(b) == a,
                           moved_together=pair in self.together)
+
+    def _twin_placeholder_pair(self, pair: Pair) -> bool:
+        """The two placeholders of twins, or one of them and a named archive by the newborn
+        rule (the name unknown, no ID agreeing): with two placeholders at home, the named
+        child is one of them, and nothing says which."""
+        if pair in self.twin_placeholders:
+            return True
+        levels = self.pair_info[pair]["levels"]
+        return ((pair[0] in self._twin_archives or pair[1] in self._twin_archives)
+                and levels.get("name") == PLACEHOLDER_NAME and levels.get("id") not in ID_AGREES)
 
     def learned_decision(self, pair: Pair, reason: str) -> PatternDecision | None:
         if not self.rules.counts:

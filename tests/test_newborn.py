@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from linkage.model.settings import level_codes, load_model_dict
-from linkage.newborn import newborn_pair_sql, sole_named_archive
+from linkage.newborn import TWIN_PLACEHOLDERS_REASON, newborn_pair_sql, placeholder_twins, sole_named_archive
 from linkage.shipped import default_model_path
 from linkage.standardise.name_notes import newborn_placeholder
 
@@ -54,6 +54,22 @@ def test_only_the_asked_archives_are_looked_at():
     con = _features([("p", True, D, "a1", None), ("c", False, D, "a1", None)])
     assert sole_named_archive(con, "mi", ["c"]) == {}
     assert sole_named_archive(con, "mi", []) == {}
+
+
+@pytest.mark.parametrize("rows,pairs,expected", [
+    # two placeholders of one home and date: twins before they are named
+    ([("p", True, D, "a1", None), ("q", True, D, "a1", None)], [("p", "q")], {("p", "q")}),
+    # a visit date weeks off on one of them: still within the newborn window
+    ([("p", True, D, "a1", None), ("q", True, date(2024, 3, 25), "a1", None)], [("p", "q")], {("p", "q")}),
+    # a placeholder and the named child; a sibling's placeholder two years apart; no date
+    ([("p", True, D, "a1", None), ("c", False, D, "a1", None)], [("p", "c")], set()),
+    ([("p", True, D, "a1", None), ("q", True, date(2022, 3, 1), "a1", None)], [("p", "q")], set()),
+    ([("p", True, D, "a1", None), ("q", True, None, "a1", None)], [("p", "q")], set()),
+    ([], [], set()),
+])
+def test_placeholder_twins(rows, pairs, expected):
+    con = _features(rows) if rows else _features([("x", False, D, "a1", None)])
+    assert placeholder_twins(con, "mi", pairs) == expected
 
 
 @pytest.mark.parametrize("name,placeholder", [
@@ -122,3 +138,23 @@ def test_a_run_links_the_households_only_child(tmp_path, children, linked):
         reasons = {r["reason"] for r in read_csv(tmp_path / "out" / "decisions.csv")
                    if r["action"] == "review" and placeholder in (r["archive_id"], r["survivor_archive_id"])}
         assert any("newborn placeholder" in reason for reason in reasons)
+
+
+def test_two_placeholders_of_one_home_are_not_joined_through_the_named_child(tmp_path):
+    """generator4 at 1M persons: twins 唐静之女 and 唐静的孩子 (one home, one date, no ID) were
+    both joined to the named twin, each pair on its own looking like the only child."""
+    from helpers import read_csv, write_archives
+    from linkage.pipeline import run
+    from linkage.synth import generate_population
+
+    generate_population(300, 5, tmp_path / "pop")
+    rows = _household([("唐静的孩子", "男"), ("李浩然", "男")])
+    rows[1]["created_date"] = rows[0]["created_date"]  # both placeholders opened at the visit
+    run(write_archives(tmp_path / "in.csv", read_csv(tmp_path / "pop" / "archives.csv") + rows),
+        tmp_path / "out", show_progress=False)
+    person = {r["archive_id"]: r["person_id"] for r in read_csv(tmp_path / "out" / "clusters.csv")}
+    first, second, named = "62080210020199901", "62080210020199902", "62080210020199903"
+    assert len({person[first], person[second], person[named]}) == 3  # whose placeholder is whose?
+    reviews = {(r["archive_id"], r["survivor_archive_id"]): r["reason"]
+               for r in read_csv(tmp_path / "out" / "decisions.csv") if r["action"] == "review"}
+    assert reviews.get((first, second)) == TWIN_PLACEHOLDERS_REASON
