@@ -34,7 +34,7 @@ from populations import available, generate  # noqa: E402
 
 from linkage.bench.bound import bounds, best_single_threshold, scored_pairs_with_truth  # noqa: E402
 from linkage.bench.publish import results_dir  # noqa: E402
-from linkage.bench.report import code_label, machine_facts  # noqa: E402
+from linkage.bench.report import machine_facts, machine_line  # noqa: E402
 from linkage.config import load_config  # noqa: E402
 from linkage.model.settings import load_model_dict  # noqa: E402
 from linkage.pipeline import connect_for, prepare_model_input  # noqa: E402
@@ -76,9 +76,8 @@ def markdown(payload: dict[str, Any]) -> str:
     lines = [
         "# Automatic recall: what the compared fields allow (oracle bound) and what the engine reaches",
         "",
-        f"Run {payload['started']} with `{payload['command']}` ({payload['seconds']} s). Machine: "
-        f"{machine['cpu']}, {machine['logical_cores']} logical cores; Python {machine['python']}, "
-        f"DuckDB {machine['duckdb']}, Splink {machine['splink']}; code at {code_label(machine)}.",
+        f"Run {payload['started']} with `{payload['command']}` ({payload['seconds']} s). "
+        + machine_line(machine),
         "",
         "Every pair the blocking rules propose is scored with the shipped model.  The oracle knows "
         "the truth of the population it is scored on: it groups pairs into patterns (the five "

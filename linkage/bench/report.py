@@ -98,6 +98,14 @@ def machine_facts(code_root: Path = CODE_ROOT) -> dict[str, Any]:
     }
 
 
+def machine_line(machine: dict[str, Any]) -> str:
+    """The machine and software a table was measured with, as one sentence (scale.md,
+    bound.md): what a reader compares with their own."""
+    return (f"Machine: {machine['cpu']}, {machine['logical_cores']} logical cores, {machine['ram_gb']} GB RAM, "
+            f"{machine['os']}; Python {machine['python']}, DuckDB {machine['duckdb']}, Splink {machine['splink']}; "
+            f"code at {code_label(machine)}.")
+
+
 def code_label(machine: dict[str, Any]) -> str:
     """The code a result was measured on, for a header: the git commit, or for an installed
     package (no checkout) its version and code signature; never "None" (results.json files

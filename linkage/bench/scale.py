@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from linkage.bench.layout import generator_fingerprint
-from linkage.bench.report import code_label, machine_facts
+from linkage.bench.report import machine_facts, machine_line
 from linkage.config import default_config_path
 from linkage.outputs import write_bytes_atomic, write_json_atomic
 
@@ -211,8 +211,7 @@ def render(results: dict[str, Any]) -> str:
     lines = [
         "# Scale: the engine from 10k to 5M persons, plain Splink at 1M, one machine, one run",
         "",
-        f"Machine: {m['cpu']}, {m['logical_cores']} logical cores, {m['ram_gb']} GB RAM, {m['os']}; "
-        f"Python {m['python']}, DuckDB {m['duckdb']}, Splink {m['splink']}; code at {code_label(m)}.",
+        machine_line(m),
         "",
         f"Run {results['started']} with `{results['command']}` ({results.get('seconds', 0):.0f} s in all). "
         "Each system in its own process, measured by the kernel (wait4): wall seconds, CPU "
