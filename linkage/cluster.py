@@ -117,15 +117,13 @@ def constrained_clusters(
     valid_ids = valid_ids or {}
     for archive in archives:
         groups.add(archive, strong_ids.get(archive), valid_ids.get(archive))
-    cannot = {frozenset(p) for p in cannot_links}
-    different = {frozenset(p) for p in clearly_different}
-    twins = {frozenset(p) for p in possible_twins}
+    cannot = _Partners(cannot_links)
+    different = _Partners(clearly_different)
+    twins = _Partners(possible_twins)
     result = ClusterResult(root_of={})
 
-    def blocked_by_pairs(ra: str, rb: str, pairs: set[frozenset[str]]) -> bool:
-        if not pairs:
-            return False
-        return any(frozenset((x, y)) in pairs for x in groups.members[ra] for y in groups.members[rb])
+    def blocked_by_pairs(ra: str, rb: str, pairs: "_Partners") -> bool:
+        return pairs.across(groups.members[ra], groups.members[rb])
 
     for a, b in sorted(tuple(sorted(p)) for p in must_links):
         if a not in groups.parent or b not in groups.parent:
@@ -153,12 +151,32 @@ def constrained_clusters(
     return result
 
 
-def _chain_joins(edge: Edge, ra: str, rb: str, groups: "_Groups", pairs: set[frozenset[str]]) -> bool:
+def _chain_joins(edge: Edge, ra: str, rb: str, groups: "_Groups", pairs: "_Partners") -> bool:
     """True if a pair across the groups, other than the edge's own (its guard judged it), is
     in ``pairs``."""
-    own = frozenset((edge.left, edge.right))
-    return any(pair in pairs and pair != own
-               for pair in (frozenset((x, y)) for x in groups.members[ra] for y in groups.members[rb]))
+    return pairs.across(groups.members[ra], groups.members[rb], besides=(edge.left, edge.right))
+
+
+class _Partners:
+    """A set of unordered archive pairs, asked "is any pair across these two groups in it?"
+    once per edge: a look-up per member instead of a frozenset per pair of members (most
+    archives have no partner at all)."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._of: dict[str, set[str]] = {}
+        for a, b in pairs:
+            self._of.setdefault(a, set()).add(b)
+            self._of.setdefault(b, set()).add(a)
+
+    def across(self, left: list[str], right: list[str], besides: tuple[str, str] | None = None) -> bool:
+        if not self._of:
+            return False
+        for x in left:
+            partners = self._of.get(x)
+            if partners and any(y in partners and (besides is None or {x, y} != set(besides))
+                                for y in right):
+                return True
+        return False
 
 
 def _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs, twins) -> str:

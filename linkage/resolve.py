@@ -455,7 +455,7 @@ def retire_rows(groups: dict[str, list[str]], facts: dict[str, ArchiveFacts],
                 text = f"via {best}: {text}"
             human_pairs = [pair for other in group if (
                 pair := (d.archive_id, other) if d.archive_id < other else (other, d.archive_id)
-            ) in human.must_links]
+            ) in human.must_links] if human.must_links else []
             note = "; ".join(human.notes[p] for p in human_pairs if human.notes.get(p))
             decisions.append({
                 "action": d.action, "archive_id": d.archive_id,
