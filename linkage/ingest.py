@@ -30,7 +30,7 @@ from linkage.connection import registered
 from linkage.config import Config, InputLimits
 from linkage.contracts import NamedTable
 from linkage.csv_records import read_records, split_lines
-from linkage.divisions import is_historical_county_code
+from linkage.divisions import is_county_level_code
 from linkage.errors import InputError, SchemaError, TooManyRejects
 from linkage.schema import COUNTY_CODE_WIDTH, INPUT_COLUMNS, REQUIRED_COLUMNS
 
@@ -387,17 +387,19 @@ SELECT *,
 FROM d;
 """
 
-UNKNOWN_COUNTY = "region_code names no county (none in GB/T 2260 1980-2024 or NBS 2023)"
+UNKNOWN_COUNTY = ("region_code names no county (none in GB/T 2260 1980-2024 or NBS 2023, nor a "
+                  "prefecture-level city without counties)")
 
 
 def _reject_unknown_counties(con: duckdb.DuckDBPyConnection) -> None:
     """A 12-digit code whose first six digits were never a county cannot be placed (which
     county would merge or migrate it?): its row is rejected, not linked into a county that
-    does not exist.  Checked per distinct county code against the shipped division table."""
+    does not exist.  Checked per distinct county code against the shipped division table; a
+    prefecture-level city without counties (东莞 441900, 嘉峪关 620200) is its own county."""
     counties = [r[0] for r in con.execute(
         f"SELECT DISTINCT left(region_code, {COUNTY_CODE_WIDTH}) FROM _ingest_checked WHERE reject_reason IS NULL"
     ).fetchall()]
-    unknown = sorted(c for c in counties if not is_historical_county_code(c))
+    unknown = sorted(c for c in counties if not is_county_level_code(c))
     if unknown:
         con.execute(
             "UPDATE _ingest_checked SET reject_reason = ?, reject_field = 'region_code' "
