@@ -33,11 +33,16 @@ from linkage.csv_records import read_records, split_lines
 from linkage.divisions import is_county_level_code
 from linkage.errors import InputError, SchemaError, TooManyRejects
 from linkage.schema import COUNTY_CODE_WIDTH, INPUT_COLUMNS, REQUIRED_COLUMNS
+from linkage.standardise.dates import unreadable_date_sql
 
 log = logging.getLogger(__name__)
 
 RAW_TABLE = "raw_archives"
 REJECTS_TABLE = "rejects"
+# Accepted archives whose non-blank birth_date is no date the engine reads (archive_id,
+# row_number): kept with an unknown birth date, and counted in summary.json.
+UNREADABLE_DOB_TABLE = "unreadable_birth_dates"
+_ROWS_NAMED = 5  # rows a warning names before "..."
 _SNIFF_BYTES = 1 << 20
 
 
@@ -72,6 +77,7 @@ class IngestResult:
     encoding: str
     raw: NamedTable
     rejects: NamedTable
+    unreadable_birth_dates: int = 0
 
 
 def detect_encoding(path: Path) -> str:
@@ -324,7 +330,32 @@ def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config)
     return IngestResult(
         rows_read, accepted, rows_read - accepted, encoding,
         NamedTable(RAW_TABLE, "accepted input rows: the input columns as VARCHAR, and row_number"),
-        NamedTable(REJECTS_TABLE, "refused input rows: row, archive_id, field, reason"))
+        NamedTable(REJECTS_TABLE, "refused input rows: row, archive_id, field, reason"),
+        _note_unreadable_birth_dates(con, path))
+
+
+def _note_unreadable_birth_dates(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Fill ``UNREADABLE_DOB_TABLE`` and say how many there are: an archive whose birth_date
+    is 04/03/1985, 85-3-4 or 农历三月初四 is kept (rejecting it would lose the resident), but
+    it links as if the date were blank, so the run must not pass over it in silence.  The
+    warning names row numbers and the field, never a value (no PII in logs)."""
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {UNREADABLE_DOB_TABLE} AS
+        SELECT archive_id, row_number
+        FROM ({unreadable_date_sql(RAW_TABLE, "birth_date", "_unreadable")})
+        WHERE _unreadable ORDER BY row_number
+    """)
+    count, first = con.execute(
+        f"SELECT count(*), list(row_number ORDER BY row_number)[1:{_ROWS_NAMED}] "
+        f"FROM {UNREADABLE_DOB_TABLE}").fetchall()[0]
+    if count:
+        rows = ", ".join(map(str, first)) + (", ..." if count > len(first) else "")
+        log.warning("%s: %d archive(s) have a birth_date that is not a date the engine reads "
+                    "(rows %s); they are kept, linked as if their birth date were blank. "
+                    "Dates read: YYYY-MM-DD, YYYYMMDD, YYYY/M/D, YYYY.M.D, YYYY年M月D日 (a time "
+                    "may follow), Excel day numbers; never DD/MM/YYYY or two-digit years",
+                    path.name, count, rows)
+    return int(count)
 
 
 def _refuse_broken_export(con: duckdb.DuckDBPyConnection, path: Path, rows_read: int,

@@ -158,6 +158,7 @@ class _Night:
         self.raw_table, self.rejects_table = ingested.raw.name, ingested.rejects.name
         summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
         summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
+        summary.unreadable_birth_dates = ingested.unreadable_birth_dates
         crash_point("read")
 
         summary.full_reason = self._full_reason(full, new_state)
