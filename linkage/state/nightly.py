@@ -113,7 +113,8 @@ def run_stateful(
             night = _Night(con, config, model, Path(input_path), Path(out_dir), Path(state_path),
                            StageTimer(show=show_progress))
             night.summary.model = str(model_file)
-            return night.run(full, human, allow_vanished)
+            with db.damage_reported(Path(state_path)):
+                return night.run(full, human, allow_vanished)
         finally:
             con.close()
 
