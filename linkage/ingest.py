@@ -150,13 +150,31 @@ def _map_header(header: list[str], spec: TableSpec, path: Path) -> dict[str, int
             mapping[column] = positions[0]
     missing = [c for c in spec.required if c not in mapping]
     if missing:
-        raise SchemaError(f"{path}: missing required column(s): {', '.join(missing)}")
+        raise SchemaError(f"{path}: missing required column(s): {', '.join(missing)}"
+                          + _separator_hint(header))
     return mapping
+
+
+# Separators a spreadsheet or database export may use instead of the comma.
+_OTHER_SEPARATORS = {"\t": "tab", ";": "semicolon", "|": "vertical bar"}
+
+
+def _separator_hint(header: list[str]) -> str:
+    """Why the header may have no known column: the whole line is one field holding tabs or
+    semicolons, so the file is not comma-separated."""
+    if len(header) != 1:
+        return ""
+    for separator, name in _OTHER_SEPARATORS.items():
+        if header[0].count(separator) >= len(REQUIRED_COLUMNS) - 1:
+            return (f" - the header line holds {name}s and no commas: the file looks "
+                    f"{name}-separated; the input must be comma-separated CSV (or Parquet)")
+    return ""
 
 
 def _read_csv_rows(path: Path, spec: TableSpec, encoding: str) -> tuple[dict[str, list], list[dict]]:
     """Every record of the file by linkage.csv_records: columns of the good rows, rejects."""
     codec, lossy = read_codec(encoding), encoding.endswith(LOSSY)
+    name = encoding.removesuffix(LOSSY)  # as summary.json says it: 'utf-8' unless a BOM
     text = path.read_text(encoding=codec, errors="surrogateescape")
     lines = split_lines(text)
     if not lines:
@@ -189,7 +207,7 @@ def _read_csv_rows(path: Path, spec: TableSpec, encoding: str) -> tuple[dict[str
         bad = [i for i, value in enumerate(record.fields) if _UNDECODED.search(value)] if lossy else []
         if bad:
             rejects.append(_reject(record.row, _archive_id_of(record.fields, id_pos),
-                                   column_at.get(bad[0], "*"), f"bytes that are not {codec} text"))
+                                   column_at.get(bad[0], "*"), f"bytes that are not {name} text"))
             continue
         for column, pos in positions:
             columns[column].append(record.fields[pos] if pos is not None else None)
@@ -269,6 +287,14 @@ _PARQUET_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
+def missing_input(path: Path | str) -> InputError:
+    """The error for an input path that is no file: a folder is named as one (a clerk who
+    passes the export folder should not read "not found")."""
+    if Path(path).is_dir():
+        return InputError(f"input is a folder, not a file: {path} (give the export's CSV or Parquet file)")
+    return InputError(f"input file not found: {path}")
+
+
 def load_table(con: duckdb.DuckDBPyConnection, path: Path | str, spec: TableSpec,
                target: str) -> tuple[list[dict], str]:
     """Read a CSV or Parquet file into table ``target``: the spec's columns as VARCHAR (NULL
@@ -276,7 +302,7 @@ def load_table(con: duckdb.DuckDBPyConnection, path: Path | str, spec: TableSpec
     into fields (dicts with row, archive_id, field '*', reason) and the encoding."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"input file not found: {path}")
+        raise missing_input(path)
     structural: list[dict] = []
     if path.suffix.lower() in {".parquet", ".pq"}:
         _read_parquet(con, path, spec)
