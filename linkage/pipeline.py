@@ -125,6 +125,8 @@ def cluster_and_count(con: duckdb.DuckDBPyConnection, model: dict[str, Any], con
     summary.human_links_refused = stats["human_links_refused"]
     summary.guards["review"] = stats["review_cap"]
     summary.guards["review_folded"] = stats["review_folded"]
+    # archives whose links reached two different people: they joined neither (linkage.cluster)
+    summary.guards["contested_archives"] = stats["contested"]
     return LinkResult(grouped, decisions, summary, archives, rejects, raw)
 
 

@@ -128,6 +128,7 @@ def cluster_and_decide(
         "learned_drop": sum(1 for d in judge.learned.values() if d.action == "drop"),
         "human_links_applied": len(human.must_links) + len(human.cannot_links),
         "human_links_refused": len(result.must_links_refused),
+        "contested": len(result.contested),
         "review_cap": capped.as_dict(),
         "review_folded": folded.as_dict(),
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linkage.cluster import Edge, constrained_clusters, ids_conflict, twin_ids
+from linkage.cluster import CONTESTED_REASON, Edge, constrained_clusters, ids_conflict, twin_ids
 from linkage.standardise.id_number import check_digit
 
 A_ID = "11010519491231002X"
@@ -24,10 +24,31 @@ def test_strong_edges_join_and_singletons_stay():
 
 
 def test_two_valid_ids_of_different_people_never_join_through_a_chain():
-    # a-x and x-b are both strong, but a and b carry valid IDs of two people.
+    # a-x and x-b are both strong, but a and b carry valid IDs of two people: x is one of
+    # them, and the stronger link does not say which (contested: it joins neither)
     edges = [Edge("a", "x", 0.99999, True), Edge("x", "b", 0.9999, True)]
     result = constrained_clusters(["a", "b", "x"], edges, {"a": A_ID, "b": B_ID})
+    assert _clusters(result) == {frozenset({"a"}), frozenset({"x"}), frozenset({"b"})}
+    assert result.contested == {"x"}
+    assert sorted((e.left, e.right, why) for e, why in result.refused) == [
+        ("a", "x", CONTESTED_REASON), ("x", "b", CONTESTED_REASON)]
+
+
+def test_an_archive_matching_two_people_equally_joins_neither():
+    # acceptance test: 熊浩 with no birth date, one score against two 熊浩 of one home with
+    # two valid IDs; the lower archive number used to win
+    edges = [Edge("a", "x", 0.999255, True), Edge("b", "x", 0.999255, True)]
+    for ids in ({"a": A_ID, "b": B_ID}, {"a": B_ID, "b": A_ID}):
+        result = constrained_clusters(["a", "b", "x"], edges, ids)
+        assert _clusters(result) == {frozenset({"a"}), frozenset({"x"}), frozenset({"b"})}
+        assert {why for _, why in result.refused} == {CONTESTED_REASON}
+
+
+def test_an_id_that_fits_both_records_settles_the_choice():
+    edges = [Edge("a", "x", 0.99, True, id_confirmed=True), Edge("x", "b", 0.99999, True)]
+    result = constrained_clusters(["a", "b", "x"], edges, {"a": A_ID, "b": B_ID})
     assert _clusters(result) == {frozenset({"a", "x"}), frozenset({"b"})}
+    assert not result.contested
     assert [reason for _, reason in result.refused] == ["valid IDs of two different people"]
 
 
@@ -68,7 +89,14 @@ def test_must_link_joins_without_a_scored_edge_but_not_across_cannot_link():
 def test_weak_link_refused_when_chain_ends_score_as_different():
     edges = [Edge("a", "b", 0.99999, True), Edge("b", "c", 0.9999, True)]
     result = constrained_clusters(["a", "b", "c"], edges, {}, clearly_different=[("a", "c")])
-    assert _clusters(result) == {frozenset({"a", "b"}), frozenset({"c"})}
+    # b would join a and c, which score as different: b is contested and joins neither
+    assert _clusters(result) == {frozenset({"a"}), frozenset({"b"}), frozenset({"c"})}
+    assert result.contested == {"b"}
+    # a chain of two joined pairs held together by one weak link: the link is refused
+    edges = [Edge("a", "b", 0.99999, True, id_confirmed=True), Edge("c", "d", 0.99999, True, id_confirmed=True),
+             Edge("b", "c", 0.9999, True)]
+    result = constrained_clusters(["a", "b", "c", "d"], edges, {}, clearly_different=[("a", "d")])
+    assert _clusters(result) == {frozenset({"a", "b"}), frozenset({"c", "d"})}
     assert "weak link" in result.refused[0][1]
 
 
@@ -76,8 +104,9 @@ def test_a_chain_never_joins_archives_that_look_like_twins():
     # twin B's archive b1 has the name of twin A's typo'd archive a2: "the same name at home"
     edges = [Edge("a1", "a2", 0.99999, True), Edge("a2", "b1", 0.9999, True)]
     result = constrained_clusters(["a1", "a2", "b1"], edges, {}, possible_twins=[("a1", "b1")])
-    assert _clusters(result) == {frozenset({"a1", "a2"}), frozenset({"b1"})}
-    assert result.refused[0][1] == "chain joins archives that look like twins"
+    # a2 looks like both twins: it joins neither
+    assert _clusters(result) == {frozenset({"a1"}), frozenset({"a2"}), frozenset({"b1"})}
+    assert result.contested == {"a2"}
 
 
 def test_an_id_confirmed_edge_goes_first_and_is_not_held_by_a_twin_look():

@@ -411,6 +411,7 @@ class _Night:
         self.summary.human_links_refused = stats["human_links_refused"]
         self.summary.guards["review"] = stats["review_cap"]
         self.summary.guards["review_folded"] = stats["review_folded"]
+        self.summary.guards["contested_archives"] = stats["contested"]  # in tonight's scope
         return clustered, decisions
 
     def _decide(self, fresh: list[dict[str, Any]], persons: PersonIndex,
