@@ -11,6 +11,7 @@ import duckdb
 from linkage.config import load_config
 from linkage.ingest import UNREADABLE_DOB_TABLE, read_input
 from linkage.pipeline import run
+from linkage.report.figures import AREA_COLUMNS, collect
 
 from helpers import read_csv, write_archives
 
@@ -69,3 +70,8 @@ def test_a_run_reports_unreadable_birth_dates_in_summary(tmp_path) -> None:
     assert {c: by_county[c]["unreadable_birth_dates"] for c in expected} == expected
     assert by_county["620802"]["placeholder_birth_dates"] == 1  # 不详, row 8
     assert len(read_csv(out / "clusters.csv")) == len(BIRTHS)  # every archive kept
+    # The administrator's report shows them per county and in total.
+    figures = collect(out)
+    assert ("unreadable_birth_dates", "出生日期无法识别", "int") in AREA_COLUMNS
+    assert {r.code: r.values["unreadable_birth_dates"] for r in figures.counties} == expected
+    assert figures.totals["unreadable_birth_dates"] == len(UNREADABLE_ROWS)

@@ -47,6 +47,7 @@ AREA_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("unknown_area_ids", "其中地区码不存在", "int"),
     ("abnormal_id_rate", "异常率", "rate"),
     ("placeholder_birth_dates", "出生日期占位", "int"),
+    ("unreadable_birth_dates", "出生日期无法识别", "int"),
 )
 POPULATION_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("population", "常住人口", "int"),
@@ -96,6 +97,7 @@ def area_row(code: str, counts: dict[str, int], population: dict[str, int] | Non
     v: dict[str, Any] = dict(counts)
     v.setdefault("unknown_area_ids", 0)
     v.setdefault("placeholder_birth_dates", 0)
+    v.setdefault("unreadable_birth_dates", 0)  # runs before the count existed lack it
     v.setdefault("persons", counts.get("archives", 0) - counts.get("duplicate_archives", 0))
     v["resolved"] = counts["duplicate_archives"]
     v["open"] = counts["review_pairs"]
@@ -118,7 +120,8 @@ def area_row(code: str, counts: dict[str, int], population: dict[str, int] | Non
 def _totals(rows: list[AreaRow], summary: dict[str, Any], population: dict[str, int] | None,
             target: float) -> dict[str, Any]:
     keys = ("archives", "persons", "duplicate_archives", "merges", "migrations_in", "migrations_out",
-            "blank_ids", "invalid_ids", "unknown_area_ids", "placeholder_birth_dates")
+            "blank_ids", "invalid_ids", "unknown_area_ids", "placeholder_birth_dates",
+            "unreadable_birth_dates")
     counts = {k: sum(int(r.values.get(k) or 0) for r in rows) for k in keys}
     # A cross-county review pair is counted in both counties; the total counts it once.
     counts["review_pairs"] = int(summary.get("review_pairs", 0))
