@@ -21,19 +21,25 @@ generators are measured by one yardstick.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 GENERATORS = ("synth", "independent", "gen3", "gen4")
 
-# linkage synth hard-negative tags -> the independent evaluator's types
-_SYNTH_HARDNEG_TYPES = {
-    "twins": "twin", "spouses": "spouse", "child_parent_id": "child_parent_id",
-    "namesake_cross_county": "namesake_cross_county", "same_name_dob_county": "namesake_same_county",
-}
+
+
+def _evaluator() -> ModuleType:
+    """benchmarks/independent/evaluate.py as a module (it is a script, not a package)."""
+    spec = importlib.util.spec_from_file_location("independent_evaluate", HERE / "independent" / "evaluate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def available(generator: str) -> bool:
@@ -72,11 +78,6 @@ def generate(generator: str, persons: int, seed: int, out_dir: Path) -> Path:
     return out_dir
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def _write(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)
@@ -85,33 +86,9 @@ def _write(path: Path, fields: list[str], rows: list[dict[str, str]]) -> None:
 
 
 def _synth_truth(out_dir: Path) -> None:
-    """Rewrite linkage synth's truth into the independent evaluator's format."""
-    archives = {r["archive_id"]: r for r in _read(out_dir / "archives.csv")}
-    truth = _read(out_dir / "truth.csv")
-    rows = []
-    county_of_person: dict[str, dict[str, str]] = {}
-    movers = []
-    for r in truth:
-        kind, _, corruptions = r["kind"].partition(":")
-        county = archives[r["archive_id"]]["region_code"][:6]
-        tags = [t for t in corruptions.split("+") if t]
-        rows.append({"archive_id": r["archive_id"], "person_id": r["person_id"], "kind": kind,
-                     "county": county, "tags": " ".join(tags + ([kind] if kind != "original" else []))})
-        county_of_person.setdefault(r["person_id"], {})[kind] = county
-    for r in truth:
-        kind = r["kind"].partition(":")[0]
-        first = county_of_person[r["person_id"]].get("original")
-        if kind == "moved" and first and first != archives[r["archive_id"]]["region_code"][:6]:
-            movers.append({"person_id": r["person_id"], "old_county": first,
-                           "new_county": archives[r["archive_id"]]["region_code"][:6],
-                           "new_archive_id": r["archive_id"]})
-    person = {r["archive_id"]: r["person_id"] for r in truth}
-    hardneg = []
-    for r in _read(out_dir / "hard_negatives.csv"):
-        a, b = person.get(r["archive_id_l"]), person.get(r["archive_id_r"])
-        if a and b and a != b:
-            hardneg.append({"person_a": a, "person_b": b,
-                            "type": _SYNTH_HARDNEG_TYPES.get(r["tag"], r["tag"])})
+    """Rewrite linkage synth's truth into the independent evaluator's format (the conversion
+    is the evaluator's own, which also reads a synth folder as it is)."""
+    rows, hardneg, movers = _evaluator().synth_truth(out_dir)
     _write(out_dir / "truth.csv", ["archive_id", "person_id", "kind", "county", "tags"], rows)
     _write(out_dir / "hardneg.csv", ["person_a", "person_b", "type"], hardneg)
     _write(out_dir / "movers.csv", ["person_id", "old_county", "new_county", "new_archive_id"], movers)

@@ -47,6 +47,8 @@ class RunSummary:
     archives: int = 0
     rejected_rows: int = 0
     encoding: str = ""
+    # Accepted archives whose non-blank birth_date is no readable date (kept, date unknown).
+    unreadable_birth_dates: int = 0
     pairs_compared: int = 0
     pairs_by_rule: dict[str, int] = field(default_factory=dict)
     clusters: int = 0

@@ -17,7 +17,8 @@ Display names (stable API, also used by the exams summary):
 
 * 6 digits, a county: prefecture + county, ``620802`` -> ``平凉市崆峒区``; where NBS has no
   named prefecture (市辖区, 省直辖县级行政区划) the province stands in: ``110101`` ->
-  ``北京市东城区``, ``419001`` -> ``河南省济源市``;
+  ``北京市东城区``, ``419001`` -> ``河南省济源市``; a prefecture-level city without counties
+  (below) is province + city: ``441900`` -> ``广东省东莞市``, ``620200`` -> ``甘肃省嘉峪关市``;
 * 9 digits, a township: county + township, ``620802101`` -> ``崆峒区崆峒镇``;
 * 12 digits, a village: township + village committee, ``620802001001`` ->
   ``东关街道解放中路社区居委会``;
@@ -26,6 +27,12 @@ Display names (stable API, also used by the exams summary):
 Unknown or malformed codes give ``None``: a caller shows the code itself.  Names are
 looked up in NBS 2023 only; a county code that existed only before 2023 (622701 平凉市,
 1983-2001) has no display name here but :func:`historical_county_name` gives its last one.
+
+Prefecture-level cities without counties (不设区的地级市: 东莞 441900, 中山 442000, 儋州
+460400, 嘉峪关 620200) are their own county-level unit: their 6-digit code ends in 00 like
+a prefecture's, yet townships hang directly under it (NBS 441900003 东城街道) and an archive
+there has no other "county" to be blocked, counted or migrated in.  Which codes these are
+is read from the data, not listed by hand (:func:`is_city_without_counties`).
 """
 
 from __future__ import annotations
@@ -105,6 +112,10 @@ def _prefecture_display(code4: str) -> str | None:
 def division_name(code: str | None) -> str | None:
     """Full display name of a 2/4/6/9/12-digit NBS 2023 code (module docstring), or None."""
     code = (code or "").strip()
+    if is_city_without_counties(code):
+        # 东莞市 under 东莞市 would read "东莞市东莞市"; 620200 has no NBS entry at all.
+        own = division_short_name(code) or _history().get((code, "p"))
+        return (division_short_name(code[:2]) or "") + (own or "")
     own = division_short_name(code)
     if own is None:
         return None
@@ -130,6 +141,35 @@ def is_historical_county_code(code6: str | None) -> bool:
     if len(code) != 6 or not code.isdigit():
         return False
     return (code, "c") in _history() or (code in _short_names() and not code.endswith("00"))
+
+
+@lru_cache(maxsize=1)
+def _cities_without_counties() -> frozenset[str]:
+    """Codes ending in 00 that are a county-level unit themselves, by either source:
+
+    * NBS 2023 lists townships directly under the code (441900003 东城街道 under 441900);
+    * GB/T 2260 1980-2024 lists the code as a prefecture and never any county under its
+      first four digits (620200 嘉峪关市, which NBS codes 620201; 420400 沙市市, 1980s).
+    """
+    names = _short_names()
+    by_nbs = {code[:6] for code in names if len(code) == 9 and code[4:6] == "00"}
+    history = _history()
+    with_counties = {code[:4] for code, kind in history if kind == "c"}
+    by_gb = {code for code, kind in history if kind == "p" and code[:4] not in with_counties}
+    return frozenset(by_nbs | by_gb)
+
+
+def is_city_without_counties(code6: str | None) -> bool:
+    """True for a prefecture-level city with no counties (东莞 441900, 嘉峪关 620200): its
+    own 6-digit code is the county-level unit its archives are blocked, counted and
+    migrated in."""
+    return (code6 or "").strip() in _cities_without_counties()
+
+
+def is_county_level_code(code6: str | None) -> bool:
+    """Whether the first six digits of a region_code place an archive in a county-level
+    unit: a county that ever existed, or a prefecture-level city without counties."""
+    return is_historical_county_code(code6) or is_city_without_counties(code6)
 
 
 def historical_county_name(code6: str) -> str | None:

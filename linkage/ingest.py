@@ -30,14 +30,19 @@ from linkage.connection import registered
 from linkage.config import Config, InputLimits
 from linkage.contracts import NamedTable
 from linkage.csv_records import read_records, split_lines
-from linkage.divisions import is_historical_county_code
+from linkage.divisions import is_county_level_code
 from linkage.errors import InputError, SchemaError, TooManyRejects
 from linkage.schema import COUNTY_CODE_WIDTH, INPUT_COLUMNS, REQUIRED_COLUMNS
+from linkage.standardise.dates import unreadable_date_sql
 
 log = logging.getLogger(__name__)
 
 RAW_TABLE = "raw_archives"
 REJECTS_TABLE = "rejects"
+# Accepted archives whose non-blank birth_date is no date the engine reads (archive_id,
+# row_number): kept with an unknown birth date, and counted in summary.json.
+UNREADABLE_DOB_TABLE = "unreadable_birth_dates"
+_ROWS_NAMED = 5  # rows a warning names before "..."
 _SNIFF_BYTES = 1 << 20
 
 
@@ -72,6 +77,7 @@ class IngestResult:
     encoding: str
     raw: NamedTable
     rejects: NamedTable
+    unreadable_birth_dates: int = 0
 
 
 def detect_encoding(path: Path) -> str:
@@ -144,13 +150,31 @@ def _map_header(header: list[str], spec: TableSpec, path: Path) -> dict[str, int
             mapping[column] = positions[0]
     missing = [c for c in spec.required if c not in mapping]
     if missing:
-        raise SchemaError(f"{path}: missing required column(s): {', '.join(missing)}")
+        raise SchemaError(f"{path}: missing required column(s): {', '.join(missing)}"
+                          + _separator_hint(header))
     return mapping
+
+
+# Separators a spreadsheet or database export may use instead of the comma.
+_OTHER_SEPARATORS = {"\t": "tab", ";": "semicolon", "|": "vertical bar"}
+
+
+def _separator_hint(header: list[str]) -> str:
+    """Why the header may have no known column: the whole line is one field holding tabs or
+    semicolons, so the file is not comma-separated."""
+    if len(header) != 1:
+        return ""
+    for separator, name in _OTHER_SEPARATORS.items():
+        if header[0].count(separator) >= len(REQUIRED_COLUMNS) - 1:
+            return (f" - the header line holds {name}s and no commas: the file looks "
+                    f"{name}-separated; the input must be comma-separated CSV (or Parquet)")
+    return ""
 
 
 def _read_csv_rows(path: Path, spec: TableSpec, encoding: str) -> tuple[dict[str, list], list[dict]]:
     """Every record of the file by linkage.csv_records: columns of the good rows, rejects."""
     codec, lossy = read_codec(encoding), encoding.endswith(LOSSY)
+    name = encoding.removesuffix(LOSSY)  # as summary.json says it: 'utf-8' unless a BOM
     text = path.read_text(encoding=codec, errors="surrogateescape")
     lines = split_lines(text)
     if not lines:
@@ -183,7 +207,7 @@ def _read_csv_rows(path: Path, spec: TableSpec, encoding: str) -> tuple[dict[str
         bad = [i for i, value in enumerate(record.fields) if _UNDECODED.search(value)] if lossy else []
         if bad:
             rejects.append(_reject(record.row, _archive_id_of(record.fields, id_pos),
-                                   column_at.get(bad[0], "*"), f"bytes that are not {codec} text"))
+                                   column_at.get(bad[0], "*"), f"bytes that are not {name} text"))
             continue
         for column, pos in positions:
             columns[column].append(record.fields[pos] if pos is not None else None)
@@ -263,6 +287,14 @@ _PARQUET_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
+def missing_input(path: Path | str) -> InputError:
+    """The error for an input path that is no file: a folder is named as one (a clerk who
+    passes the export folder should not read "not found")."""
+    if Path(path).is_dir():
+        return InputError(f"input is a folder, not a file: {path} (give the export's CSV or Parquet file)")
+    return InputError(f"input file not found: {path}")
+
+
 def load_table(con: duckdb.DuckDBPyConnection, path: Path | str, spec: TableSpec,
                target: str) -> tuple[list[dict], str]:
     """Read a CSV or Parquet file into table ``target``: the spec's columns as VARCHAR (NULL
@@ -270,7 +302,7 @@ def load_table(con: duckdb.DuckDBPyConnection, path: Path | str, spec: TableSpec
     into fields (dicts with row, archive_id, field '*', reason) and the encoding."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"input file not found: {path}")
+        raise missing_input(path)
     structural: list[dict] = []
     if path.suffix.lower() in {".parquet", ".pq"}:
         _read_parquet(con, path, spec)
@@ -324,7 +356,32 @@ def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config)
     return IngestResult(
         rows_read, accepted, rows_read - accepted, encoding,
         NamedTable(RAW_TABLE, "accepted input rows: the input columns as VARCHAR, and row_number"),
-        NamedTable(REJECTS_TABLE, "refused input rows: row, archive_id, field, reason"))
+        NamedTable(REJECTS_TABLE, "refused input rows: row, archive_id, field, reason"),
+        _note_unreadable_birth_dates(con, path))
+
+
+def _note_unreadable_birth_dates(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Fill ``UNREADABLE_DOB_TABLE`` and say how many there are: an archive whose birth_date
+    is 04/03/1985, 85-3-4 or 农历三月初四 is kept (rejecting it would lose the resident), but
+    it links as if the date were blank, so the run must not pass over it in silence.  The
+    warning names row numbers and the field, never a value (no PII in logs)."""
+    con.execute(f"""
+        CREATE OR REPLACE TABLE {UNREADABLE_DOB_TABLE} AS
+        SELECT archive_id, row_number
+        FROM ({unreadable_date_sql(RAW_TABLE, "birth_date", "_unreadable")})
+        WHERE _unreadable ORDER BY row_number
+    """)
+    count, first = con.execute(
+        f"SELECT count(*), list(row_number ORDER BY row_number)[1:{_ROWS_NAMED}] "
+        f"FROM {UNREADABLE_DOB_TABLE}").fetchall()[0]
+    if count:
+        rows = ", ".join(map(str, first)) + (", ..." if count > len(first) else "")
+        log.warning("%s: %d archive(s) have a birth_date that is not a date the engine reads "
+                    "(rows %s); they are kept, linked as if their birth date were blank. "
+                    "Dates read: YYYY-MM-DD, YYYYMMDD, YYYY/M/D, YYYY.M.D, YYYY年M月D日 (a time "
+                    "may follow), Excel day numbers; never DD/MM/YYYY or two-digit years",
+                    path.name, count, rows)
+    return int(count)
 
 
 def _refuse_broken_export(con: duckdb.DuckDBPyConnection, path: Path, rows_read: int,
@@ -387,17 +444,19 @@ SELECT *,
 FROM d;
 """
 
-UNKNOWN_COUNTY = "region_code names no county (none in GB/T 2260 1980-2024 or NBS 2023)"
+UNKNOWN_COUNTY = ("region_code names no county (none in GB/T 2260 1980-2024 or NBS 2023, nor a "
+                  "prefecture-level city without counties)")
 
 
 def _reject_unknown_counties(con: duckdb.DuckDBPyConnection) -> None:
     """A 12-digit code whose first six digits were never a county cannot be placed (which
     county would merge or migrate it?): its row is rejected, not linked into a county that
-    does not exist.  Checked per distinct county code against the shipped division table."""
+    does not exist.  Checked per distinct county code against the shipped division table; a
+    prefecture-level city without counties (东莞 441900, 嘉峪关 620200) is its own county."""
     counties = [r[0] for r in con.execute(
         f"SELECT DISTINCT left(region_code, {COUNTY_CODE_WIDTH}) FROM _ingest_checked WHERE reject_reason IS NULL"
     ).fetchall()]
-    unknown = sorted(c for c in counties if not is_historical_county_code(c))
+    unknown = sorted(c for c in counties if not is_county_level_code(c))
     if unknown:
         con.execute(
             "UPDATE _ingest_checked SET reject_reason = ?, reject_field = 'region_code' "

@@ -24,9 +24,10 @@ from linkage.blocking_guard import guard_blocking
 from linkage.config import Config, load_config
 from linkage.connection import connect_for
 from linkage.contracts import LinkResult, NamedTable, RunSummary
-from linkage.errors import ConfigError, InputError
+from linkage.errors import ConfigError
 from linkage.gc_pause import cyclic_gc_paused
 from linkage.human import HumanDecisions
+from linkage.ingest import missing_input
 from linkage.model.labels import load_labels
 from linkage.model.score import ScoreReport, score_pairs
 from linkage.model.settings import load_model_dict
@@ -91,6 +92,7 @@ def link(
     ingested = prepared.ingested
     summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
     summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
+    summary.unreadable_birth_dates = ingested.unreadable_birth_dates
     with timer.stage("score"):
         guarded, guard = guard_blocking(con, prepared.model_input.name, config)
         summary.guards["blocking"] = guard.as_dict()
@@ -180,7 +182,7 @@ def run(
     # Before anything is created (the out folder, its lock, a state's lock): a mistyped
     # input path must leave nothing behind.
     if not Path(input_path).is_file():
-        raise InputError(f"input file not found: {input_path}")
+        raise missing_input(input_path)
     if (backend or load_config(config_path).engine.backend) == "spark":
         return _run_on_spark(input_path, out_dir, model_path, config_path, human, show_progress,
                              stateful=state_path is not None)

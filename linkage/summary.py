@@ -32,13 +32,15 @@ from linkage.schema import COUNTY_CODE_WIDTH, TOWNSHIP_CODE_WIDTH
 from linkage.connection import registered
 from linkage.contracts import DECISION_COLUMNS, DECISION_CSV_COLUMNS, LinkResult
 from linkage.divisions import EDITION, HISTORY_EDITION, is_known_id_area_code
+from linkage.ingest import UNREADABLE_DOB_TABLE
 from linkage.outputs import PrivateFolder, StagedOutputs, copy_query_csv, csv_bytes
 from linkage.progress import StageTimer
 
 _AREA_SQL = """
 WITH a AS (
-    SELECT archive_id, {key} AS area, id_status, dob_raw_placeholder,
-           left(id_norm, {county_width}) AS id_area FROM {features}
+    SELECT f.archive_id, f.{key} AS area, f.id_status, f.dob_raw_placeholder,
+           left(f.id_norm, {county_width}) AS id_area, u.archive_id IS NOT NULL AS dob_unreadable
+    FROM {features} f LEFT JOIN {unreadable} u ON u.archive_id = f.archive_id
 ),
 d AS (SELECT * FROM _decisions),
 retired AS (
@@ -78,6 +80,7 @@ SELECT area,
        count(*) FILTER (WHERE id_status = 'valid'
                           AND id_area IN (SELECT code FROM _unknown_id_areas)) AS unknown_area_ids,
        count(*) FILTER (WHERE coalesce(dob_raw_placeholder, false)) AS placeholder_birth_dates,
+       count(*) FILTER (WHERE dob_unreadable) AS unreadable_birth_dates,
        (SELECT count(*) FROM resident r WHERE r.area = a.area) AS persons
 FROM a GROUP BY area ORDER BY area
 """
@@ -88,11 +91,19 @@ def _area_counts(con: duckdb.DuckDBPyConnection, features: str, level: str) -> d
     width = COUNTY_CODE_WIDTH if level == "county" else TOWNSHIP_CODE_WIDTH
     sql = _AREA_SQL.format(
         key=key, key_of_archive=f"f.{key}", features=features, width=width,
-        county_width=COUNTY_CODE_WIDTH,
+        county_width=COUNTY_CODE_WIDTH, unreadable=_unreadable_table(con),
     )
     cursor = con.execute(sql)
     columns = [c[0] for c in cursor.description]
     return {row[0]: dict(zip(columns[1:], map(int, row[1:]))) for row in cursor.fetchall()}
+
+
+def _unreadable_table(con: duckdb.DuckDBPyConnection) -> str:
+    """The table of archives whose birth date could not be read (linkage.ingest), or an
+    empty one when this connection read no archives."""
+    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary "
+                        "AND database_name = current_database()", [UNREADABLE_DOB_TABLE]).fetchall()[0][0]
+    return UNREADABLE_DOB_TABLE if found else "(SELECT NULL::VARCHAR AS archive_id WHERE false)"
 
 
 def _register_unknown_id_areas(con: duckdb.DuckDBPyConnection, features: str) -> None:
@@ -157,8 +168,8 @@ def _stage_clusters(con: duckdb.DuckDBPyConnection, staged: StagedOutputs | Priv
 
 
 AREA_COUNTING = (
-    "by_county/by_township: archives, persons, blank/invalid IDs and placeholder birth dates "
-    "by the archive's region_code; duplicate_archives and merges where the retired archive is "
+    "by_county/by_township: archives, persons, blank/invalid IDs, placeholder and unreadable "
+    "birth dates by the archive's region_code; duplicate_archives and merges where the retired archive is "
     "managed; persons where the resident is to be managed (to_region); a review pair whose "
     "archives lie in two areas is counted in each of them (review_pairs per area add up to "
     "more than the total review_pairs, which counts each pair once)"

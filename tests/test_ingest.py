@@ -131,3 +131,40 @@ def test_parquet_input(tmp_path, con):
     result = read_input(con, tmp_path / "in.parquet", load_config())
     assert result.rows_accepted == 1
     assert con.execute(f"SELECT sex, row_number FROM {RAW_TABLE}").fetchall() == [(None, 2)]
+
+
+@pytest.mark.parametrize(("bom", "named"), [(b"", "utf-8"), (codecs.BOM_UTF8, "utf-8-sig")])
+def test_a_bad_byte_reject_names_the_encoding_as_the_summary_does(tmp_path, con, bom, named):
+    """The reject said 'utf-8-sig' for a file without a BOM while summary.json said 'utf-8'."""
+    text = "\n".join([HEADER] + [_row(f"6208021002010000{i}") for i in range(1, 10)]) + "\n"
+    path = tmp_path / "in.csv"
+    path.write_bytes(bom + text.encode("utf-8").replace("王芳".encode(), b"\xff" + "王芳".encode(), 1))
+    result = read_input(con, path, lenient_config(tmp_path))
+    assert result.encoding == named + "+lossy"
+    reasons = [r[0] for r in con.execute(f"SELECT reason FROM {REJECTS_TABLE}").fetchall()]
+    assert reasons == [f"bytes that are not {named} text"]
+
+
+@pytest.mark.parametrize(("separator", "named"), [("\t", "tab"), (";", "semicolon")])
+def test_a_file_separated_by_something_else_says_so(tmp_path, con, separator, named):
+    path = tmp_path / "in.csv"
+    path.write_text("\n".join(line.replace(",", separator) for line in [HEADER, _row("62080210020100001")])
+                    + "\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match=f"missing required column.*looks {named}-separated; "
+                                          "the input must be comma-separated CSV"):
+        read_input(con, path, load_config())
+    missing = tmp_path / "missing.csv"  # a comma file that lacks columns gets no such hint
+    missing.write_text("archive_id,sex\n1,男\n", encoding="utf-8")
+    with pytest.raises(SchemaError) as caught:
+        read_input(con, missing, load_config())
+    assert "looks" not in str(caught.value).split(": ", 1)[1]
+
+
+def test_a_folder_as_input_is_named_a_folder(tmp_path, con):
+    from linkage.pipeline import run
+
+    with pytest.raises(InputError, match="input is a folder, not a file"):
+        read_input(con, tmp_path, load_config())
+    with pytest.raises(InputError, match="input is a folder, not a file"):
+        run(tmp_path, tmp_path / "out", show_progress=False)
+    assert not (tmp_path / "out").exists()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import duckdb
 import pytest
@@ -15,6 +15,7 @@ from linkage.standardise.dates import (
     clean_dob,
     dob_precision,
     is_placeholder_dob,
+    is_unreadable_date,
     lunar_calendar_table,
     lunar_to_solar,
     parse_date,
@@ -47,6 +48,27 @@ TODAY = date(2026, 11, 23)
         ("", None),
         (None, None),
         ("不详", None),
+        # An instant (a time with a UTC offset) is dated in China (UTC+8) (acceptance review).
+        ("1985-03-04T00:00:00Z", date(1985, 3, 4)),
+        ("1985-03-03T16:00:00.000Z", date(1985, 3, 4)),  # a Beijing midnight kept as UTC
+        ("1985-03-04T23:59:59+08:00", date(1985, 3, 4)),
+        ("1985-03-04T08:00+0800", date(1985, 3, 4)),
+        ("1985-03-04T20:00-05", date(1985, 3, 5)),
+        ("1985-03-04T24:00Z", None),  # no such time
+        ("1985-03-04T00:00:00", date(1985, 3, 4)),  # no offset: the date as written
+        # Excel serial day numbers: five digits, 1927-05-18 to 2099-12-31.
+        ("36106", date(1998, 11, 7)),
+        ("１００００", date(1927, 5, 18)),
+        ("73050", date(2099, 12, 31)),
+        ("73051", None),
+        ("9999", None),
+        ("09999", None),
+        ("36106.0", None),
+        # Never guessed: day/month order, two-digit years, lunar text.
+        ("04/03/1985", None),
+        ("85-3-4", None),
+        ("850304", None),
+        ("农历一九八五年三月初四", None),
     ],
 )
 def test_parse_date(raw: str | None, expected: date | None) -> None:
@@ -133,3 +155,37 @@ def test_parse_date_never_raises(raw: str | None) -> None:
     if d is not None:
         assert parse_date(d.isoformat()) == d
         clean_dob(raw, None, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("raw", "unreadable"),
+    [("04/03/1985", True), ("85-3-4", True), ("农历一九八五年三月初四", True), ("1988-02-30", True),
+     ("garbage", True), ("1949-12", True), ("36106", False), ("1985-03-04T00:00:00Z", False),
+     ("1900-01-01", False), ("2099-01-01", False),  # read, then judged placeholders
+     ("不详", False), ("0000-00-00", False), ("", False), (" \u3000", False), (None, False)],
+)
+def test_is_unreadable_date(raw: str | None, unreadable: bool) -> None:
+    assert is_unreadable_date(raw) is unreadable
+
+
+@given(st.integers(10000, 73050))
+def test_excel_serials_count_days_from_1899_12_30(serial: int) -> None:
+    d = parse_date(str(serial))
+    assert d is not None and d == date(1899, 12, 30) + timedelta(days=serial)
+    assert d.year >= 1927 and not is_unreadable_date(str(serial))
+
+
+@given(st.datetimes(min_value=datetime(1001, 1, 1), max_value=datetime(2998, 12, 31)),
+       st.integers(-12 * 60, 14 * 60).map(lambda m: m - m % 15))
+def test_an_instant_is_dated_in_china(moment: datetime, east_minutes: int) -> None:
+    """Whatever offset an instant is written in, its date is the date at UTC+8."""
+    zone = timezone(timedelta(minutes=east_minutes))
+    local = moment.replace(tzinfo=zone)
+    china = local.astimezone(timezone(timedelta(hours=8))).date()
+    sign = "-" if east_minutes < 0 else "+"
+    offset = f"{sign}{abs(east_minutes) // 60:02d}:{abs(east_minutes) % 60:02d}"
+    for text in (local.strftime("%Y-%m-%dT%H:%M:%S") + offset,
+                 local.strftime("%Y-%m-%dT%H:%M") + offset.replace(":", "")):
+        assert parse_date(text) == china
+    if east_minutes == 0:
+        assert parse_date(local.strftime("%Y-%m-%dT%H:%M:%S.000Z")) == china

@@ -12,7 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linkage.standardise.dates import clean_dob, dob_sql, parse_date, parse_date_sql
+from linkage.standardise.dates import (
+    clean_dob, dob_sql, is_unreadable_date, parse_date, parse_date_sql, unreadable_date_sql,
+)
 from linkage.standardise.id_number import check_digit, id_sql, parse_id, sorted_id
 from linkage.standardise.phone import normalise_phone, phone_sql
 from linkage.standardise.sex import normalise_sex, sex_sql
@@ -80,14 +82,19 @@ def dirty_dates(draw: st.DrawFn) -> str:
     fmt = draw(st.sampled_from(
         ["{:%Y-%m-%d}", "{:%Y%m%d}", "{0.year}/{0.month}/{0.day}", "{0.year}.{0.month}.{0.day}",
          "{0.year}年{0.month}月{0.day}日", "{:%Y-%m-%d %H:%M:%S}", "{:%Y-%m-%dT%H:%M}",
-         " {:%Y-%m-%d}\u3000", "{0.year}-{0.month}-{0.day}0", "{0.year}-{0.day}-31"]
+         " {:%Y-%m-%d}\u3000", "{0.year}-{0.month}-{0.day}0", "{0.year}-{0.day}-31",
+         "{:%Y-%m-%dT%H:%M:%S}Z", "{:%Y-%m-%d}T16:00:00.000Z", "{:%Y-%m-%d}T23:59+08:00",
+         "{:%Y-%m-%d}T01:30-0530", "{:%Y-%m-%d} 07:00+08", "{:%Y-%m-%d}T24:00Z", "{:%d/%m/%Y}",
+         "{:%y-%m-%d}"]
     ))
     return fmt.format(d)
 
 
 dates = st.one_of(
-    st.none(), dirty_dates(), noise, st.text("0123456789-/.年月日 :T０", max_size=20),
-    st.sampled_from(["0000-00-00", "00000000", "1900-01-01", "NULL", "不详", "1988-02-30"]),
+    st.none(), dirty_dates(), noise, st.text("0123456789-/.年月日 :T０Z+", max_size=20),
+    st.integers(0, 120000).map(str), st.integers(0, 99999).map(lambda n: f"{n:05d}"),
+    st.sampled_from(["0000-00-00", "00000000", "1900-01-01", "NULL", "不详", "1988-02-30",
+                     "36106", "１００００", "73051", "36106.0", "农历一九八五年三月初四", " \u3000"]),
 )
 phones = st.one_of(
     st.none(), noise, st.text("0123456789+-() ０８６转", max_size=24),
@@ -121,6 +128,15 @@ def test_id_sql_agrees_with_parse_id(con: duckdb.DuckDBPyConnection, values: lis
 def test_date_sql_agrees_with_parse_date(con: duckdb.DuckDBPyConnection, values: list[str | None]) -> None:
     got = _run(con, values, parse_date_sql("t_in", "v", "d"), "d")
     assert got == [parse_date(v) for v in values]
+
+
+@AGREEMENT
+@given(st.lists(dates, max_size=40))
+def test_unreadable_date_sql_agrees_with_is_unreadable_date(
+    con: duckdb.DuckDBPyConnection, values: list[str | None]
+) -> None:
+    got = _run(con, values, unreadable_date_sql("t_in", "v", "u"), "u")
+    assert got == [is_unreadable_date(v) for v in values]
 
 
 @AGREEMENT

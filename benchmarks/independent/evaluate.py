@@ -2,9 +2,11 @@
 
     python benchmarks/independent/evaluate.py DATA_DIR OUT_DIR [--json]
 
-``DATA_DIR`` is what ``generate.py`` wrote (truth.csv, hardneg.csv, movers.csv, archives.csv);
-``OUT_DIR`` is what ``linkage run`` wrote (clusters.csv, decisions.csv).  Reads only those CSV
-files - nothing from the engine - so the scoring cannot share the engine's assumptions.
+``DATA_DIR`` is what ``generate.py`` wrote (truth.csv, hardneg.csv, movers.csv, archives.csv)
+or what ``linkage synth`` wrote (archives.csv, truth.csv with kinds, hard_negatives.csv),
+whose truth is converted in memory (:func:`synth_truth`); ``OUT_DIR`` is what ``linkage run``
+wrote (clusters.csv, decisions.csv).  Reads only those CSV files - nothing from the engine -
+so the scoring cannot share the engine's assumptions.
 
 Pairs are archive pairs.  "Auto" means the two archives got the same person_id.  "With review"
 also counts a true pair as found when a review row joins the two clusters it ended up in (a
@@ -37,9 +39,70 @@ TARGETS: list[tuple[str, str]] = [
 ]
 
 
+# linkage synth hard-negative tags -> this evaluator's types
+SYNTH_HARDNEG_TYPES = {
+    "twins": "twin", "spouses": "spouse", "child_parent_id": "child_parent_id",
+    "namesake_cross_county": "namesake_cross_county", "same_name_dob_county": "namesake_same_county",
+}
+
+Rows = list[dict[str, str]]
+
+
 def _read(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return next(csv.reader(handle), [])
+
+
+def is_synth_truth(data: Path) -> bool:
+    """True for a folder as ``linkage synth`` wrote it: truth.csv has kinds
+    (``original:address_abbrev``) but no tags, and hard pairs are in hard_negatives.csv."""
+    header = _header(data / "truth.csv")
+    return "tags" not in header and "kind" in header and (data / "hard_negatives.csv").is_file()
+
+
+def synth_truth(data: Path) -> tuple[Rows, Rows, Rows]:
+    """``linkage synth``'s truth in this evaluator's format: truth rows (archive_id,
+    person_id, kind, county, tags), hard-negative person pairs (person_a, person_b, type) and
+    movers (person_id, old_county, new_county, new_archive_id)."""
+    archives = {r["archive_id"]: r for r in _read(data / "archives.csv")}
+    truth = _read(data / "truth.csv")
+    rows = []
+    county_of_person: dict[str, dict[str, str]] = {}
+    movers = []
+    for r in truth:
+        kind, _, corruptions = r["kind"].partition(":")
+        county = archives[r["archive_id"]]["region_code"][:6]
+        tags = [t for t in corruptions.split("+") if t]
+        rows.append({"archive_id": r["archive_id"], "person_id": r["person_id"], "kind": kind,
+                     "county": county, "tags": " ".join(tags + ([kind] if kind != "original" else []))})
+        county_of_person.setdefault(r["person_id"], {})[kind] = county
+    for r in truth:
+        kind = r["kind"].partition(":")[0]
+        first = county_of_person[r["person_id"]].get("original")
+        if kind == "moved" and first and first != archives[r["archive_id"]]["region_code"][:6]:
+            movers.append({"person_id": r["person_id"], "old_county": first,
+                           "new_county": archives[r["archive_id"]]["region_code"][:6],
+                           "new_archive_id": r["archive_id"]})
+    person = {r["archive_id"]: r["person_id"] for r in truth}
+    hardneg = []
+    for r in _read(data / "hard_negatives.csv"):
+        a, b = person.get(r["archive_id_l"]), person.get(r["archive_id_r"])
+        if a and b and a != b:
+            hardneg.append({"person_a": a, "person_b": b,
+                            "type": SYNTH_HARDNEG_TYPES.get(r["tag"], r["tag"])})
+    return rows, hardneg, movers
+
+
+def load_truth(data: Path) -> tuple[Rows, Rows, Rows]:
+    """Truth rows, hard-negative person pairs and movers of ``data``, in either format."""
+    if is_synth_truth(data):
+        return synth_truth(data)
+    return _read(data / "truth.csv"), _read(data / "hardneg.csv"), _read(data / "movers.csv")
 
 
 def _pairs(key: dict[str, str]) -> tuple[set[tuple[str, str]], dict[str, list[str]]]:
@@ -53,7 +116,8 @@ def _pairs(key: dict[str, str]) -> tuple[set[tuple[str, str]], dict[str, list[st
 
 def evaluate(data: Path, out: Path, examples: int = 30) -> dict[str, Any]:
     """All metrics of one run as a JSON-ready dict (``examples`` false links are listed in full)."""
-    truth = {r["archive_id"]: r for r in _read(data / "truth.csv")}
+    truth_rows, hardneg_rows, movers = load_truth(data)
+    truth = {r["archive_id"]: r for r in truth_rows}
     pid = {a: r["person_id"] for a, r in truth.items()}
     tags = {a: set(r["tags"].split()) for a, r in truth.items()}
     clus = {r["archive_id"]: r["person_id"] for r in _read(out / "clusters.csv")}
@@ -76,7 +140,7 @@ def evaluate(data: Path, out: Path, examples: int = 30) -> dict[str, Any]:
 
     # ---- hard negatives (person pairs that must stay apart)
     hn: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
-    for r in _read(data / "hardneg.csv"):
+    for r in hardneg_rows:
         hn[(r["person_a"], r["person_b"])].add(r["type"])
         hn[(r["person_b"], r["person_a"])].add(r["type"])
     hn_total: collections.Counter[str] = collections.Counter()
@@ -98,7 +162,6 @@ def evaluate(data: Path, out: Path, examples: int = 30) -> dict[str, Any]:
         dec_by_aid[d["archive_id"]].append(d)
         if d["action"] == "review":
             dec_by_aid[d["survivor_archive_id"]].append(d)
-    movers = _read(data / "movers.csv")
     linked = correct = 0
     wrong_target: list[dict[str, Any]] = []
     for m in movers:
@@ -230,7 +293,7 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data", type=Path, help="folder written by generate.py")
+    parser.add_argument("data", type=Path, help="folder written by generate.py or `linkage synth`")
     parser.add_argument("out", type=Path, help="folder written by `linkage run`")
     parser.add_argument("--json", action="store_true", help="print all metrics as JSON")
     args = parser.parse_args()

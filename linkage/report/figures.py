@@ -23,6 +23,7 @@ import duckdb
 from linkage.config import load_config
 from linkage.divisions import division_name
 from linkage.errors import InputError, StateError
+from linkage.state.db import damage_reported, open_error
 from linkage.model.settings import load_model_dict
 from linkage.outputs import run_files
 from linkage.shipped import default_model_path
@@ -46,6 +47,7 @@ AREA_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("unknown_area_ids", "其中地区码不存在", "int"),
     ("abnormal_id_rate", "异常率", "rate"),
     ("placeholder_birth_dates", "出生日期占位", "int"),
+    ("unreadable_birth_dates", "出生日期无法识别", "int"),
 )
 POPULATION_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("population", "常住人口", "int"),
@@ -95,6 +97,7 @@ def area_row(code: str, counts: dict[str, int], population: dict[str, int] | Non
     v: dict[str, Any] = dict(counts)
     v.setdefault("unknown_area_ids", 0)
     v.setdefault("placeholder_birth_dates", 0)
+    v.setdefault("unreadable_birth_dates", 0)  # runs before the count existed lack it
     v.setdefault("persons", counts.get("archives", 0) - counts.get("duplicate_archives", 0))
     v["resolved"] = counts["duplicate_archives"]
     v["open"] = counts["review_pairs"]
@@ -117,7 +120,8 @@ def area_row(code: str, counts: dict[str, int], population: dict[str, int] | Non
 def _totals(rows: list[AreaRow], summary: dict[str, Any], population: dict[str, int] | None,
             target: float) -> dict[str, Any]:
     keys = ("archives", "persons", "duplicate_archives", "merges", "migrations_in", "migrations_out",
-            "blank_ids", "invalid_ids", "unknown_area_ids", "placeholder_birth_dates")
+            "blank_ids", "invalid_ids", "unknown_area_ids", "placeholder_birth_dates",
+            "unreadable_birth_dates")
     counts = {k: sum(int(r.values.get(k) or 0) for r in rows) for k in keys}
     # A cross-county review pair is counted in both counties; the total counts it once.
     counts["review_pairs"] = int(summary.get("review_pairs", 0))
@@ -221,18 +225,27 @@ def _queue(run_dir: Path, as_of: datetime) -> list[dict[str, Any]]:
     return out
 
 
+def _open_state(state_path: Path) -> duckdb.DuckDBPyConnection:
+    """The state, read-only: a clear error if a run holds it or the file is damaged."""
+    try:
+        return duckdb.connect(str(state_path), read_only=True)
+    except duckdb.Error as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise StateError(f"{state_path}: cannot open the state read-only — is a run using it?") from None
+        raise open_error(Path(state_path), exc) from None
+
+
 def history(state_path: Path) -> list[dict[str, Any]]:
     """One row per committed night: when, duplicates found (resolved + open) and open."""
     if not Path(state_path).is_file():
         raise StateError(f"no state at {state_path}")
+    con = _open_state(state_path)
     try:
-        con = duckdb.connect(str(state_path), read_only=True)
-    except duckdb.Error:
-        raise StateError(f"{state_path}: cannot open the state read-only — is a run using it?") from None
-    try:
-        rows = con.execute(
-            "SELECT run_id, strftime(timezone('UTC', finished_at), '%Y-%m-%dT%H:%M:%S+00:00'), summary "
-            "FROM runs ORDER BY run_id").fetchall()
+        with damage_reported(Path(state_path)):
+            rows = con.execute(
+                "SELECT run_id, strftime(timezone('UTC', finished_at), '%Y-%m-%dT%H:%M:%S+00:00'), summary "
+                "FROM runs ORDER BY run_id").fetchall()
     finally:
         con.close()
     out = []
@@ -249,17 +262,15 @@ def history(state_path: Path) -> list[dict[str, Any]]:
 def county_history(state_path: Path) -> list[dict[str, Any]]:
     """Per county and night: duplicates found (resolved + open) and open, from the state's
     ``area_history`` (nights before that table existed are simply absent)."""
+    con = _open_state(state_path)
     try:
-        con = duckdb.connect(str(state_path), read_only=True)
-    except duckdb.Error:
-        raise StateError(f"{state_path}: cannot open the state read-only — is a run using it?") from None
-    try:
-        rows = con.execute("""
-            SELECT h.run_id, strftime(timezone('UTC', r.finished_at), '%Y-%m-%dT%H:%M:%S+00:00'),
-                   h.area, h.duplicate_archives + h.review_pairs, h.review_pairs
-            FROM area_history h JOIN runs r USING (run_id)
-            WHERE h.level = 'county' ORDER BY h.run_id, h.area
-        """).fetchall()
+        with damage_reported(Path(state_path)):
+            rows = con.execute("""
+                SELECT h.run_id, strftime(timezone('UTC', r.finished_at), '%Y-%m-%dT%H:%M:%S+00:00'),
+                       h.area, h.duplicate_archives + h.review_pairs, h.review_pairs
+                FROM area_history h JOIN runs r USING (run_id)
+                WHERE h.level = 'county' ORDER BY h.run_id, h.area
+            """).fetchall()
     except duckdb.CatalogException:
         rows = []
     finally:

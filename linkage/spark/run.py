@@ -136,6 +136,7 @@ def link_on_spark(
         ingested = read_input(con, input_path, config)
     summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
     summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
+    summary.unreadable_birth_dates = ingested.unreadable_birth_dates
     with timer.stage("standardise"):
         raw = spark.createDataFrame(con.table(ingested.raw.name).to_arrow_table())
         model_input = standardise(raw, today).persist()

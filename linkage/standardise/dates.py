@@ -34,12 +34,30 @@ _TRANSLATE_FROM = FULLWIDTH_DIGITS + "－／．：　"
 _TRANSLATE_TO = ASCII_DIGITS + "-/.: "
 _TRANSLATE = str.maketrans(_TRANSLATE_FROM, _TRANSLATE_TO)
 
-# YYYY-M-D / YYYY/M/D / YYYY.M.D / YYYY年M月D日 or YYYYMMDD, then an optional time of day.
+# YYYY-M-D / YYYY/M/D / YYYY.M.D / YYYY年M月D日 or YYYYMMDD, then an optional time of day,
+# which may carry a UTC offset (Z, +08:00, +0800, +08).  Groups: year, month, day (or
+# month, day of YYYYMMDD), hour, minute, offset.
 DATE_PATTERN = (
     "([12][0-9]{3})(?:[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?|([0-9]{2})([0-9]{2}))"
-    "(?:[ T]+[0-9]{1,2}:[0-9]{1,2}(?::[0-9]{1,2}(?:[.][0-9]+)?)?)?"
+    "(?:[ T]+([0-9]{1,2}):([0-9]{1,2})(?::[0-9]{1,2}(?:[.][0-9]+)?)?"
+    "(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
 )
 _DATE_RE = re.compile(DATE_PATTERN)
+# A time with a UTC offset is an instant: its date is the date in China (UTC+8).  A date
+# picker or JSON export that keeps a Beijing midnight as UTC writes 1985-03-03T16:00:00Z
+# for 1985-03-04 ("日期少一天"); a UTC-midnight export writes 1985-03-04T00:00:00Z, which
+# is 08:00 in Beijing: both read as 1985-03-04.  Without an offset the date is as written.
+CHINA_UTC_OFFSET_MINUTES = 8 * 60
+
+# Excel's serial day numbers (a date cell exported as "General": 36106 for 1998-11-07).
+# Read only as five digits from 10000 (1927-05-18) to 73050 (2099-12-31): no leading zero,
+# no sign or fraction, nothing Excel's 1900 leap-year bug touches (serials 1-60), and no
+# other date shape has five digits (YYYYMMDD has eight, YYMMDD six), so such a value in a
+# date column has no other reading.  Older birth dates (4-digit serials) stay unreadable.
+EXCEL_SERIAL_PATTERN = "[1-7][0-9]{4}"
+_EXCEL_SERIAL_RE = re.compile(EXCEL_SERIAL_PATTERN)
+EXCEL_EPOCH = date(1899, 12, 30)  # serial 0 for every serial after 60 (1900-03-01)
+EXCEL_SERIAL_LAST = 73050  # 2099-12-31
 # Zeros with date punctuation ("0000-00-00", "00000000"): a placeholder, not a date.
 ZERO_DATE_PATTERN = "[0 ./:年月日T-]*0[0 ./:年月日T-]*"
 _ZERO_DATE_RE = re.compile(ZERO_DATE_PATTERN)
@@ -50,17 +68,49 @@ def _prepare(raw: str) -> str:
 
 
 def parse_date(raw: str | None) -> date | None:
-    """Parse one date value; None if blank, unparseable or not a calendar date."""
+    """Parse one date value; None if blank, unparseable or not a calendar date.
+
+    Never guessed: day/month order (04/03/1985), two-digit years (85-3-4) and lunar text
+    give None (:func:`is_unreadable_date` then says so).
+    """
     if raw is None:
         return None
-    match = _DATE_RE.fullmatch(_prepare(raw))
+    text = _prepare(raw)
+    if _EXCEL_SERIAL_RE.fullmatch(text):
+        serial = int(text)
+        return EXCEL_EPOCH + timedelta(days=serial) if serial <= EXCEL_SERIAL_LAST else None
+    match = _DATE_RE.fullmatch(text)
     if match is None:
         return None
-    year, m1, d1, m2, d2 = match.groups()
+    year, m1, d1, m2, d2, hour, minute, offset = match.groups()
     try:
-        return date(int(year), int(m1 or m2), int(d1 or d2))
+        day = date(int(year), int(m1 or m2), int(d1 or d2))
     except ValueError:
         return None
+    if offset is None:
+        return day
+    if int(hour) > 23 or int(minute) > 59:
+        return None
+    shift = int(hour) * 60 + int(minute) + CHINA_UTC_OFFSET_MINUTES - _offset_minutes(offset)
+    return day + timedelta(days=shift // (24 * 60))
+
+
+def _offset_minutes(offset: str) -> int:
+    """Minutes east of UTC of 'Z', '+08:00', '+0800' or '-05'."""
+    if offset == "Z":
+        return 0
+    digits = offset[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
+    return -minutes if offset[0] == "-" else minutes
+
+
+def is_unreadable_date(raw: str | None) -> bool:
+    """True for a value that is neither blank, a date :func:`parse_date` reads, nor a
+    placeholder (不详, 0000-00-00): 04/03/1985, 85-3-4, 农历三月初四, 1988-02-30.  The archive
+    keeps an unknown date, and the run counts such values (summary.json)."""
+    if raw is None or _prepare(raw) == "":
+        return False
+    return parse_date(raw) is None and not is_placeholder_text(raw)
 
 
 def is_placeholder_text(raw: str | None) -> bool:
@@ -176,20 +226,61 @@ def _prepared_sql(column: str) -> str:
 
 def parse_date_sql(relation: str, column: str, alias: str) -> str:
     """SELECT adding ``alias`` = :func:`parse_date` of ``column`` (the SQL twin)."""
-    fast, p = f"__f_{alias}", f"__p_{alias}"
+    fast, p, t = f"__f_{alias}", f"__p_{alias}", f"__t_{alias}"
     parts = (
-        f"CASE WHEN NOT {fast} THEN regexp_extract({_prepared_sql(column)},"
-        f" {sql_str('^' + DATE_PATTERN + '$')}, ['y', 'm1', 'd1', 'm2', 'd2']) END"
+        f"CASE WHEN NOT {fast} THEN regexp_extract({t},"
+        f" {sql_str('^' + DATE_PATTERN + '$')}, ['y', 'm1', 'd1', 'm2', 'd2', 'h', 'mi', 'z']) END"
+    )
+    day = (
+        f"try_strptime({p}.y || '-' || coalesce(nullif({p}.m1, ''), {p}.m2)"
+        f" || '-' || coalesce(nullif({p}.d1, ''), {p}.d2), '%Y-%m-%d')"
+    )
+    zone = (
+        f"CASE WHEN {p}.z = 'Z' THEN 0 ELSE (CASE WHEN left({p}.z, 1) = '-' THEN -1 ELSE 1 END)"
+        f" * (CAST(substr({p}.z, 2, 2) AS INTEGER) * 60"
+        f" + coalesce(CAST(nullif(substr(replace({p}.z, ':', ''), 4, 2), '') AS INTEGER), 0)) END"
+    )
+    shift = (
+        f"CAST(floor((CAST({p}.h AS INTEGER) * 60 + CAST({p}.mi AS INTEGER)"
+        f" + {CHINA_UTC_OFFSET_MINUTES} - {zone}) / 1440.0) AS INTEGER)"
     )
     value = (
         f"CASE WHEN {fast} THEN CASE WHEN substr({column}, 5, 1) = '-'"
         f" THEN try_strptime(left({column}, 10), '%Y-%m-%d') ELSE try_strptime({column}, '%Y%m%d') END"
-        f" WHEN {p}.y <> '' THEN try_strptime({p}.y || '-' || coalesce(nullif({p}.m1, ''), {p}.m2)"
-        f" || '-' || coalesce(nullif({p}.d1, ''), {p}.d2), '%Y-%m-%d') END"
+        f" WHEN regexp_full_match({t}, {sql_str(EXCEL_SERIAL_PATTERN)})"
+        f" THEN CASE WHEN CAST({t} AS INTEGER) <= {EXCEL_SERIAL_LAST}"
+        f" THEN DATE '{EXCEL_EPOCH.isoformat()}' + CAST({t} AS INTEGER) END"
+        f" WHEN {p}.y = '' THEN NULL"
+        f" WHEN {p}.z = '' THEN {day}"
+        f" WHEN CAST({p}.h AS INTEGER) > 23 OR CAST({p}.mi AS INTEGER) > 59 THEN NULL"
+        f" ELSE CAST({day} AS DATE) + {shift} END"
     )
-    stage1 = f"SELECT *, coalesce(regexp_full_match({column}, {sql_str(_FAST_SHAPE)}), false) AS {fast} FROM {relation}"
-    stage2 = f"SELECT *, {parts} AS {p} FROM ({stage1})"
-    return f"SELECT * EXCLUDE ({fast}, {p}), CAST({value} AS DATE) AS {alias} FROM ({stage2})"
+    stage1 = (
+        f"SELECT *, coalesce(regexp_full_match({column}, {sql_str(_FAST_SHAPE)}), false) AS {fast}"
+        f" FROM {relation}"
+    )
+    stage2 = f"SELECT *, CASE WHEN NOT {fast} THEN {_prepared_sql(column)} END AS {t} FROM ({stage1})"
+    stage3 = f"SELECT *, {parts} AS {p} FROM ({stage2})"
+    return f"SELECT * EXCLUDE ({fast}, {p}, {t}), CAST({value} AS DATE) AS {alias} FROM ({stage3})"
+
+
+def unreadable_date_sql(relation: str, column: str, alias: str) -> str:
+    """SELECT adding ``alias`` = :func:`is_unreadable_date` of ``column`` (the SQL twin)."""
+    parsed, prep = f"__u_{alias}", f"__up_{alias}"
+    stage1 = parse_date_sql(relation, column, parsed)
+    stage2 = (f"SELECT *, CASE WHEN {parsed} IS NULL THEN {_prepared_sql(column)} END AS {prep}"
+              f" FROM ({stage1})")
+    return (
+        f"SELECT * EXCLUDE ({parsed}, {prep}),"
+        f" coalesce({parsed} IS NULL AND {prep} <> '' AND NOT {_placeholder_text_sql(prep)}, false)"
+        f" AS {alias} FROM ({stage2})"
+    )
+
+
+def _placeholder_text_sql(prep: str) -> str:
+    """SQL twin of :func:`is_placeholder_text` over an already prepared value."""
+    return (f"coalesce({sql_in(prep, PLACEHOLDER_WORDS)}"
+            f" OR regexp_full_match({prep}, {sql_str(ZERO_DATE_PATTERN)}), false)")
 
 
 def dob_sql(relation: str, birth_column: str, created_column: str, today: date) -> str:
@@ -207,10 +298,7 @@ def dob_sql(relation: str, birth_column: str, created_column: str, today: date) 
         f"({parsed} <= DATE '{PLACEHOLDER_DOB.isoformat()}' OR {parsed} > DATE '{today.isoformat()}'"
         f" OR coalesce({parsed} > {created_column}, false))"
     )
-    placeholder_text = (
-        f"coalesce({sql_in(prep, PLACEHOLDER_WORDS)}"
-        f" OR regexp_full_match({prep}, {sql_str(ZERO_DATE_PATTERN)}), false)"
-    )
+    placeholder_text = _placeholder_text_sql(prep)
     return (
         f"SELECT * EXCLUDE ({parsed}, {prep}),"
         f" CASE WHEN NOT {bad} THEN {parsed} END AS dob,"

@@ -140,7 +140,9 @@ def attach_state(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool = T
     try:
         con.execute(f"ATTACH '{quoted}' AS {ALIAS}")
     except duckdb.Error as exc:
-        raise StateError(f"{path}: cannot open the state ({type(exc).__name__})") from None
+        raise open_error(path, exc) from None
+    if existed:
+        check_whole(con, path)
     tables = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = ?", [ALIAS]).fetchall()[0][0]
     if tables:  # else: new, or created by a run that died before its first commit
@@ -159,6 +161,70 @@ def attach_state(con: duckdb.DuckDBPyConnection, path: Path, *, create: bool = T
                         [SCHEMA_VERSION])
     protect(path)
     return not tables
+
+
+# DuckDB 2.0 (pinned) lays a database file out as three 4 KiB headers, then its blocks.
+_FILE_HEADERS_BYTES = 3 * 4096
+RESTORE_ADVICE = (
+    "restore it from its backup (README, 'The state file': back it up like the archives) and "
+    "run again; without a backup, move it aside: the next run starts a new state and issues "
+    "every person ID anew")
+
+
+def damaged(path: Path, what: str) -> StateError:
+    """The error for a state file that is there but broken: it names the file, says what
+    is wrong and what to do (a run cannot repair it: the person IDs live only there)."""
+    return StateError(f"{path}: the state file is damaged ({what}); {RESTORE_ADVICE}")
+
+
+def open_error(path: Path, exc: duckdb.Error) -> StateError:
+    """A clear error for a state file DuckDB would not open: in use, not readable, or
+    damaged (cut short, overwritten, not a database at all)."""
+    text = str(exc)
+    if "Could not set lock" in text or "Conflicting lock" in text:
+        return StateError(f"{path}: the state is in use by another process (a `duckdb` shell?)")
+    if "Permission denied" in text:
+        return StateError(f"{path}: cannot read the state file (permission denied)")
+    if "not a valid DuckDB database" in text:
+        return damaged(path, "it is not a DuckDB database")
+    if "Could not read enough bytes" in text:
+        return damaged(path, f"cut short at {Path(path).stat().st_size:,} bytes")
+    if "Corrupt database file" in text:
+        return damaged(path, "a block fails its checksum")
+    return damaged(path, f"DuckDB cannot open it: {type(exc).__name__}")
+
+
+def check_whole(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a state file too short to hold the blocks its header says are in use (a copy
+    or disk cut short): DuckDB opens it and fails only when a query reaches a missing
+    block, deep in a run.  Used blocks, not all: DuckDB cuts free blocks off the end of
+    the file but still counts them.  A cut that leaves this many bytes but loses a used
+    block behind a free one is caught when it is read (:func:`damage_reported`)."""
+    blocks, block_size = con.execute(
+        "SELECT used_blocks, block_size FROM pragma_database_size() WHERE database_name = ?",
+        [ALIAS]).fetchall()[0]
+    expected = _FILE_HEADERS_BYTES + int(blocks) * int(block_size)
+    size = Path(path).stat().st_size
+    if size < expected:
+        con.execute(f"DETACH {ALIAS}")
+        raise damaged(path, f"cut short: {size:,} bytes, its blocks in use need {expected:,}")
+
+
+@contextmanager
+def damage_reported(path: Path) -> Iterator[None]:
+    """Turn DuckDB's read failures on the state file into :func:`damaged`: a block whose
+    checksum fails ("Corrupt database file") or that lies past the file's end.  The state is
+    the only database file a run reads, so a corrupt block is the state's."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        text = str(exc)
+        if "Corrupt database file" in text:
+            raise damaged(path, "a block fails its checksum") from None
+        named = any(str(p) in text for p in (Path(path).absolute(), Path(path).resolve()))
+        if isinstance(exc, duckdb.IOException) and named and "Could not read enough bytes" in text:
+            raise damaged(path, "a block lies past the end of the file") from None
+        raise
 
 
 def protect(path: Path) -> None:

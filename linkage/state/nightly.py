@@ -113,7 +113,8 @@ def run_stateful(
             night = _Night(con, config, model, Path(input_path), Path(out_dir), Path(state_path),
                            StageTimer(show=show_progress))
             night.summary.model = str(model_file)
-            return night.run(full, human, allow_vanished)
+            with db.damage_reported(Path(state_path)):
+                return night.run(full, human, allow_vanished)
         finally:
             con.close()
 
@@ -158,6 +159,7 @@ class _Night:
         self.raw_table, self.rejects_table = ingested.raw.name, ingested.rejects.name
         summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
         summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
+        summary.unreadable_birth_dates = ingested.unreadable_birth_dates
         crash_point("read")
 
         summary.full_reason = self._full_reason(full, new_state)

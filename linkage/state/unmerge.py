@@ -31,7 +31,7 @@ from linkage.errors import StateError
 from linkage.outputs import OutputLock
 from linkage.human import HumanDecisions
 from linkage.review.store import ReviewStore, queue_generation, store_path
-from linkage.state.db import attach_state, owner_only, run_committed, transaction
+from linkage.state.db import attach_state, damage_reported, owner_only, run_committed, transaction
 from linkage.state.lock import StateLock
 from linkage.state.publish import recover_pending
 
@@ -66,7 +66,7 @@ def unmerge(
     state_path = Path(state_path)
     if not state_path.exists():
         raise StateError(f"no state at {state_path}: run `linkage run ... --state` first")
-    with OutputLock(Path(out_dir)), StateLock(state_path), owner_only():
+    with OutputLock(Path(out_dir)), StateLock(state_path), owner_only(), damage_reported(state_path):
         con = connect(threads=1)
         try:
             attach_state(con, state_path, create=False)
