@@ -124,6 +124,7 @@ def constrained_clusters(
     possible_twins: Iterable[tuple[str, str]] = (),
 ) -> ClusterResult:
     """Cluster ``archives``; edges must already be at or above the automatic threshold.
+
     ``strong_ids``: valid IDs consistent with their records; ``valid_ids``: every
     checksum-valid ID (for the twin rule); ``possible_twins``: pairs that look like twins
     (linkage.decide.possible_twins), which no chain may join either."""
@@ -135,25 +136,42 @@ def constrained_clusters(
     twins = _Partners(possible_twins)
     result = ClusterResult(root_of={})
 
-    def start() -> tuple[_Groups, list[tuple[str, str]]]:
-        """Every archive alone, then the reviewers' "same" (never across a "different")."""
+    def one_pass(members: list[str], taken_edges: list[Edge], links: list[tuple[str, str]],
+                 contested: set[str]) -> "_Pass":
+        """Every archive of ``members`` alone, the reviewers' "same" (never across a
+        "different"), then the edges strongest first, with the contested archives' edges
+        out of the automatic ones."""
         groups = _Groups()
-        for archive in archives:
+        for archive in members:
             groups.add(archive, strong_ids.get(archive), valid_ids.get(archive))
-        refused_links = []
-        for a, b in must_links:
+        done = _Pass(groups)
+        for a, b in links:
             if a not in groups.parent or b not in groups.parent:
                 continue
             ra, rb = groups.find(a), groups.find(b)
             if ra == rb:
                 continue
             if cannot.across(groups.members[ra], groups.members[rb]):
-                refused_links.append((a, b))
+                done.must_links_refused.append((a, b))
                 continue
             groups.union(ra, rb)
-        return groups, refused_links
+        for edge in taken_edges:
+            if edge.auto_eligible and (edge.left in contested or edge.right in contested):
+                edge = dataclasses.replace(edge, auto_eligible=False, guard_reason=CONTESTED_REASON)
+            ra, rb = groups.find(edge.left), groups.find(edge.right)
+            if ra == rb:
+                continue
+            reason = _refusal(edge, ra, rb, groups, cannot, different, max_size,
+                              lambda x, y, pairs: pairs.across(groups.members[x], groups.members[y]), twins)
+            if reason:
+                done.refused.append((edge, reason))
+                continue
+            groups.union(ra, rb)
+            done.joined_by.setdefault(edge.left, []).append(edge)
+            done.joined_by.setdefault(edge.right, []).append(edge)
+        return done
 
-    ordered = sorted(edges, key=lambda e: (not e.id_confirmed, -e.probability, e.left, e.right))
+    ordered = sorted(edges, key=_edge_order)
     # An archive whose links reach two groups of different people is contested: it joins
     # neither, and both pairs go to a reviewer (unless an ID that fits both records confirms
     # the one it joined and not the other).  Found by an acceptance test: 熊浩 with no birth
@@ -161,37 +179,76 @@ def constrained_clusters(
     # number won.  Nor does the stronger link tell: at 1M persons (independent generator),
     # an ID-less twin's strongest link, 12 bits ahead, was to the other twin at their home.
     # Cost (the pairs go to review): automatic recall -0.4 points there, -0.1 on generator4,
-    # 0 to -0.25 at 30k persons; twin pairs joined at 1M 2 -> 0.  Each pass takes the edges of the archives found contested so
-    # far out of the automatic ones; passes stop when no new archive is contested.
-    contested: set[str] = set()
-    while True:
-        trial, result.must_links_refused = start()
-        refused: list[tuple[Edge, str]] = []
-        joined_by: dict[str, list[Edge]] = {}
-        for edge in ordered:
-            if edge.auto_eligible and (edge.left in contested or edge.right in contested):
-                edge = dataclasses.replace(edge, auto_eligible=False, guard_reason=CONTESTED_REASON)
-            ra, rb = trial.find(edge.left), trial.find(edge.right)
-            if ra == rb:
-                continue
-            reason = _refusal(edge, ra, rb, trial, cannot, different, max_size,
-                              lambda x, y, pairs: pairs.across(trial.members[x], trial.members[y]), twins)
-            if reason:
-                refused.append((edge, reason))
-                continue
-            trial.union(ra, rb)
-            joined_by.setdefault(edge.left, []).append(edge)
-            joined_by.setdefault(edge.right, []).append(edge)
-        more = {archive for edge, reason in refused if reason in _PEOPLE_APART
-                for archive in (edge.left, edge.right)
-                if any(not taken.id_confirmed or edge.id_confirmed for taken in joined_by.get(archive, ()))}
-        if more <= contested:
-            break
-        contested |= more
-    result.refused.extend(refused)
+    # 0 to -0.25 at 30k persons; twin pairs joined at 1M 2 -> 0.
+    first = one_pass(archives, ordered, must_links, set())
+    contested = first.contested()
+    final, region = first, set()
+    if contested:
+        # Only the components (of edges and reviewers' links) holding a contested archive
+        # can change: every rule looks inside the two groups it joins.  They are clustered
+        # again, taking the contested archives' edges out, until no new archive is
+        # contested; everyone else keeps the first pass (a whole pass again at 1M archives
+        # doubled the cluster stage).
+        region = _components(contested, ordered, must_links)
+        sub_edges = [e for e in ordered if e.left in region]
+        sub_links = [link for link in must_links if link[0] in region]
+        sub_archives = [a for a in archives if a in region]
+        while True:
+            final = one_pass(sub_archives, sub_edges, sub_links, contested)
+            more = final.contested()
+            if more <= contested:
+                break
+            contested |= more
     result.contested = contested
-    result.root_of = {archive: trial.find(archive) for archive in trial.parent}
+    result.refused = sorted([r for r in first.refused if r[0].left not in region] + (final.refused if region else []),
+                            key=lambda r: _edge_order(r[0]))
+    result.must_links_refused = sorted(
+        [link for link in first.must_links_refused if link[0] not in region]
+        + (final.must_links_refused if region else []))
+    result.root_of = {archive: first.groups.find(archive) for archive in archives if archive not in region}
+    if region:
+        result.root_of.update({archive: final.groups.find(archive) for archive in final.groups.parent})
     return result
+
+
+def _edge_order(edge: Edge) -> tuple[bool, float, str, str]:
+    """Edges confirmed by an ID first, then strongest first (ties by archive number)."""
+    return (not edge.id_confirmed, -edge.probability, edge.left, edge.right)
+
+
+@dataclass
+class _Pass:
+    """One clustering pass: the groups, the refused edges and links, and the edges each
+    archive was joined by."""
+
+    groups: "_Groups"
+    refused: list[tuple[Edge, str]] = field(default_factory=list)
+    must_links_refused: list[tuple[str, str]] = field(default_factory=list)
+    joined_by: dict[str, list[Edge]] = field(default_factory=dict)
+
+    def contested(self) -> set[str]:
+        """Archives joined by an edge of theirs while another of their edges, reaching a
+        group of a different person, was refused (an ID confirming the join, and not the
+        refused link, settles it)."""
+        return {archive for edge, reason in self.refused if reason in _PEOPLE_APART
+                for archive in (edge.left, edge.right)
+                if any(not taken.id_confirmed or edge.id_confirmed
+                       for taken in self.joined_by.get(archive, ()))}
+
+
+def _components(start: set[str], edges: list[Edge], links: list[tuple[str, str]]) -> set[str]:
+    """The archives connected to ``start`` by edges or reviewers' links."""
+    neighbours: dict[str, list[str]] = {}
+    for a, b in [(e.left, e.right) for e in edges] + list(links):
+        neighbours.setdefault(a, []).append(b)
+        neighbours.setdefault(b, []).append(a)
+    seen, frontier = set(start), list(start)
+    while frontier:
+        for other in neighbours.get(frontier.pop(), ()):
+            if other not in seen:
+                seen.add(other)
+                frontier.append(other)
+    return seen
 
 
 def _chain_joins(edge: Edge, ra: str, rb: str, groups: "_Groups", pairs: "_Partners") -> bool:
