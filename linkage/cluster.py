@@ -20,6 +20,10 @@ joined only if, afterwards,
   other, so no name-only chain can get in ahead of them;
 * the group is no larger than ``max_size``.
 
+An archive whose own edges reach two groups that these rules keep apart (two people's IDs,
+twin IDs, a weak link, a twin look) is contested: it joins neither, unless an ID fitting
+both records confirms the join it made, and its edges go to review with CONTESTED_REASON.
+
 An edge refused for any of these reasons is returned so it can be sent to review.
 Reviewer "same person" decisions (must-links) are applied first and are not subject to the
 score rules, but never cross a cannot-link.
@@ -161,8 +165,7 @@ def constrained_clusters(
             ra, rb = groups.find(edge.left), groups.find(edge.right)
             if ra == rb:
                 continue
-            reason = _refusal(edge, ra, rb, groups, cannot, different, max_size,
-                              lambda x, y, pairs: pairs.across(groups.members[x], groups.members[y]), twins)
+            reason = _refusal(edge, ra, rb, groups, cannot, different, max_size, twins)
             if reason:
                 done.refused.append((edge, reason))
                 continue
@@ -279,10 +282,11 @@ class _Partners:
         return False
 
 
-def _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs, twins) -> str:
+def _refusal(edge: Edge, ra: str, rb: str, groups: "_Groups", cannot: "_Partners",
+             different: "_Partners", max_size: int, twins: "_Partners") -> str:
     if not edge.auto_eligible:
         return edge.guard_reason or "pair guard"
-    if blocked_by_pairs(ra, rb, cannot):
+    if cannot.across(groups.members[ra], groups.members[rb]):
         return "reviewer said different people"
     if ids_conflict(groups.ids[ra], groups.ids[rb]):
         return "valid IDs of two different people"
@@ -290,7 +294,7 @@ def _refusal(edge, ra, rb, groups, cannot, different, max_size, blocked_by_pairs
         return "valid IDs with the same birth date (twins?)"
     if len(groups.members[ra]) + len(groups.members[rb]) > max_size:
         return f"cluster would exceed {max_size} archives"
-    if blocked_by_pairs(ra, rb, different):
+    if different.across(groups.members[ra], groups.members[rb]):
         return "weak link: chain joins archives that score as different"
     if not edge.id_confirmed and _chain_joins(edge, ra, rb, groups, twins):
         return "chain joins archives that look like twins"

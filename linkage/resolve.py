@@ -271,7 +271,7 @@ class PairJudge:
 
     def guard(self, pair: Pair, probability: float) -> str:
         a, b = pair
-        if self.twin_placeholders and self._twin_placeholder_pair(pair):
+        if self._twin_placeholder_pair(pair):
             return TWIN_PLACEHOLDERS_REASON
         return pair_guard(self.pair_info[pair]["levels"], probability,
                           self.th.auto_match_probability_without_id,
