@@ -213,3 +213,12 @@ def test_spark_forms_of_duckdb_functions_agree(spark: Any) -> None:
     on_spark = set(zip(*(column.to_pylist() for column in got.columns)))
     assert len(given) > 100 and len(on_spark) == len(duck)
     assert [r for r in duck if r not in on_spark] == []
+
+
+@needs_spark
+def test_a_local_session_gets_more_heap_than_sparks_default(spark: Any) -> None:
+    """Spark's 1g default heap once ran short in a broadcast join on 300 archives."""
+    expected = os.environ.get("SPARK_DRIVER_MEMORY", "2g")
+    assert spark.conf.get("spark.driver.memory") == expected
+    heap_mb = spark.sparkContext._jvm.java.lang.Runtime.getRuntime().maxMemory() / 2**20
+    assert heap_mb > 1024 or "SPARK_DRIVER_MEMORY" in os.environ

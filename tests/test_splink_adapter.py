@@ -136,3 +136,31 @@ def test_refreshing_stored_pairs_for_new_term_frequencies_equals_rescoring(examp
     assert pairs == con.execute("SELECT count(*) FROM pairs_rescored").fetchall()[0][0] > 20
     assert before > 0, "the two populations must give different weights to test anything"
     assert worst < 1e-9 and not math.isnan(worst)
+
+
+def test_a_run_leaves_no_duckdb_database_open(tmp_path: Path) -> None:
+    """Splink's base API opens a spare in-memory DuckDB per API object; each holds worker
+    threads until the garbage collector frees it.  A run closes every database it opened,
+    so a long-lived process (a service, the test suite) does not pile up threads."""
+    import gc
+
+    from linkage.pipeline import run
+
+    def open_connections() -> set[int]:
+        found = set()
+        for obj in gc.get_objects():
+            if isinstance(obj, duckdb.DuckDBPyConnection):
+                try:
+                    obj.execute("SELECT 1")
+                except duckdb.Error:
+                    continue
+                found.add(id(obj))
+        return found
+
+    before = open_connections()
+    gc.disable()  # what the run leaves behind must be closed, not merely collectable
+    try:
+        run(example_input_path(), tmp_path / "out", show_progress=False)
+        assert open_connections() - before == set()
+    finally:
+        gc.enable()

@@ -50,7 +50,21 @@ check_splink_version()
 def connect_splink(con: duckdb.DuckDBPyConnection) -> DuckDBAPI:
     """Wrap our connection for Splink; allow the old lambda syntax some Splink levels emit."""
     con.execute("SET lambda_syntax='ENABLE_SINGLE_ARROW'")
-    return DuckDBAPI(connection=con)
+    api = DuckDBAPI(connection=con)
+    _close_spare_database(api)
+    return api
+
+
+def _close_spare_database(api: DuckDBAPI) -> None:
+    """Close the in-memory DuckDB that Splink's base DatabaseAPI opens for every API object.
+
+    DuckDBAPI answers ``duckdb_con`` with our connection, so that spare database is never
+    used; left open it keeps a pool of worker threads alive until the garbage collector
+    happens to free it, and a process that runs many linkages (tests, a service) piles
+    them up."""
+    spare = getattr(api, "_ddb_con", None)
+    if isinstance(spare, duckdb.DuckDBPyConnection) and spare is not api.duckdb_con:
+        spare.close()
 
 
 def make_linker(api: DuckDBAPI, table: str, settings: SettingsCreator | dict[str, Any]) -> Linker:

@@ -19,6 +19,10 @@ from splink.backends.spark import similarity_jar_location
 
 from linkage.errors import ConfigError
 
+# Heap of a local session's JVM (driver and executor in one); small beside the machines a
+# regional platform runs on, twice Spark's own default.
+_LOCAL_DRIVER_MEMORY = "2g"
+
 
 def spark_session(master: str | None = None, shuffle_partitions: int | None = None) -> SparkSession:
     """The active session; under spark-submit, the one it configured; else a new local one
@@ -51,6 +55,9 @@ def spark_session(master: str | None = None, shuffle_partitions: int | None = No
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
+        # The local JVM is driver and executor at once; Spark's 1g default left a broadcast
+        # join short of heap once in CI (300 archives). SPARK_DRIVER_MEMORY still wins.
+        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", _LOCAL_DRIVER_MEMORY))
         # Splink runs dozens of small queries: on one machine, re-planning each stage
         # adaptively cost more than it saved (10k archives on local[1]: score 66 s -> 37 s)
         .config("spark.sql.adaptive.enabled", "false")
