@@ -35,7 +35,7 @@ from linkage.schema import COUNTY_CODE_WIDTH, FEATURE_COLUMNS, INPUT_COLUMNS, TO
 from linkage.standardise._text import sql_ident, sql_strip_ws
 from linkage.standardise.address import normalise_address
 from linkage.standardise.dates import dob_sql, parse_date_sql
-from linkage.standardise.id_number import id_sql
+from linkage.standardise.id_number import id_sql, sorted_ids
 from linkage.standardise.name import PINYIN_FIELDS, name_table
 from linkage.standardise.phone import phone_sql
 from linkage.standardise.sex import sex_sql
@@ -66,13 +66,14 @@ def rows_sql(relation: str, today: date) -> str:
     return (
         f'SELECT {sql_strip_ws("archive_id")} AS archive_id, "row_number", region_code,'
         " __sex AS sex, dob, dob_raw_placeholder, id_norm, id_status, id_dob, id_sex,"
-        f" id_sorted, {consistent} AS id_consistent, __phone AS phone_norm,"
+        f" {consistent} AS id_consistent, __phone AS phone_norm,"
         f" __created AS created_date, __last AS last_service_date FROM ({rel})"
     )
 
 
 def features_sql(rows: str, names: str, addresses: str) -> str:
-    """FEATURE_COLUMNS from the per-row SQL table and the two per-row text tables."""
+    """FEATURE_COLUMNS from the per-row SQL table and the two per-row Python/Arrow tables
+    (``names`` also carries id_sorted, computed over the SQL table's id_norm)."""
     exprs: dict[str, str] = {
         "archive_id": "r.archive_id",
         "row_number": 'r."row_number"',
@@ -89,7 +90,7 @@ def features_sql(rows: str, names: str, addresses: str) -> str:
         "id_valid": "r.id_status = 'valid'",
         "id_dob": "r.id_dob",
         "id_consistent": "r.id_consistent",
-        "id_sorted": "r.id_sorted",
+        "id_sorted": "n.id_sorted",
         "id_status": "r.id_status",
         "phone_norm": "r.phone_norm",
         "address_norm": "a.address_norm",
@@ -150,6 +151,8 @@ def standardise_table(
     with _settings(con, preserve_insertion_order=True):  # the positional joins rely on it
         try:
             names, addresses = _build(con, relation, rows, today)
+            id_norm = con.sql(f"SELECT id_norm FROM {rows}").to_arrow_table().column(0)
+            names = names.append_column("id_sorted", sorted_ids(id_norm))
             with registered(con, names_view, names), registered(con, addresses_view, addresses):
                 _check_alignment(con, rows, addresses_view)
                 sql = features_sql(rows, names_view, addresses_view)
