@@ -160,14 +160,21 @@ class ScoredColumns:
 
     def rows(self, con: duckdb.DuckDBPyConnection, sql: str) -> dict[Pair, PairInfo]:
         """(a, b) -> probability, weight, gammas, per-comparison weights and level codes."""
-        k = len(self.names)
+        names, k = self.names, len(self.names)
+        # a pair's level codes depend only on its gammas: one dict per distinct gamma tuple
+        # (a few hundred), shared by the pairs that have it
+        levels_of: dict[tuple[Any, ...], dict[str, str]] = {}
+        codes = [self.codes[n] for n in names]
         info: dict[Pair, PairInfo] = {}
         for row in con.execute(sql).fetchall():
-            gammas = dict(zip(self.names, row[4:4 + k]))
+            gamma_values = row[4:4 + k]
+            levels = levels_of.get(gamma_values)
+            if levels is None:
+                levels = levels_of[gamma_values] = {
+                    n: code.get(int(g), "") for n, code, g in zip(names, codes, gamma_values)}
             info[(row[0], row[1])] = {
-                "p": float(row[2]), "w": float(row[3]), "gammas": gammas,
-                "weights": dict(zip(self.names, row[4 + k:4 + 2 * k])),
-                "levels": {n: self.codes[n].get(int(g), "") for n, g in gammas.items()},
+                "p": float(row[2]), "w": float(row[3]), "gammas": dict(zip(names, gamma_values)),
+                "weights": dict(zip(names, row[4 + k:4 + 2 * k])), "levels": levels,
             }
         return info
 

@@ -10,7 +10,6 @@ archive's pairs in its household, which the model cannot score (linkage.newborn)
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -154,11 +153,12 @@ def format_evidence(labels: dict[str, dict[int, str]], gammas: dict[str, int], w
     """``name=同音 +7.9; id=空 0; dob=一致 +9.1`` — what each field contributed, in bits."""
     parts = []
     for name, gamma in gammas.items():
-        label = labels.get(name, {}).get(int(gamma), str(gamma))
+        level = int(gamma)
+        label = labels[name].get(level, str(gamma)) if name in labels else str(gamma)
         weight = weights.get(name)
-        if weight is None or (isinstance(weight, float) and math.isnan(weight)) or int(gamma) == -1:
-            shown = "0"
+        # (weight != weight: NaN, without a call per field; a run formats a million fields)
+        if weight is None or weight != weight or level == -1:
+            parts.append(f"{name}={label} 0")
         else:
-            shown = f"{weight:+.1f}"
-        parts.append(f"{name}={label} {shown}")
+            parts.append(f"{name}={label} {weight:+.1f}")
     return "; ".join(parts)
