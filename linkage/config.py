@@ -107,6 +107,9 @@ class Limits:
     max_total_pairs: int = 50_000_000
     # Review rows listed per group of archives linked by review pairs or clusters.
     max_review_rows_per_group: int = 100
+    # A phone number on more archives than this is a clinic's or doctor's, not a household's:
+    # it is no evidence (linkage.model.shared_phones).
+    max_archives_per_phone: int = 20
 
 
 @dataclass(frozen=True)

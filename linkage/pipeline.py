@@ -93,6 +93,7 @@ def link(
     summary.input_rows, summary.archives = ingested.rows_read, ingested.rows_accepted
     summary.rejected_rows, summary.encoding = ingested.rows_rejected, ingested.encoding
     summary.unreadable_birth_dates = ingested.unreadable_birth_dates
+    summary.guards["shared_phones"] = prepared.shared_phones.as_dict()
     with timer.stage("score"):
         guarded, guard = guard_blocking(con, prepared.model_input.name, config)
         summary.guards["blocking"] = guard.as_dict()

@@ -16,6 +16,7 @@ from linkage.config import Config
 from linkage.contracts import FEATURES_TABLE, NamedTable
 from linkage.ingest import IngestResult, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
+from linkage.model.shared_phones import SharedPhones, shared_phones, warn_shared_phones
 from linkage.progress import StageTimer
 from linkage.standardise.table import standardise_table
 
@@ -27,6 +28,7 @@ class PreparedInput:
     ingested: IngestResult  # counts, encoding, and the raw and rejects tables
     features: NamedTable
     model_input: NamedTable
+    shared_phones: SharedPhones  # numbers blanked in the model input (not one household's)
 
 
 def prepare_model_input(
@@ -37,5 +39,7 @@ def prepare_model_input(
         ingested = read_input(con, input_path, config)
     with timer.stage("standardise"):
         features = standardise_table(con, ingested.raw.name, FEATURES_TABLE)
-        model_input = build_model_input(con, features.name, MODEL_INPUT_TABLE)
-    return PreparedInput(ingested, features, model_input)
+        shared = shared_phones(con, features.name, config.limits.max_archives_per_phone)
+        model_input = build_model_input(con, features.name, MODEL_INPUT_TABLE, shared=shared)
+    warn_shared_phones(shared)
+    return PreparedInput(ingested, features, model_input, shared)

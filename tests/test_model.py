@@ -103,6 +103,7 @@ def test_newborn_placeholder_is_a_feature_and_a_neutral_level(trained):
     import duckdb
 
     from linkage.model.features import build_model_input
+    from linkage.model.shared_phones import NONE_SHARED
 
     con = duckdb.connect()
     con.execute("""CREATE TABLE features AS SELECT * FROM (VALUES
@@ -111,7 +112,8 @@ def test_newborn_placeholder_is_a_feature_and_a_neutral_level(trained):
     con.execute("ALTER TABLE features ADD COLUMN id_valid BOOLEAN")
     con.execute("ALTER TABLE features ADD COLUMN id_dob DATE")
     con.execute("ALTER TABLE features ADD COLUMN address_norm VARCHAR")
-    build_model_input(con, "features", "mi")
+    con.execute("ALTER TABLE features ADD COLUMN phone_norm VARCHAR")
+    build_model_input(con, "features", "mi", shared=NONE_SHARED)
     assert con.execute("SELECT archive_id, name_placeholder FROM mi ORDER BY 1").fetchall() == [
         ("a", True), ("b", False), ("c", False)]
     level = _levels(trained)[("name", "新生儿占位")]

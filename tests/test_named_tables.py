@@ -19,6 +19,7 @@ from linkage.ingest import read_input
 from linkage.model.features import build_model_input
 from linkage.model.score import score_pairs
 from linkage.model.settings import load_model_dict
+from linkage.model.shared_phones import NONE_SHARED
 from linkage.prepare import prepare_model_input
 from linkage.progress import StageTimer
 from linkage.shipped import example_input_path
@@ -80,7 +81,7 @@ def test_a_step_makes_the_table_it_is_asked_for() -> None:
             NULL AS phone, '2010-01-01' AS created_date, NULL AS last_service_date, 1 AS row_number""")
         features = standardise_table(con, "some_raw", "some_features")
         assert features.name == "some_features" and _exists(con, features) == 1
-        model_input = build_model_input(con, features.name, "some_model_input")
+        model_input = build_model_input(con, features.name, "some_model_input", shared=NONE_SHARED)
         assert model_input.name == "some_model_input" and _exists(con, model_input) == 1
     finally:
         con.close()

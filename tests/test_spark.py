@@ -32,6 +32,8 @@ from linkage.pipeline import default_model_path, run
 from linkage.shipped import example_input_path
 from linkage.synth import generate_population
 
+from helpers import clinic_rows, read_csv, write_archives
+
 
 def _spark_missing() -> str | None:
     if importlib.util.find_spec("pyspark") is None:
@@ -148,14 +150,17 @@ NEWBORN_HOUSEHOLDS = Path(__file__).parent / "fixtures" / "newborn_households.cs
 def synth_300(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """300 generated persons, and four households (from generator3) where a newborn's
     placeholder archive (王敏的孩子, 男婴) and the named child's archive score below the
-    review threshold: the newborn rule joins them, so both backends must keep the pair."""
+    review threshold: the newborn rule joins them, so both backends must keep the pair.
+    And 24 villagers under a doctor's number, which both must count over the whole
+    population (not per Spark batch) and leave out as evidence."""
     folder = tmp_path_factory.mktemp("synth300")
     generate_population(300, 3, folder)
     path = folder / "archives.csv"
     extra = NEWBORN_HOUSEHOLDS.read_text(encoding="utf-8").splitlines()[1:]
     with path.open("a", encoding="utf-8") as fh:
         fh.write("\n".join(extra) + "\n")
-    return path
+    rows = read_csv(path) + clinic_rows(24)
+    return write_archives(path, rows)
 
 
 @needs_spark
@@ -173,6 +178,7 @@ def test_spark_run_equals_duckdb_run(source: str, spark: Any, tmp_path: Path,
     assert duck["decisions.csv"].count("\n") > 5  # the population has merges to compare
     if source == "synth_300":  # the newborn pairs were kept and joined (see the fixture)
         assert duck["decisions.csv"].count("name=新生儿占位") >= 4
+        assert on_spark["summary.json"]["guards"]["shared_phones"]["phones"] == 1
 
 
 @needs_spark

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from linkage.connection import registered
 from linkage.contracts import NamedTable
+from linkage.model.shared_phones import SharedPhones, shared_phone_table
 from linkage.standardise.dates import lunar_to_solar
 from linkage.standardise.name_notes import newborn_placeholder
 
@@ -84,7 +85,10 @@ def _lunar_table(con: duckdb.DuckDBPyConnection, source: str) -> pa.Table:
 
 _BEST_DOB_SQL = """
 CREATE OR REPLACE TEMP VIEW _features_best AS
-SELECT *,
+SELECT * REPLACE (
+           -- a clinic's or doctor's number on many archives is no household's evidence
+           CASE WHEN phone_norm IN (SELECT phone FROM _shared_phones) THEN NULL
+                ELSE phone_norm END AS phone_norm),
        -- The record's own birth date; else the one embedded in a valid ID number.
        coalesce(dob, CASE WHEN id_valid THEN id_dob END) AS dob_best
 FROM {features}
@@ -111,12 +115,16 @@ LEFT JOIN _four_corner fc ON fc.name_clean = f.name_clean
 
 
 def build_model_input(
-    con: duckdb.DuckDBPyConnection, features: str = "features", target: str = MODEL_INPUT_TABLE
+    con: duckdb.DuckDBPyConnection, features: str = "features", target: str = MODEL_INPUT_TABLE,
+    *, shared: SharedPhones,
 ) -> NamedTable:
-    """Create ``target``: every features column plus the derived date columns."""
-    con.execute(_BEST_DOB_SQL.format(features=features))
-    with (registered(con, "_lunar_calendar", _lunar_table(con, "_features_best")),
-          registered(con, "_four_corner", _four_corner_table(con, "_features_best"))):
-        con.execute(_MODEL_INPUT_SQL.format(target=target))
-    con.execute("DROP VIEW _features_best")
+    """Create ``target``: every features column plus the derived date columns, with the
+    phones of ``shared`` blank (linkage.model.shared_phones: counted over the whole
+    population by the caller, since ``features`` may be one batch or one night's changes)."""
+    with registered(con, "_shared_phones", shared_phone_table(shared)):
+        con.execute(_BEST_DOB_SQL.format(features=features))
+        with (registered(con, "_lunar_calendar", _lunar_table(con, "_features_best")),
+              registered(con, "_four_corner", _four_corner_table(con, "_features_best"))):
+            con.execute(_MODEL_INPUT_SQL.format(target=target))
+        con.execute("DROP VIEW _features_best")
     return NamedTable(target, "model input: the features columns plus the derived date and name-key columns")

@@ -39,6 +39,7 @@ from linkage.model.rule_split import prediction_rules
 from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, kept_pairs
 from linkage.model.splink_adapter import gamma_from_weight_sql
 from linkage.model.settings import level_codes, settings_for_prediction
+from linkage.model.shared_phones import shared_phones_of_raw, warn_shared_phones
 from linkage.newborn import newborn_pair_sql
 from linkage.connection import registered
 from linkage.contracts import LinkResult, NamedTable, RunSummary
@@ -139,8 +140,11 @@ def link_on_spark(
     summary.unreadable_birth_dates = ingested.unreadable_birth_dates
     with timer.stage("standardise"):
         raw = spark.createDataFrame(con.table(ingested.raw.name).to_arrow_table())
-        model_input = standardise(raw, today).persist()
+        shared = shared_phones_of_raw(con, ingested.raw.name, config.limits.max_archives_per_phone)
+        model_input = standardise(raw, shared, today).persist()
         _to_duckdb(con, model_input, MODEL_INPUT_TABLE, "row_number")
+    warn_shared_phones(shared)
+    summary.guards["shared_phones"] = shared.as_dict()
     with timer.stage("score"):
         report = score_on_spark(spark, con, model_input, model, config, ingested.rows_accepted)
     model_input.unpersist()

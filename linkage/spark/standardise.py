@@ -24,6 +24,7 @@ from pyspark.sql import DataFrame
 from linkage.connection import registered
 from linkage.contracts import FEATURES_TABLE
 from linkage.model.features import DERIVED_COLUMNS, MODEL_INPUT_TABLE, build_model_input
+from linkage.model.shared_phones import SharedPhones
 from linkage.schema import COUNTY_CODE_WIDTH, FEATURE_COLUMNS, TOWNSHIP_CODE_WIDTH
 from linkage.standardise._text import strip_ws
 from linkage.standardise.address import address_table
@@ -112,8 +113,10 @@ def features_table(raw: pa.Table, today: date) -> pa.Table:
                     schema=FEATURES_SCHEMA)
 
 
-def model_input_batches(batches: Iterator[pa.RecordBatch], today: date) -> Iterator[pa.RecordBatch]:
-    """mapInArrow body: each batch of raw rows → its model input rows (same order)."""
+def model_input_batches(batches: Iterator[pa.RecordBatch], today: date,
+                        shared: SharedPhones) -> Iterator[pa.RecordBatch]:
+    """mapInArrow body: each batch of raw rows → its model input rows (same order);
+    ``shared``: the phones counted over the whole population on the driver."""
     con = duckdb.connect()
     con.execute("SET threads = 1")  # one task, one core: Spark runs the tasks side by side
     try:
@@ -121,7 +124,7 @@ def model_input_batches(batches: Iterator[pa.RecordBatch], today: date) -> Itera
             if batch.num_rows == 0:
                 continue
             with registered(con, FEATURES_TABLE, features_table(pa.Table.from_batches([batch]), today)):
-                build_model_input(con, FEATURES_TABLE, MODEL_INPUT_TABLE)
+                build_model_input(con, FEATURES_TABLE, MODEL_INPUT_TABLE, shared=shared)
             table = con.table(MODEL_INPUT_TABLE).to_arrow_table().select(MODEL_INPUT_SCHEMA.names)
             yield from table.cast(MODEL_INPUT_SCHEMA).to_batches()
             con.execute(f"DROP TABLE {MODEL_INPUT_TABLE}")
@@ -129,7 +132,8 @@ def model_input_batches(batches: Iterator[pa.RecordBatch], today: date) -> Itera
         con.close()
 
 
-def standardise(raw: DataFrame, today: date | None = None) -> DataFrame:
-    """The model input of ``raw`` (input columns as strings plus ``row_number``)."""
+def standardise(raw: DataFrame, shared: SharedPhones, today: date | None = None) -> DataFrame:
+    """The model input of ``raw`` (input columns as strings plus ``row_number``), with the
+    phones of ``shared`` blank (linkage.model.shared_phones)."""
     day = today or date.today()
-    return raw.mapInArrow(lambda batches: model_input_batches(batches, day), MODEL_INPUT_DDL)
+    return raw.mapInArrow(lambda batches: model_input_batches(batches, day, shared), MODEL_INPUT_DDL)

@@ -30,6 +30,7 @@ from linkage.human import HumanDecisions
 from linkage.errors import InputError, PublishPending
 from linkage.ingest import read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
+from linkage.model.shared_phones import shared_phones_of_raw, warn_shared_phones
 from linkage.model.settings import level_codes, load_model_dict
 from linkage.newborn import newborn_pair_sql
 from linkage.connection import connect_for, id_table, registered
@@ -64,6 +65,7 @@ log = logging.getLogger(__name__)
 STATE_ONLY_COLUMNS = ("fingerprint", "first_run", "changed_run")
 RESTORED_BY = "linkage-state"  # the "reviewer" of verdicts restored from the state
 GUARD_META = "blocking_guard_signature"  # the blocks last night's blocking guard skipped
+SHARED_PHONES_META = "shared_phones_signature"  # the numbers last night's model input blanked
 # This module's own tables (the other night_* tables belong to the state modules that make them).
 RAW_DELTA_TABLE = "night_raw_delta"  # raw rows of tonight's new and changed archives
 DELTA_TABLE = "night_delta"  # model_input rows of new and changed archives (standardised tonight)
@@ -162,6 +164,11 @@ class _Night:
         summary.unreadable_birth_dates = ingested.unreadable_birth_dates
         crash_point("read")
 
+        # Counted over tonight's whole export, before anything is standardised: the stored
+        # model input of unchanged archives was blanked with last night's set.
+        self.shared = shared_phones_of_raw(con, ingested.raw.name, self.config.limits.max_archives_per_phone)
+        warn_shared_phones(self.shared)
+        summary.guards["shared_phones"] = self.shared.as_dict()
         summary.full_reason = self._full_reason(full, new_state)
         summary.mode = "full" if summary.full_reason else "incremental"
         if summary.full_reason:
@@ -229,7 +236,8 @@ class _Night:
                 started=self.started, summary=summary, persons=persons, update=update,
                 thresholds=self.config.thresholds, features_signature=features_signature(),
                 model_signature=model_signature(self.model, self.config),
-                model_input=MODEL_INPUT_TABLE, meta={GUARD_META: guard_signature},
+                model_input=MODEL_INPUT_TABLE, meta={GUARD_META: guard_signature,
+                                                       SHARED_PHONES_META: self.shared.signature()},
                 tables=CommitTables(
                     changes=self.changes_table, stale=self.stale_table,
                     fingerprints=self.fingerprints_table, delta=DELTA_TABLE,
@@ -294,6 +302,8 @@ class _Night:
             return "standardisation changed"
         if db.get_meta(self.con, "model_signature") != model_signature(self.model, self.config):
             return "model or scoring settings changed"
+        if db.get_meta(self.con, SHARED_PHONES_META) != self.shared.signature():
+            return "the phone numbers shared by too many archives to count changed"
         return ""
 
     def _standardise(self, full: bool, raw: str) -> None:
@@ -307,7 +317,7 @@ class _Night:
         con.execute(f"CREATE OR REPLACE TABLE {RAW_DELTA_TABLE} AS SELECT r.* FROM {raw} r {which}")
         if con.execute(f"SELECT count(*) FROM {RAW_DELTA_TABLE}").fetchall()[0][0]:
             standardise_table(con, RAW_DELTA_TABLE, FEATURES_TABLE)
-            build_model_input(con, FEATURES_TABLE, DELTA_TABLE)
+            build_model_input(con, FEATURES_TABLE, DELTA_TABLE, shared=self.shared)
         else:
             con.execute(f"CREATE OR REPLACE TABLE {DELTA_TABLE} AS SELECT * EXCLUDE "
                         f"({', '.join(STATE_ONLY_COLUMNS)}) FROM st.archives LIMIT 0")

@@ -1,0 +1,84 @@
+"""Phone numbers on too many archives to be one household's: a clinic's, a village doctor's.
+
+A shared phone is strong evidence (the "same phone" level is worth about 17 bits) because
+a household's number is on a handful of archives: its members' and their duplicates'.  When
+residents without a phone of their own are registered under the clinic's or the doctor's
+number, hundreds of unrelated archives share it, and two namesakes of one village would be
+joined on it as if they lived together.  A number on more than ``[limits]
+max_archives_per_phone`` archives of the population is therefore no evidence: the model
+input carries it as blank (linkage.model.features), so neither a comparison, a blocking
+rule, the newborn rule nor the review's household screen reads it.  The reviewer still sees
+the number as typed (review items read the raw row).
+
+The count is over the whole population of the run (its standardised archives, or its raw
+rows normalised as standardise does), never over a Spark batch or tonight's changed
+archives alone: a nightly run keeps the set's signature and rebuilds in full when it
+changes (linkage.state.nightly), since unchanged archives keep last night's model input.
+The generators we measure on never put one number on more than 12 archives at 1M persons.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from linkage.standardise.phone import phone_sql
+
+@dataclass(frozen=True)
+class SharedPhones:
+    """The numbers found on more than ``limit`` archives, and how many archives carry them."""
+
+    phones: tuple[str, ...]
+    archives: int
+    limit: int
+
+    def signature(self) -> str:
+        """A hash of the set (kept in the nightly state; the numbers themselves are not)."""
+        digest = hashlib.sha256(f"{self.limit}\n".encode())
+        for phone in self.phones:
+            digest.update(phone.encode() + b"\n")
+        return digest.hexdigest()
+
+    def as_dict(self) -> dict[str, int]:
+        """For summary.json: counts only, never a number."""
+        return {"limit": self.limit, "phones": len(self.phones), "archives": self.archives}
+
+
+NONE_SHARED = SharedPhones((), 0, 0)
+log = logging.getLogger(__name__)
+
+
+def shared_phones(con: duckdb.DuckDBPyConnection, table: str, limit: int) -> SharedPhones:
+    """The numbers in ``table``'s ``phone_norm`` (one row per archive: the standardised
+    archives) that more than ``limit`` archives carry."""
+    rows = con.execute(f"""
+        SELECT phone_norm, count(*) AS archives FROM {table}
+        WHERE phone_norm IS NOT NULL
+        GROUP BY phone_norm HAVING count(*) > {int(limit)}
+        ORDER BY phone_norm
+    """).fetchall()
+    return SharedPhones(tuple(phone for phone, _ in rows), sum(int(n) for _, n in rows), limit)
+
+
+def shared_phones_of_raw(con: duckdb.DuckDBPyConnection, raw_table: str, limit: int) -> SharedPhones:
+    """:func:`shared_phones` of raw rows (column ``phone``), normalised as standardise does:
+    for a run that standardises only some of its archives (a night's changes, a batch)."""
+    return shared_phones(con, f"({phone_sql(raw_table, 'phone')})", limit)
+
+
+def shared_phone_table(shared: SharedPhones) -> pa.Table:
+    """The numbers as a one-column ``phone`` table, for a join."""
+    return pa.table({"phone": pa.array(shared.phones, pa.string())})
+
+
+def warn_shared_phones(shared: SharedPhones) -> None:
+    """Say how many numbers were set aside (never which: they are personal data)."""
+    if shared.phones:
+        log.warning("%d phone number(s) are each on more than %d archives (%d archives in all): "
+                    "a clinic's or doctor's number is not a household's, so they are not used as "
+                    "evidence ([limits] max_archives_per_phone)",
+                    len(shared.phones), shared.limit, shared.archives)
