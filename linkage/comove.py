@@ -48,13 +48,18 @@ def supporting_pairs(con: duckdb.DuckDBPyConnection, features: str,
         "b": pa.array([b for _, b in pairs], pa.string()),
     })
     with registered(con, _PAIRS, table):
-        rows = con.execute(_SUPPORT_SQL.format(features=features, pairs=_PAIRS)).fetchall()
+        rows = con.execute(_SUPPORT_SQL.format(features=features, pairs=_PAIRS, first=_FIRST)).fetchall()
     return [((a, b), (c, d)) for _, a, b, c, d in rows]
 
 
 # Both orientations of every pair whose two archives have addresses (and names), at two
 # different addresses; a pair (a, b) is vouched for by the first other orientation (c, d)
-# with c at a's address and d at b's, under other names on both sides.
+# with c at a's address and d at b's, under other names on both sides.  The first few
+# orientations of each address pair are tried first: a witness among them is the first of
+# all, and nearly every pair has one there (a pair is excluded only by sharing a name with
+# it).  Only the pairs left look further, so thousands of pairs between two coarse
+# addresses (a village renamed, no house numbers) are not joined with each other.
+_FIRST = 4
 _SUPPORT_SQL = """
 WITH ends AS (
     SELECT p.i, p.a, p.b, fa.address_norm AS addr_a, fb.address_norm AS addr_b,
@@ -67,14 +72,28 @@ WITH ends AS (
       AND fa.address_norm <> fb.address_norm
 ),
 oriented AS (
-    SELECT i, a AS c, b AS d, addr_a AS addr_c, addr_b AS addr_d, name_a AS name_c, name_b AS name_d FROM ends
-    UNION ALL
-    SELECT i, b, a, addr_b, addr_a, name_b, name_a FROM ends
+    SELECT *, row_number() OVER (PARTITION BY addr_c, addr_d ORDER BY i) AS rank
+    FROM (SELECT i, a AS c, b AS d, addr_a AS addr_c, addr_b AS addr_d, name_a AS name_c,
+                 name_b AS name_d FROM ends
+          UNION ALL
+          SELECT i, b, a, addr_b, addr_a, name_b, name_a FROM ends)
+),
+first_found AS (
+    SELECT e.i, e.a, e.b, arg_min(o.c, o.i) AS c, arg_min(o.d, o.i) AS d
+    FROM ends e
+    JOIN oriented o ON o.addr_c = e.addr_a AND o.addr_d = e.addr_b AND o.rank <= {first}
+    WHERE o.name_c <> e.name_a AND o.name_d <> e.name_b
+    GROUP BY e.i, e.a, e.b
+),
+later_found AS (
+    SELECT e.i, e.a, e.b, arg_min(o.c, o.i) AS c, arg_min(o.d, o.i) AS d
+    FROM (SELECT * FROM ends ANTI JOIN first_found USING (i)) e
+    JOIN oriented o ON o.addr_c = e.addr_a AND o.addr_d = e.addr_b AND o.rank > {first}
+    WHERE o.name_c <> e.name_a AND o.name_d <> e.name_b
+    GROUP BY e.i, e.a, e.b
 )
-SELECT e.i, e.a, e.b, arg_min(o.c, o.i), arg_min(o.d, o.i)
-FROM ends e
-JOIN oriented o ON o.addr_c = e.addr_a AND o.addr_d = e.addr_b
-WHERE o.name_c <> e.name_a AND o.name_d <> e.name_b
-GROUP BY e.i, e.a, e.b
-ORDER BY e.i
+SELECT * FROM first_found
+UNION ALL
+SELECT * FROM later_found
+ORDER BY i
 """

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from linkage.comove import moved_together
 from linkage.decide import moved_with_household, pair_guard
@@ -130,3 +132,45 @@ def test_two_babies_born_on_one_day_do_not_vouch_for_a_move(tmp_path):
     person = {r["archive_id"]: r["person_id"] for r in read_csv(out / "clusters.csv")}
     assert person["X1"] != person["Y1"]
     assert person["X2"] != person["Y2"]
+
+
+def _reference_supporting_pairs(rows: list[tuple[str, str | None, str | None]],
+                                pairs: list[tuple[str, str]]) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """The rule in plain Python, as the engine ran it before the SQL: each pair's witness is
+    the first other pair (in input order, either orientation) with its archives at the two
+    addresses and other names on both sides."""
+    address = {a: addr for a, addr, name in rows if addr is not None and name is not None}
+    name = {a: n for a, addr, n in rows if addr is not None and n is not None}
+    by_addresses: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for a, b in pairs:
+        if a in address and b in address and address[a] != address[b]:
+            by_addresses.setdefault((address[a], address[b]), []).append((a, b))
+            by_addresses.setdefault((address[b], address[a]), []).append((b, a))
+    found = []
+    for a, b in pairs:
+        if a not in address or b not in address or address[a] == address[b]:
+            continue
+        for c, d in by_addresses[(address[a], address[b])]:
+            if name[c] != name[a] and name[d] != name[b]:
+                found.append(((a, b), (c, d)))
+                break
+    return found
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C", None]), st.sampled_from(["x", "y", "z", None])),
+                min_size=1, max_size=14),
+       st.lists(st.tuples(st.integers(0, 13), st.integers(0, 13)), max_size=40))
+def test_supporting_pairs_is_the_first_witness_in_input_order(archives, index_pairs) -> None:
+    """Few addresses and names, many pairs (more than the first few tried per address pair,
+    duplicates, both orientations, archives without an address): the SQL gives the plain
+    rule's witnesses, in its order."""
+    from linkage.comove import supporting_pairs
+
+    rows = [(f"a{i}", addr, name) for i, (addr, name) in enumerate(archives)]
+    pairs = [(f"a{i}", f"a{j}") for i, j in index_pairs if i < len(rows) and j < len(rows)]
+    con = _features(rows)
+    try:
+        assert supporting_pairs(con, "mi", pairs) == _reference_supporting_pairs(rows, pairs)
+    finally:
+        con.close()

@@ -127,3 +127,43 @@ def test_the_model_input_blanks_only_the_shared_numbers(tmp_path: Path) -> None:
         ("a", None), ("b", "13900000001"), ("c", None)]
     # the features keep the number (the reviewer sees what was typed)
     assert con.execute("SELECT phone_norm FROM features WHERE archive_id = 'a'").fetchall() == [("13912345678",)]
+
+
+@pytest.mark.slow
+def test_an_archive_rejected_tonight_counts_and_is_blanked_by_tonights_set(tmp_path: Path, population) -> None:
+    """The state keeps every number as standardised (never blanked), so an archive whose row
+    is rejected tonight, kept from last night, counts toward tonight's set and is judged by
+    it; when its row comes back the night decides as a run over that export does."""
+    import duckdb as _duckdb
+
+    state, out = tmp_path / "state.duckdb", tmp_path / "nightly"
+    rows = _clinic_rows(24)
+    first = run(write_archives(tmp_path / "n1.csv", population + rows), out, show_progress=False,
+                state_path=state)
+    assert first.guards["shared_phones"] == {"limit": 20, "phones": 1, "archives": 24}
+    with _duckdb.connect(str(state), read_only=True) as con:
+        stored = con.execute("SELECT phone_norm FROM archives WHERE archive_id = 'V003'").fetchall()
+    assert stored == [("13912345678",)]  # as standardised, not blanked
+
+    # Night 2: V003's row is rejected (a region code of no county), four villagers give a
+    # number of their own: 19 accepted rows and the kept V003 carry the doctor's number (20).
+    night2 = [dict(r) for r in rows]
+    night2[2]["region_code"] = "990000000000"
+    for i in range(3, 7):
+        night2[i]["phone"] = f"1380000{i:04d}"
+    second = run(write_archives(tmp_path / "n2.csv", population + night2), out, show_progress=False,
+                 state_path=state)
+    assert second.changes["kept_rejected"] == 1
+    assert second.guards["shared_phones"] == {"limit": 20, "phones": 0, "archives": 0}
+    assert second.mode == "full" and "phone" in second.full_reason
+
+    # Night 3: V003's row is back (21 archives on the number): shared again, and the night
+    # equals a stateless run over its export.
+    night3 = [dict(r) for r in night2]
+    night3[2]["region_code"] = rows[2]["region_code"]
+    third = run(write_archives(tmp_path / "n3.csv", population + night3), out, show_progress=False,
+                state_path=state)
+    assert third.guards["shared_phones"]["phones"] == 1 and third.mode == "full"
+    run(tmp_path / "n3.csv", tmp_path / "stateless", show_progress=False)
+    assert _groups(out) == _groups(tmp_path / "stateless")
+    assert _person(out)["V001"] != _person(out)["V002"]

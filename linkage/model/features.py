@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from linkage.connection import registered
 from linkage.contracts import NamedTable
-from linkage.model.shared_phones import SharedPhones, shared_phone_table
+from linkage.model.shared_phones import SharedPhones, blank_phone_sql, shared_phone_table
 from linkage.standardise.dates import lunar_to_solar
 from linkage.standardise.name_notes import newborn_placeholder
 
@@ -87,8 +87,7 @@ _BEST_DOB_SQL = """
 CREATE OR REPLACE TEMP VIEW _features_best AS
 SELECT * REPLACE (
            -- a clinic's or doctor's number on many archives is no household's evidence
-           CASE WHEN phone_norm IN (SELECT phone FROM _shared_phones) THEN NULL
-                ELSE phone_norm END AS phone_norm),
+           {blank_phone} AS phone_norm),
        -- The record's own birth date; else the one embedded in a valid ID number.
        coalesce(dob, CASE WHEN id_valid THEN id_dob END) AS dob_best
 FROM {features}
@@ -122,7 +121,7 @@ def build_model_input(
     phones of ``shared`` blank (linkage.model.shared_phones: counted over the whole
     population by the caller, since ``features`` may be one batch or one night's changes)."""
     with registered(con, "_shared_phones", shared_phone_table(shared)):
-        con.execute(_BEST_DOB_SQL.format(features=features))
+        con.execute(_BEST_DOB_SQL.format(features=features, blank_phone=blank_phone_sql("_shared_phones")))
         with (registered(con, "_lunar_calendar", _lunar_table(con, "_features_best")),
               registered(con, "_four_corner", _four_corner_table(con, "_features_best"))):
             con.execute(_MODEL_INPUT_SQL.format(target=target))

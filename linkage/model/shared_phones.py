@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
@@ -32,12 +32,13 @@ from linkage.standardise.phone import phone_sql
 class SharedPhones:
     """The numbers found on more than ``limit`` archives, and how many archives carry them."""
 
-    phones: tuple[str, ...]
+    phones: tuple[str, ...] = field(repr=False)  # personal data: never in a log line
     archives: int
     limit: int
 
     def signature(self) -> str:
-        """A hash of the set (kept in the nightly state; the numbers themselves are not)."""
+        """A hash of the set, kept in the nightly state to tell whether tonight's set is
+        last night's (not a secret: the state holds every archive's number anyway)."""
         digest = hashlib.sha256(f"{self.limit}\n".encode())
         for phone in self.phones:
             digest.update(phone.encode() + b"\n")
@@ -82,3 +83,9 @@ def warn_shared_phones(shared: SharedPhones) -> None:
                     "a clinic's or doctor's number is not a household's, so they are not used as "
                     "evidence ([limits] max_archives_per_phone)",
                     len(shared.phones), shared.limit, shared.archives)
+
+
+def blank_phone_sql(phones_table: str, column: str = "phone_norm") -> str:
+    """``column``, NULL where ``phones_table`` (column ``phone``) holds it."""
+    return (f"CASE WHEN {column} IN (SELECT phone FROM {phones_table}) THEN NULL "
+            f"ELSE {column} END")

@@ -255,6 +255,13 @@ def _household_lines(screen: Screen) -> list[Text]:
     return lines
 
 
+def _phone_unused(left: dict[str, Any], right: dict[str, Any]) -> str:
+    """" (not evidence)" when a typed number was not used by the engine: on too many archives
+    to be a household's (linkage.model.shared_phones), or not a phone number at all."""
+    typed = [side for side in (left, right) if (side.get("phone") or "").strip()]
+    return " (not evidence)" if any(side.get("phone_norm") is None for side in typed) else ""
+
+
 def _counts(screen: Screen) -> str:
     left = f"{screen.available} left after this" if screen.item is not None else f"{screen.available} left"
     return (f"{left} · {screen.held_by_others} with others · "
@@ -283,7 +290,7 @@ def _parts(screen: Screen) -> tuple[list[RenderableType], list[Text], list[Rende
         top.append(pair_table(item, screen.reveal))
         left, right = item.side("l"), item.side("r")
         top.append(Text(f"ID: {id_relation(left['id_number'], right['id_number'])} · "
-                        f"phone: {phone_relation(left['phone'], right['phone'])}"))
+                        f"phone: {phone_relation(left['phone'], right['phone'])}{_phone_unused(left, right)}"))
         panel = _engine_lines(item, screen.blind)
     bottom: list[RenderableType] = [Text(_counts(screen), no_wrap=True, overflow="ellipsis")]
     if screen.note:

@@ -30,7 +30,10 @@ from linkage.human import HumanDecisions
 from linkage.errors import InputError, PublishPending
 from linkage.ingest import read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
-from linkage.model.shared_phones import shared_phones_of_raw, warn_shared_phones
+from linkage.model.shared_phones import (
+    NONE_SHARED, blank_phone_sql, shared_phone_table, shared_phones, warn_shared_phones,
+)
+from linkage.standardise.phone import phone_sql
 from linkage.model.settings import level_codes, load_model_dict
 from linkage.newborn import newborn_pair_sql
 from linkage.connection import connect_for, id_table, registered
@@ -66,6 +69,10 @@ STATE_ONLY_COLUMNS = ("fingerprint", "first_run", "changed_run")
 RESTORED_BY = "linkage-state"  # the "reviewer" of verdicts restored from the state
 GUARD_META = "blocking_guard_signature"  # the blocks last night's blocking guard skipped
 SHARED_PHONES_META = "shared_phones_signature"  # the numbers last night's model input blanked
+SHARED_PHONES_TABLE = "night_shared_phones"  # tonight's set (phone), read by MODEL_INPUT_TABLE
+POPULATION_VIEW = "night_population"  # tonight's archives as standardised (what the state keeps)
+DELTA_SCORED_VIEW = "night_delta_scored"  # DELTA_TABLE with tonight's shared numbers blank
+STORED_SCORED_VIEW = "night_stored_scored"  # st.archives with tonight's shared numbers blank
 # This module's own tables (the other night_* tables belong to the state modules that make them).
 RAW_DELTA_TABLE = "night_raw_delta"  # raw rows of tonight's new and changed archives
 DELTA_TABLE = "night_delta"  # model_input rows of new and changed archives (standardised tonight)
@@ -164,11 +171,6 @@ class _Night:
         summary.unreadable_birth_dates = ingested.unreadable_birth_dates
         crash_point("read")
 
-        # Counted over tonight's whole export, before anything is standardised: the stored
-        # model input of unchanged archives was blanked with last night's set.
-        self.shared = shared_phones_of_raw(con, ingested.raw.name, self.config.limits.max_archives_per_phone)
-        warn_shared_phones(self.shared)
-        summary.guards["shared_phones"] = self.shared.as_dict()
         summary.full_reason = self._full_reason(full, new_state)
         summary.mode = "full" if summary.full_reason else "incremental"
         if summary.full_reason:
@@ -186,6 +188,7 @@ class _Night:
                              f"used ({_first_reject(con, ingested.rejects.name)}); nothing was changed")
         if not allow_vanished:
             self._check_vanished(counts.vanished)
+        self._count_shared_phones()
 
         with self.timer.stage("standardise"):
             self._standardise(summary.mode == "full", ingested.raw.name)
@@ -236,7 +239,7 @@ class _Night:
                 started=self.started, summary=summary, persons=persons, update=update,
                 thresholds=self.config.thresholds, features_signature=features_signature(),
                 model_signature=model_signature(self.model, self.config),
-                model_input=MODEL_INPUT_TABLE, meta={GUARD_META: guard_signature,
+                model_input=POPULATION_VIEW, meta={GUARD_META: guard_signature,
                                                        SHARED_PHONES_META: self.shared.signature()},
                 tables=CommitTables(
                     changes=self.changes_table, stale=self.stale_table,
@@ -302,14 +305,35 @@ class _Night:
             return "standardisation changed"
         if db.get_meta(self.con, "model_signature") != model_signature(self.model, self.config):
             return "model or scoring settings changed"
-        if db.get_meta(self.con, SHARED_PHONES_META) != self.shared.signature():
-            return "the phone numbers shared by too many archives to count changed"
         return ""
+
+    def _count_shared_phones(self) -> None:
+        """The numbers on too many archives to be a household's (linkage.model.shared_phones),
+        over tonight's whole population: the accepted rows of the export and the archives
+        rejected tonight whose stored version is kept.  The state stores every archive's
+        number as standardised (never blanked), so a kept archive counts, and is blanked,
+        by tonight's set.  Stored pairs were scored with last night's set: a night whose set
+        differs rebuilds in full."""
+        con, summary = self.con, self.summary
+        population = f"SELECT phone_norm FROM ({phone_sql(self.raw_table, 'phone')})"
+        if self.has_archives:
+            population += (f" UNION ALL SELECT phone_norm FROM st.archives "
+                           f"SEMI JOIN {self.kept_table} USING (archive_id)")
+        self.shared = shared_phones(con, f"({population})", self.config.limits.max_archives_per_phone)
+        warn_shared_phones(self.shared)
+        summary.guards["shared_phones"] = self.shared.as_dict()
+        with registered(con, "_night_shared", shared_phone_table(self.shared)):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {SHARED_PHONES_TABLE} AS SELECT phone FROM _night_shared")
+        if summary.mode == "incremental" and db.get_meta(con, SHARED_PHONES_META) != self.shared.signature():
+            summary.mode = "full"
+            summary.full_reason = "the phone numbers on too many archives to count changed"
+            log.info("full rebuild: %s", summary.full_reason)
 
     def _standardise(self, full: bool, raw: str) -> None:
         """Standardise tonight's new and changed rows of ``raw`` only (DELTA_TABLE); everyone
         else's features come from the state.  MODEL_INPUT_TABLE is tonight's whole population, as a view:
-        consumers read the few columns they need straight from the state file."""
+        consumers read the few columns they need straight from the state file.  DELTA_TABLE and
+        POPULATION_VIEW keep every phone number; MODEL_INPUT_TABLE blanks tonight's shared ones."""
         con = self.con
         which = "" if full else (
             f"SEMI JOIN (SELECT archive_id FROM {self.changes_table} WHERE change <> 'vanished') c "
@@ -317,31 +341,43 @@ class _Night:
         con.execute(f"CREATE OR REPLACE TABLE {RAW_DELTA_TABLE} AS SELECT r.* FROM {raw} r {which}")
         if con.execute(f"SELECT count(*) FROM {RAW_DELTA_TABLE}").fetchall()[0][0]:
             standardise_table(con, RAW_DELTA_TABLE, FEATURES_TABLE)
-            build_model_input(con, FEATURES_TABLE, DELTA_TABLE, shared=self.shared)
+            build_model_input(con, FEATURES_TABLE, DELTA_TABLE, shared=NONE_SHARED)
         else:
             con.execute(f"CREATE OR REPLACE TABLE {DELTA_TABLE} AS SELECT * EXCLUDE "
                         f"({', '.join(STATE_ONLY_COLUMNS)}) FROM st.archives LIMIT 0")
         if full and self.has_archives:
             # Archives rejected tonight stay as last standardised (linkage.state.changes).
             con.execute(f"""
-                CREATE OR REPLACE VIEW {MODEL_INPUT_TABLE} AS
+                CREATE OR REPLACE VIEW {POPULATION_VIEW} AS
                 SELECT * FROM {DELTA_TABLE}
                 UNION ALL BY NAME
                 SELECT * EXCLUDE ({", ".join(STATE_ONLY_COLUMNS)})
                 FROM st.archives SEMI JOIN {self.kept_table} USING (archive_id)
             """)
         elif full:
-            con.execute(f"CREATE OR REPLACE VIEW {MODEL_INPUT_TABLE} AS SELECT * FROM {DELTA_TABLE}")
+            con.execute(f"CREATE OR REPLACE VIEW {POPULATION_VIEW} AS SELECT * FROM {DELTA_TABLE}")
         else:
             # Unchanged archives keep their stored features, and the row number they had
             # when they were standardised (nothing downstream reads it).
             con.execute(f"""
-                CREATE OR REPLACE VIEW {MODEL_INPUT_TABLE} AS
+                CREATE OR REPLACE VIEW {POPULATION_VIEW} AS
                 SELECT * EXCLUDE ({", ".join(STATE_ONLY_COLUMNS)})
                 FROM st.archives ANTI JOIN {self.changes_table} USING (archive_id)
                 UNION ALL BY NAME
                 SELECT * FROM {DELTA_TABLE}
             """)
+        # What scoring and clustering read: the numbers of tonight's set blanked (the state
+        # keeps them as standardised, so a later night's set blanks them afresh).  With no
+        # such number (the usual night) the stored archives are read as they are: the
+        # incremental joins are faster on a table than on a view.
+        blank = f"* REPLACE ({blank_phone_sql(SHARED_PHONES_TABLE)} AS phone_norm)"
+        con.execute(f"CREATE OR REPLACE VIEW {MODEL_INPUT_TABLE} AS SELECT {blank} FROM {POPULATION_VIEW}")
+        self.delta_scored, self.stored_scored = DELTA_TABLE, "st.archives"
+        if self.shared.phones:
+            self.delta_scored, self.stored_scored = DELTA_SCORED_VIEW, STORED_SCORED_VIEW
+            con.execute(f"CREATE OR REPLACE VIEW {DELTA_SCORED_VIEW} AS SELECT {blank} FROM {DELTA_TABLE}")
+            if self.has_archives:
+                con.execute(f"CREATE OR REPLACE VIEW {STORED_SCORED_VIEW} AS SELECT {blank} FROM st.archives")
         con.execute(f"""
             CREATE OR REPLACE VIEW {UNCHANGED_VIEW} AS
             SELECT * FROM {MODEL_INPUT_TABLE} ANTI JOIN {DELTA_TABLE} USING (archive_id)
@@ -362,8 +398,8 @@ class _Night:
             if full:
                 pairs = full_pairs(scorer, MODEL_INPUT_TABLE)
             else:
-                pairs = incremental_pairs(scorer, DELTA_TABLE, UNCHANGED_VIEW, self.stale_table,
-                                          "st.pairs", "st.archives")
+                pairs = incremental_pairs(scorer, self.delta_scored, UNCHANGED_VIEW, self.stale_table,
+                                          "st.pairs", self.stored_scored)
             kept = keep(self.con, pairs.all.name, self.config.thresholds,
                         newborn_pair_sql(level_codes(self.model)))
         finally:
