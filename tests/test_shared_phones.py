@@ -157,10 +157,11 @@ def test_an_archive_rejected_tonight_counts_and_is_blanked_by_tonights_set(tmp_p
     assert second.guards["shared_phones"] == {"limit": 20, "phones": 0, "archives": 0}
     assert second.mode == "full" and "phone" in second.full_reason
 
-    # Night 3: V003's row is back (21 archives on the number): shared again, and the night
-    # equals a stateless run over its export.
+    # Night 3: V003's row is back and V004 takes the doctor's number again (21 archives):
+    # shared again, and the night equals a stateless run over its export.
     night3 = [dict(r) for r in night2]
     night3[2]["region_code"] = rows[2]["region_code"]
+    night3[3]["phone"] = rows[3]["phone"]
     third = run(write_archives(tmp_path / "n3.csv", population + night3), out, show_progress=False,
                 state_path=state)
     assert third.guards["shared_phones"]["phones"] == 1 and third.mode == "full"
