@@ -175,5 +175,8 @@ def test_sorted_ids_of_a_column_equals_sorted_id_of_each(values: list[str | None
 
     column = pa.array(values, pa.string())
     assert sorted_ids(column).to_pylist() == [sorted_id(v) for v in values]
+    # 18 bytes that are not 18 characters (found by this test): sorted as characters
+    odd = pa.array(["0\x80\u0800\U00010000\U00010000\U00010000", "620802195003140021"])
+    assert sorted_ids(odd).to_pylist() == [sorted_id(v) for v in odd.to_pylist()]
     chunked = pa.chunked_array([column.slice(0, len(values) // 2), column.slice(len(values) // 2)], pa.string())
     assert sorted_ids(chunked).to_pylist() == [sorted_id(v) for v in values]

@@ -247,7 +247,8 @@ def sorted_ids(norms: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     present = pc.drop_null(column)
     if len(present) == 0:
         return pa.nulls(len(column), pa.string())
-    if not pc.all(pc.equal(pc.binary_length(present), ID_LENGTH)).as_py():
+    if not (pc.all(pc.equal(pc.binary_length(present), ID_LENGTH)).as_py()
+            and pc.all(pc.string_is_ascii(present)).as_py()):  # bytes sort as characters
         return pa.array([sorted_id(v) for v in column.to_pylist()], pa.string())
     offsets = np.frombuffer(present.buffers()[1], dtype=np.int32)[present.offset:present.offset + len(present) + 1]
     data = np.frombuffer(present.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
