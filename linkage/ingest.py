@@ -32,6 +32,7 @@ from linkage.contracts import NamedTable
 from linkage.csv_records import read_records, split_lines
 from linkage.divisions import is_county_level_code
 from linkage.errors import InputError, SchemaError, TooManyRejects
+from linkage.model.shared_phones import NONE_SHARED, SharedPhones, shared_phones_of_rows
 from linkage.schema import COUNTY_CODE_WIDTH, INPUT_COLUMNS, REQUIRED_COLUMNS
 from linkage.standardise.dates import unreadable_date_sql
 
@@ -78,6 +79,9 @@ class IngestResult:
     raw: NamedTable
     rejects: NamedTable
     unreadable_birth_dates: int = 0
+    # numbers on too many archives of the export to be a household's (every row the reader
+    # could split into fields counts, accepted or not: linkage.model.shared_phones)
+    shared_phones: SharedPhones = NONE_SHARED
 
 
 def detect_encoding(path: Path) -> str:
@@ -349,6 +353,7 @@ def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config)
             FROM _ingest_checked WHERE reject_reason IS NOT NULL
             ORDER BY row
         """)
+    shared = shared_phones_of_rows(con, "_ingest_checked", config.limits.max_archives_per_phone)
     con.execute(f"DROP TABLE {_LOADED}")
     con.execute("DROP TABLE _ingest_checked")
     accepted = con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchall()[0][0]
@@ -357,7 +362,7 @@ def read_input(con: duckdb.DuckDBPyConnection, path: Path | str, config: Config)
         rows_read, accepted, rows_read - accepted, encoding,
         NamedTable(RAW_TABLE, "accepted input rows: the input columns as VARCHAR, and row_number"),
         NamedTable(REJECTS_TABLE, "refused input rows: row, archive_id, field, reason"),
-        _note_unreadable_birth_dates(con, path))
+        _note_unreadable_birth_dates(con, path), shared)
 
 
 def _note_unreadable_birth_dates(con: duckdb.DuckDBPyConnection, path: Path) -> int:

@@ -16,7 +16,7 @@ from linkage.config import Config
 from linkage.contracts import FEATURES_TABLE, NamedTable
 from linkage.ingest import IngestResult, read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
-from linkage.model.shared_phones import SharedPhones, shared_phones, warn_shared_phones
+from linkage.model.shared_phones import SharedPhones, warn_shared_phones
 from linkage.progress import StageTimer
 from linkage.standardise.table import standardise_table
 
@@ -39,7 +39,7 @@ def prepare_model_input(
         ingested = read_input(con, input_path, config)
     with timer.stage("standardise"):
         features = standardise_table(con, ingested.raw.name, FEATURES_TABLE)
-        shared = shared_phones(con, features.name, config.limits.max_archives_per_phone)
+        shared = ingested.shared_phones
         model_input = build_model_input(con, features.name, MODEL_INPUT_TABLE, shared=shared)
     warn_shared_phones(shared)
     return PreparedInput(ingested, features, model_input, shared)

@@ -10,10 +10,10 @@ input carries it as blank (linkage.model.features), so neither a comparison, a b
 rule, the newborn rule nor the review's household screen reads it.  The reviewer still sees
 the number as typed (review items read the raw row).
 
-The count is over the whole population of the run (its standardised archives, or its raw
-rows normalised as standardise does), never over a Spark batch or tonight's changed
-archives alone: a nightly run keeps the set's signature and rebuilds in full when it
-changes (linkage.state.nightly), since unchanged archives keep last night's model input.
+The count is over every row of the export (linkage.ingest), accepted or rejected, never over
+a Spark batch or tonight's changed archives alone; a nightly run keeps every number
+unblanked in its state, blanks tonight's set as it reads, and rebuilds in full when the set
+changes (linkage.state.nightly), since stored pairs were scored with last night's set.
 The generators we measure on never put one number on more than 12 archives at 1M persons.
 """
 
@@ -65,10 +65,16 @@ def shared_phones(con: duckdb.DuckDBPyConnection, table: str, limit: int) -> Sha
     return SharedPhones(tuple(phone for phone, _ in rows), sum(int(n) for _, n in rows), limit)
 
 
-def shared_phones_of_raw(con: duckdb.DuckDBPyConnection, raw_table: str, limit: int) -> SharedPhones:
-    """:func:`shared_phones` of raw rows (column ``phone``), normalised as standardise does:
-    for a run that standardises only some of its archives (a night's changes, a batch)."""
-    return shared_phones(con, f"({phone_sql(raw_table, 'phone')})", limit)
+def shared_phones_of_rows(con: duckdb.DuckDBPyConnection, rows_table: str, limit: int) -> SharedPhones:
+    """:func:`shared_phones` of input rows (columns ``archive_id``, ``row_number``,
+    ``phone``), normalised as standardise does, each archive counted once (a row without an
+    archive_id is an archive of its own).  Read over every row of the export, rejected ones
+    too: a row refused for its region code still shows who typed the number for whom, and a
+    run, a night, a Spark run and ``linkage explain`` over one export then blank the same
+    numbers (a night's archives kept from last night have their row in the export)."""
+    return shared_phones(con, f"""(
+        SELECT DISTINCT coalesce(archive_id, '#' || row_number) AS archive_key, phone_norm
+        FROM ({phone_sql(rows_table, 'phone')}))""", limit)
 
 
 def shared_phone_table(shared: SharedPhones) -> pa.Table:

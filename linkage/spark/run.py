@@ -39,7 +39,7 @@ from linkage.model.rule_split import prediction_rules
 from linkage.model.score import SCORED_PAIRS, ScoreReport, comparison_names, kept_pairs
 from linkage.model.splink_adapter import gamma_from_weight_sql
 from linkage.model.settings import level_codes, settings_for_prediction
-from linkage.model.shared_phones import shared_phones_of_raw, warn_shared_phones
+from linkage.model.shared_phones import warn_shared_phones
 from linkage.newborn import newborn_pair_sql
 from linkage.connection import registered
 from linkage.contracts import LinkResult, NamedTable, RunSummary
@@ -140,7 +140,7 @@ def link_on_spark(
     summary.unreadable_birth_dates = ingested.unreadable_birth_dates
     with timer.stage("standardise"):
         raw = spark.createDataFrame(con.table(ingested.raw.name).to_arrow_table())
-        shared = shared_phones_of_raw(con, ingested.raw.name, config.limits.max_archives_per_phone)
+        shared = ingested.shared_phones
         model_input = standardise(raw, shared, today).persist()
         _to_duckdb(con, model_input, MODEL_INPUT_TABLE, "row_number")
     warn_shared_phones(shared)

@@ -31,9 +31,8 @@ from linkage.errors import InputError, PublishPending
 from linkage.ingest import read_input
 from linkage.model.features import MODEL_INPUT_TABLE, build_model_input
 from linkage.model.shared_phones import (
-    NONE_SHARED, blank_phone_sql, shared_phone_table, shared_phones, warn_shared_phones,
+    NONE_SHARED, SharedPhones, blank_phone_sql, shared_phone_table, warn_shared_phones,
 )
-from linkage.standardise.phone import phone_sql
 from linkage.model.settings import level_codes, load_model_dict
 from linkage.newborn import newborn_pair_sql
 from linkage.connection import connect_for, id_table, registered
@@ -188,7 +187,7 @@ class _Night:
                              f"used ({_first_reject(con, ingested.rejects.name)}); nothing was changed")
         if not allow_vanished:
             self._check_vanished(counts.vanished)
-        self._count_shared_phones()
+        self._count_shared_phones(ingested.shared_phones)
 
         with self.timer.stage("standardise"):
             self._standardise(summary.mode == "full", ingested.raw.name)
@@ -307,24 +306,19 @@ class _Night:
             return "model or scoring settings changed"
         return ""
 
-    def _count_shared_phones(self) -> None:
-        """The numbers on too many archives to be a household's (linkage.model.shared_phones),
-        over tonight's whole population: the accepted rows of the export and the archives
-        rejected tonight whose stored version is kept.  The state stores every archive's
-        number as standardised (never blanked), so a kept archive counts, and is blanked,
-        by tonight's set.  Stored pairs were scored with last night's set: a night whose set
-        differs rebuilds in full."""
+    def _count_shared_phones(self, shared: SharedPhones) -> None:
+        """Tonight's numbers on too many archives to be a household's, counted over every row
+        of the export (linkage.ingest; the archives kept from last night have theirs there).
+        The state stores every number as standardised (never blanked), and MODEL_INPUT_TABLE
+        blanks tonight's set; stored pairs were scored with last night's set, so a night whose
+        set differs rebuilds in full."""
         con, summary = self.con, self.summary
-        population = f"SELECT phone_norm FROM ({phone_sql(self.raw_table, 'phone')})"
-        if self.has_archives:
-            population += (f" UNION ALL SELECT phone_norm FROM st.archives "
-                           f"SEMI JOIN {self.kept_table} USING (archive_id)")
-        self.shared = shared_phones(con, f"({population})", self.config.limits.max_archives_per_phone)
-        warn_shared_phones(self.shared)
-        summary.guards["shared_phones"] = self.shared.as_dict()
-        with registered(con, "_night_shared", shared_phone_table(self.shared)):
+        self.shared = shared
+        warn_shared_phones(shared)
+        summary.guards["shared_phones"] = shared.as_dict()
+        with registered(con, "_night_shared", shared_phone_table(shared)):
             con.execute(f"CREATE OR REPLACE TEMP TABLE {SHARED_PHONES_TABLE} AS SELECT phone FROM _night_shared")
-        if summary.mode == "incremental" and db.get_meta(con, SHARED_PHONES_META) != self.shared.signature():
+        if summary.mode == "incremental" and db.get_meta(con, SHARED_PHONES_META) != shared.signature():
             summary.mode = "full"
             summary.full_reason = "the phone numbers on too many archives to count changed"
             log.info("full rebuild: %s", summary.full_reason)
