@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from linkage.standardise.phone import normalise_phone
+
 _NON_ALNUM = re.compile(r"[^0-9A-Za-z]")
 _NON_DIGIT = re.compile(r"\D")
 
@@ -42,8 +44,7 @@ def mask_phone(value: str | None) -> str:
     digits = _NON_DIGIT.sub("", unicodedata.normalize("NFKC", raw))
     if not digits:
         return raw
-    if len(digits) == 13 and digits.startswith("86"):
-        digits = digits[2:]
+    digits = normalise_phone(raw) or digits  # +86 / 0086 dropped, as the engine reads it
     if len(digits) == 11:
         return digits[:3] + "****" + digits[-4:]
     if len(digits) >= 7:
@@ -75,6 +76,12 @@ def id_relation(left: str | None, right: str | None) -> str:
 
 
 def phone_relation(left: str | None, right: str | None) -> str:
-    a = _NON_DIGIT.sub("", left or "")
-    b = _NON_DIGIT.sub("", right or "")
-    return id_relation(a, b)
+    """As :func:`id_relation`, on the numbers as the engine reads them (linkage.standardise.
+    phone: +86 and 0086 dropped), so ``+86 139 1234 5678`` and ``139-1234-5678`` are the same."""
+    return id_relation(phone_key(left), phone_key(right))
+
+
+def phone_key(value: str | None) -> str:
+    """The number as the engine compares it; the bare digits of a value it does not read as a
+    phone (too short, a filler)."""
+    return normalise_phone(value) or _NON_DIGIT.sub("", unicodedata.normalize("NFKC", value or ""))

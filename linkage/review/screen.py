@@ -32,7 +32,7 @@ from rich.text import Text
 
 from linkage.review import triage
 from linkage.review.facts import pair_flags, shown_date, shown_sex, side_flags
-from linkage.review.mask import id_relation, mask_id, mask_phone, phone_relation
+from linkage.review.mask import id_relation, mask_id, mask_phone, phone_key, phone_relation
 from linkage.review.session import KEYS_HELP, Mode, Screen, Session
 from linkage.review.store import QueueItem
 
@@ -85,7 +85,7 @@ _ROWS: tuple[tuple[str, str, Callable[[dict[str, Any], bool], str], Callable[[di
     ("地区 area", "", lambda s, _r: _region(s), lambda s: _text(s["region_code"])),
     ("住址 addr", "", lambda s, _r: _text(s["address"]), lambda s: _text(s["address"])),
     ("电话 phone", "", lambda s, r: _text(s["phone"]) if r else mask_phone(s["phone"]),
-     lambda s: _text(s["phone"])),
+     lambda s: phone_key(s["phone"])),
     ("建档/服务", "", lambda s, _r: _dates(s),
      lambda s: _text(s["created_date"]) + _text(s["last_service_date"])),
 )
