@@ -155,6 +155,11 @@ def _section(raw: dict[str, Any], name: str, source: str) -> dict[str, Any]:
     return value
 
 
+# How a config error names the type a key wants (TOML's words, not Python's).
+_KIND_NAMES: dict[type, str] = {int: "an integer", float: "a number", str: "a string",
+                                bool: "true or false", list: "a list", dict: "a table"}
+
+
 def _get(section: dict[str, Any], key: str, kind: type, source: str, where: str) -> Any:
     if key not in section:
         raise ConfigError(f"{source}: [{where}] needs key '{key}'")
@@ -162,7 +167,7 @@ def _get(section: dict[str, Any], key: str, kind: type, source: str, where: str)
     if kind is float and isinstance(value, int):
         value = float(value)
     if not isinstance(value, kind):
-        raise ConfigError(f"{source}: [{where}] {key} must be a {kind.__name__}")
+        raise ConfigError(f"{source}: [{where}] {key} must be {_KIND_NAMES.get(kind, kind.__name__)}")
     return value
 
 

@@ -445,3 +445,10 @@ def test_a_skipped_blocks_county_is_the_most_common_with_ties_to_the_smallest_co
     for _ in range(5):
         [described] = _describe(con, "f", load_config(), [unit], [(block, "block limit")])
         assert described.county == "620802" and described.other_counties == 2
+
+
+def test_a_limit_of_the_wrong_type_is_named_in_words(tmp_path):
+    """"must be an integer", not Python's "must be a int" (acceptance test)."""
+    path = _config_with(tmp_path, max_archives_per_phone='"x"')
+    with pytest.raises(ConfigError, match=r"max_archives_per_phone must be an integer"):
+        load_config(path)
