@@ -144,13 +144,14 @@ def _register_decisions(con: duckdb.DuckDBPyConnection, result: LinkResult) -> N
     for d in result.decisions:
         if d["action"] in ("merge", "migrate"):
             targets[d["person_id"]] = (d["to_region"], d["action"] == "migrate")
-    rows = [
-        {"archive_id": a, "person_id": p, "to_region": targets[p][0], "migrating": targets[p][1]}
-        for a, p in result.person_of.items() if p in targets
-    ]
-    con.register("_person_targets", pa.Table.from_pylist(
-        rows, schema=pa.schema([("archive_id", pa.string()), ("person_id", pa.string()),
-                                ("to_region", pa.string()), ("migrating", pa.bool_())])))
+    # column by column again (a dict per archive through from_pylist: ~0.3 s at 1M)
+    members = [(a, p) for a, p in result.person_of.items() if p in targets]
+    con.register("_person_targets", pa.table({
+        "archive_id": pa.array([a for a, _ in members], pa.string()),
+        "person_id": pa.array([p for _, p in members], pa.string()),
+        "to_region": pa.array([targets[p][0] for _, p in members], pa.string()),
+        "migrating": pa.array([targets[p][1] for _, p in members], pa.bool_()),
+    }))
 
 
 def _stage_clusters(con: duckdb.DuckDBPyConnection, staged: StagedOutputs | PrivateFolder, features: str,
