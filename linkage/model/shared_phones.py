@@ -72,9 +72,17 @@ def shared_phones_of_rows(con: duckdb.DuckDBPyConnection, rows_table: str, limit
     too: a row refused for its region code still shows who typed the number for whom, and a
     run, a night, a Spark run and ``linkage explain`` over one export then blank the same
     numbers (a night's archives kept from last night have their row in the export)."""
-    return shared_phones(con, f"""(
-        SELECT DISTINCT coalesce(archive_id, '#' || row_number) AS archive_key, phone_norm
-        FROM ({phone_sql(rows_table, 'phone')}))""", limit)
+    # Rows first (cheap), archives only for the few numbers on more rows than the limit.
+    rows = con.execute(f"""
+        WITH typed AS MATERIALIZED (
+            SELECT coalesce(archive_id, '#' || row_number) AS archive_key, phone_norm
+            FROM ({phone_sql(rows_table, 'phone')}) WHERE phone_norm IS NOT NULL),
+        many AS (SELECT phone_norm FROM typed GROUP BY phone_norm HAVING count(*) > {int(limit)})
+        SELECT phone_norm, count(DISTINCT archive_key) FROM typed SEMI JOIN many USING (phone_norm)
+        GROUP BY phone_norm HAVING count(DISTINCT archive_key) > {int(limit)}
+        ORDER BY phone_norm
+    """).fetchall()
+    return SharedPhones(tuple(phone for phone, _ in rows), sum(int(n) for _, n in rows), limit)
 
 
 def shared_phone_table(shared: SharedPhones) -> pa.Table:
