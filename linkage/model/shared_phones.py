@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from linkage.standardise.phone import phone_sql
 
+
 @dataclass(frozen=True)
 class SharedPhones:
     """The numbers found on more than ``limit`` archives, and how many archives carry them."""
@@ -53,21 +54,10 @@ NONE_SHARED = SharedPhones((), 0, 0)
 log = logging.getLogger(__name__)
 
 
-def shared_phones(con: duckdb.DuckDBPyConnection, table: str, limit: int) -> SharedPhones:
-    """The numbers in ``table``'s ``phone_norm`` (one row per archive: the standardised
-    archives) that more than ``limit`` archives carry."""
-    rows = con.execute(f"""
-        SELECT phone_norm, count(*) AS archives FROM {table}
-        WHERE phone_norm IS NOT NULL
-        GROUP BY phone_norm HAVING count(*) > {int(limit)}
-        ORDER BY phone_norm
-    """).fetchall()
-    return SharedPhones(tuple(phone for phone, _ in rows), sum(int(n) for _, n in rows), limit)
-
-
 def shared_phones_of_rows(con: duckdb.DuckDBPyConnection, rows_table: str, limit: int) -> SharedPhones:
-    """:func:`shared_phones` of input rows (columns ``archive_id``, ``row_number``,
-    ``phone``), normalised as standardise does, each archive counted once (a row without an
+    """The numbers that more than ``limit`` archives of the input rows ``rows_table`` carry
+    (columns ``archive_id``, ``row_number``, ``phone``), normalised as standardise does, each
+    archive counted once (a row without an
     archive_id is an archive of its own).  Read over every row of the export, rejected ones
     too: a row refused for its region code still shows who typed the number for whom, and a
     run, a night, a Spark run and ``linkage explain`` over one export then blank the same
