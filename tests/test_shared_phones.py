@@ -114,6 +114,16 @@ def test_a_night_whose_shared_numbers_change_rebuilds_in_full(tmp_path: Path, po
     # A third night with nothing changed stays incremental.
     third = run(night2, out, show_progress=False, state_path=state)
     assert third.mode == "incremental"
+    # A fourth adds two more namesakes under the number (the set is the same): incremental,
+    # the new archives blanked as they are scored, and the same persons as a stateless run.
+    extra = [dict(_clinic_rows(2)[0], archive_id="V101", address="甘肃省平凉市崆峒区龙洞村5组101号"),
+             dict(_clinic_rows(2)[1], archive_id="V102", address="甘肃省平凉市崆峒区龙洞村6组102号")]
+    night4 = write_archives(tmp_path / "night4.csv", population + _clinic_rows(24) + extra)
+    fourth = run(night4, out, show_progress=False, state_path=state)
+    assert fourth.mode == "incremental" and fourth.guards["shared_phones"]["archives"] == 26
+    run(night4, tmp_path / "stateless4", show_progress=False)
+    assert _groups(out) == _groups(tmp_path / "stateless4")
+    assert len({_person(out)[a] for a in ("V001", "V002", "V101", "V102")}) == 4
 
 
 def test_the_model_input_blanks_only_the_shared_numbers(tmp_path: Path) -> None:
